@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of edgegw from Debian's packages.
+# Idempotent and non-interactive: safe to run again; installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential g++ cmake ninja-build pkg-config git ca-certificates
+  clang libclang-rt-14-dev clang-format clang-tidy
+  # libraries
+  libpaho-mqtt-dev libpaho-mqttpp-dev
+  libboost1.81-dev libboost-json1.81-dev
+  libyaml-cpp-dev librocksdb-dev prometheus-cpp-dev libssl-dev libspdlog-dev libfmt-dev
+  # tests and benches
+  libgtest-dev libgmock-dev libbenchmark-dev
+  mosquitto mosquitto-clients socat prometheus curl procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+# The packaged services (mosquitto, prometheus) must not start system-wide instances:
+# tests start their own on free loopback ports. policy-rc.d stops invoke-rc.d during the install.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  created_policy=1
+fi
+trap '[ $created_policy -eq 1 ] && "${sudo[@]}" rm -f "$policy"' EXIT
+"${sudo[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one command that installs, builds and runs every test on a fresh Debian 12 machine.
+#   deploy/test.sh            setup + release build + all tests + bounded fuzz runs
+# Environment: FUZZ_SECONDS (default 30) per fuzz target; JOBS (default: cores) for the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzz_seconds=${FUZZ_SECONDS:-30}
+jobs=${JOBS:-$(nproc)}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup: dependencies from Debian's packages"
+deploy/setup.sh
+
+step "build: release preset"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+
+step "format check"
+if command -v clang-format >/dev/null; then
+  git ls-files '*.cc' '*.h' | xargs -r clang-format --dry-run --Werror
+fi
+
+step "tests: release build"
+ctest --preset release -j "$jobs"
+
+step "fuzz: each target for ${fuzz_seconds}s (clang, libFuzzer, ASan+UBSan)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
+  name=$(basename "$fuzzer")
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  echo "--- $name"
+  "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/" "$work" "tests/fuzz/corpus/$name" 2>"$work/log" || {
+      tail -n 60 "$work/log"; echo "FAILED: $name"; exit 1; }
+  grep -E '^stat::number_of_executed_units' "$work/log" || true
+  rm -rf "$work"
+done
+
+step "all tests passed"

@@ -1,0 +1,24 @@
+#include "app/version.h"
+
+#include <boost/version.hpp>
+#include <spdlog/version.h>
+
+#include <fmt/format.h>
+
+namespace edgegw::app {
+
+std::string_view version() noexcept { return EDGEGW_VERSION; }
+
+std::string version_text() {
+  return fmt::format(
+      "edgegw {}\n"
+      "commit:   {}\n"
+      "compiler: {}\n"
+      "boost:    {}.{}.{}\n"
+      "spdlog:   {}.{}.{}\n",
+      EDGEGW_VERSION, EDGEGW_GIT_COMMIT, __VERSION__, BOOST_VERSION / 100000,
+      BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR,
+      SPDLOG_VER_PATCH);
+}
+
+}  // namespace edgegw::app

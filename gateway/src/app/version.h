@@ -1,0 +1,12 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace edgegw::app {
+
+std::string_view version() noexcept;  // "0.1.0"
+// What `edgegw version` prints: version, commit, compiler and library versions.
+std::string version_text();
+
+}  // namespace edgegw::app

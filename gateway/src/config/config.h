@@ -1,0 +1,144 @@
+// The gateway's configuration as typed structs, with the contract's defaults (DESIGN.md, Part 2).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "decode/decoder.h"
+
+namespace edgegw::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+enum class OnFull { kDropOldest, kRejectNew };
+enum class SyncMode { kNone, kBatch, kAlways };
+
+// A token or password. It prints as "<redacted>" and is read only through reveal(), so it cannot
+// reach a log line, a metric or an error message by accident.
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  const std::string& reveal() const noexcept { return value_; }
+  bool empty() const noexcept { return value_.empty(); }
+  bool operator==(const Secret&) const = default;
+  friend std::ostream& operator<<(std::ostream& os, const Secret&) { return os << "<redacted>"; }
+
+ private:
+  std::string value_;
+};
+
+// A position in the config file, 1-based (0: unknown).
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+struct GatewayConfig {
+  std::string id;            // default: the host name
+  std::string data_dir;      // required
+  std::string plugin_dir;    // default (empty here): <binary dir>/../lib/edgegw/plugins
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;  // extension: `log_format: json` for JSON lines
+  Duration shutdown_timeout = std::chrono::seconds(10);
+};
+
+struct BufferConfig {
+  std::uint64_t max_bytes = 1ULL << 30;
+  Duration max_age = std::chrono::hours(24 * 7);
+  OnFull on_full = OnFull::kDropOldest;
+  SyncMode sync = SyncMode::kBatch;
+  Duration sync_interval = std::chrono::milliseconds(100);
+};
+
+struct TlsConfig {
+  bool verify = true;
+  std::string ca_file;  // empty: the system's CA store
+};
+
+struct BatchConfig {
+  std::size_t max_readings = 500;
+  std::size_t max_bytes = 190 * 1024;  // the cloud refuses bodies over 200 kB
+  Duration linger = std::chrono::milliseconds(200);
+};
+
+struct RetryConfig {
+  Duration initial_backoff = std::chrono::milliseconds(500);
+  Duration max_backoff = std::chrono::minutes(5);
+  double multiplier = 2.0;
+};
+
+struct CloudConfig {
+  std::string url = "https://api.tago.io";
+  Duration timeout = std::chrono::seconds(10);
+  int max_in_flight = 8;
+  int requests_per_minute = 0;  // 0: no fixed budget, learn from 429s
+  TlsConfig tls;
+  BatchConfig batch;
+  RetryConfig retry;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";
+  bool per_device = false;
+};
+
+struct SourceConfig {
+  std::string name;
+  std::string plugin;
+  decode::Format format = decode::Format::kTagoJson;
+  std::string variable;          // extension: the variable of `raw` payloads when the plugin gives none
+  std::string config_json = "{}";  // the `config:` subtree as a JSON object, handed to the plugin
+  // Where each key of `config:` stands, by path ("uri", "topics[0]"), so that a plugin's complaint
+  // about a key can be reported as FILE:LINE:COL.
+  std::map<std::string, Mark> config_marks;
+  Mark mark;  // the source's entry in `sources:`
+};
+
+struct VariableMapping {
+  std::string rename;               // empty: keep the name
+  std::optional<std::string> unit;  // set: replaces the reading's unit
+  double scale = 1.0;               // value * scale + offset, for numeric values
+  double offset = 0.0;
+};
+
+struct DeviceConfig {
+  std::string key;
+  Secret token;
+  std::map<std::string, VariableMapping> variables;  // by the variable name the source reports
+  Mark mark;
+};
+
+struct UnmappedPolicy {
+  bool reject = true;    // `unmapped: reject`
+  Secret default_token;  // `unmapped: {default: {token: ...}}`
+};
+
+struct Config {
+  std::string path;  // the file it was read from
+  GatewayConfig gateway;
+  BufferConfig buffer;
+  CloudConfig cloud;
+  MetricsConfig metrics;
+  std::vector<SourceConfig> sources;
+  std::vector<DeviceConfig> devices;
+  UnmappedPolicy unmapped;
+
+  // Every secret value read (tokens, passwords, anything under a key named like one), so the
+  // logger can scrub them from any line as a second line of defence.
+  std::vector<std::string> secret_values() const;
+};
+
+std::string_view to_string(LogLevel level) noexcept;
+std::string_view to_string(OnFull policy) noexcept;
+std::string_view to_string(SyncMode mode) noexcept;
+
+}  // namespace edgegw::config

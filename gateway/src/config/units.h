@@ -1,0 +1,17 @@
+// Durations ("250ms", "10s", "5m", "1h", "7d") and sizes ("512KiB", "64MiB", "2GiB"), parsed strictly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "config/config.h"
+
+namespace edgegw::config {
+
+// A value, or why the text is not one (e.g. "'10' needs a unit: ms, s, m, h or d").
+std::variant<Duration, std::string> parse_duration(std::string_view text);
+std::variant<std::uint64_t, std::string> parse_size(std::string_view text);
+
+}  // namespace edgegw::config

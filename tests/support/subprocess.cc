@@ -1,0 +1,166 @@
+#include "support/subprocess.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace edgegw::testing {
+
+namespace {
+
+std::string make_temp_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/edgegw-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  }
+  return pattern;
+}
+
+std::optional<int> decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> env)
+    : dir_(make_temp_dir()) {
+  const std::string out_path = dir_ + "/stdout";
+  const std::string err_path = dir_ + "/stderr";
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid_ == 0) {
+    ::setpgid(0, 0);  // its own group, so the destructor can kill what it starts too
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  ::setpgid(pid_, pid_);
+}
+
+Subprocess::~Subprocess() {
+  if (!exit_code_) {
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void Subprocess::signal(int signal_number) const { ::kill(pid_, signal_number); }
+
+std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
+  if (exit_code_) return exit_code_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = decode_status(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool Subprocess::running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
+
+std::string Subprocess::out() const { return read_file(dir_ + "/stdout"); }
+std::string Subprocess::err() const { return read_file(dir_ + "/stderr"); }
+
+bool Subprocess::wait_for_err(const std::string& text, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (err().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return err().find(text) != std::string::npos;
+}
+
+RunResult run_command(std::vector<std::string> argv, std::vector<std::string> env,
+                      std::chrono::milliseconds timeout) {
+  Subprocess p(std::move(argv), std::move(env));
+  RunResult r;
+  const auto code = p.wait(timeout);
+  r.exit_code = code.value_or(-1);
+  r.out = p.out();
+  r.err = p.err();
+  return r;
+}
+
+TempDir::TempDir() : path_(make_temp_dir()) {}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content, int mode) const {
+  const std::string full = path_ + "/" + name;
+  std::filesystem::create_directories(std::filesystem::path(full).parent_path());
+  {
+    std::ofstream out(full, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  ::chmod(full.c_str(), static_cast<mode_t>(mode));
+  return full;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("free_port: bind failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string edgegw_binary() {
+  const char* dir = std::getenv("EDGEGW_BINARY_DIR");
+  if (dir == nullptr) throw std::runtime_error("EDGEGW_BINARY_DIR is not set (run under ctest)");
+  return std::string(dir) + "/gateway/src/app/edgegw";
+}
+
+std::string source_dir() { return EDGEGW_SOURCE_DIR; }
+
+}  // namespace edgegw::testing

@@ -1,0 +1,114 @@
+// The command line, through the real binary.
+#include "app/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "support/subprocess.h"
+
+namespace edgegw::app {
+namespace {
+
+using testing::run_command;
+using testing::TempDir;
+
+std::optional<Args> parse(std::vector<std::string_view> args, std::string* error = nullptr) {
+  std::ostringstream err;
+  auto r = parse_args(args, err);
+  if (error != nullptr) *error = err.str();
+  return r;
+}
+
+TEST(ParseArgs, Commands) {
+  auto r = parse({"run", "-c", "a.yaml"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->command, Command::kRun);
+  EXPECT_EQ(r->config_path, "a.yaml");
+  r = parse({"check-config", "--config=b.yaml"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->command, Command::kCheckConfig);
+  EXPECT_EQ(r->config_path, "b.yaml");
+  EXPECT_EQ(parse({"version"})->command, Command::kVersion);
+  EXPECT_EQ(parse({"--help"})->command, Command::kHelp);
+  EXPECT_EQ(parse({"run", "--help"})->command, Command::kHelp);
+}
+
+TEST(ParseArgs, UsageErrorsSayWhat) {
+  std::string error;
+  EXPECT_FALSE(parse({}, &error));
+  EXPECT_EQ(error, "edgegw: no command given; try 'edgegw --help'\n");
+  EXPECT_FALSE(parse({"start"}, &error));
+  EXPECT_EQ(error, "edgegw: unknown command 'start'; the commands are run, check-config, version, help\n");
+  EXPECT_FALSE(parse({"run"}, &error));
+  EXPECT_EQ(error, "edgegw run: missing -c FILE (the configuration file)\n");
+  EXPECT_FALSE(parse({"run", "-c"}, &error));
+  EXPECT_EQ(error, "edgegw: -c needs a file name\n");
+  EXPECT_FALSE(parse({"run", "-c", "a", "--verbose"}, &error));
+  EXPECT_EQ(error, "edgegw run: unexpected argument '--verbose'\n");
+  EXPECT_FALSE(parse({"version", "-c", "a"}, &error));
+  EXPECT_EQ(error, "edgegw version: takes no -c option\n");
+}
+
+TEST(Binary, HelpVersionAndUsageExitCodes) {
+  const std::string bin = testing::edgegw_binary();
+  auto r = run_command({bin, "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("usage: edgegw"), std::string::npos);
+  r = run_command({bin, "version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.out.starts_with("edgegw 0.")) << r.out;
+  r = run_command({bin});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no command given"), std::string::npos);
+  r = run_command({bin, "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Binary, CheckConfigPassesOnEveryShippedConfig) {
+  const std::string bin = testing::edgegw_binary();
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() + "/config")) {
+    if (entry.path().extension() != ".yaml") continue;
+    // The examples take their secrets from the environment, as an operator's would.
+    auto r = run_command({bin, "check-config", "-c", entry.path().string()},
+                         {"BOILER1_TOKEN=00000000-0000-4000-8000-000000000001",
+                          "PRESS7_TOKEN=00000000-0000-4000-8000-000000000002",
+                          "DEFAULT_TOKEN=00000000-0000-4000-8000-000000000003",
+                          "MQTT_PASSWORD=not-a-real-password"});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
+    EXPECT_NE(r.out.find(": OK ("), std::string::npos) << r.out;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}
+
+TEST(Binary, CheckConfigPrintsEveryLocatedError) {
+  TempDir dir;
+  const std::string path = dir.write("broken.yaml",
+                                     "gateway:\n"
+                                     "  data_dri: /tmp/x\n"
+                                     "buffer:\n"
+                                     "  max_age: 10\n"
+                                     "cloud:\n"
+                                     "  max_in_flight: lots\n");
+  auto r = run_command({testing::edgegw_binary(), "check-config", "-c", path});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(path + ":2:3: gateway.data_dri: unknown key; did you mean 'data_dir'?"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(path + ":4:12: buffer.max_age:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path + ":6:18: cloud.max_in_flight:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path + ":1:1: gateway.data_dir:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("4 error(s)"), std::string::npos) << r.err;
+}
+
+TEST(Binary, CheckConfigOnAMissingFile) {
+  auto r = run_command({testing::edgegw_binary(), "check-config", "-c", "/nonexistent/x.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/x.yaml"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace edgegw::app
