@@ -39,6 +39,9 @@ std::string format_problem(std::string_view where, const Problem& problem);
 // Records a refused reading: counts it and keeps the first message.
 void note_invalid(DecodeOutput& out, std::string_view where, const Problem& problem);
 
+// Records that the whole payload is refused, keeping the first message.
+void note_rejected(DecodeOutput& out, std::string message);
+
 // The index of the first byte that is not part of well-formed UTF-8, or npos.
 std::size_t first_invalid_utf8(std::string_view text) noexcept;
 // Unicode code points in valid UTF-8 (continuation bytes are not counted).
@@ -57,8 +60,8 @@ void append_double(double value, std::string& out);
 // (`true`/`false`), or, when it is none of these, nullopt (the caller keeps it as a string).
 // `nan`, `inf` and numbers beyond a double's range are a Problem on field "value".
 struct ScalarResult {
-  std::optional<Value> value;       // set when the text is a bool or a number
-  std::optional<Problem> problem;   // set when the text is a number we refuse
+  std::optional<Value> value;      // set when the text is a bool or a number
+  std::optional<Problem> problem;  // set when the text is a number we refuse
 };
 ScalarResult type_scalar(std::string_view text);
 

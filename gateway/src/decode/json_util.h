@@ -4,8 +4,13 @@
 
 #include <boost/json/value.hpp>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "decode/internal.h"
+#include "edgegw/reading.h"
 
 namespace edgegw::decode::internal {
 
@@ -25,10 +30,15 @@ class JsonDocument {
   bool ok() const noexcept { return error_.empty(); }
   // Why the text is not JSON, with the byte offset, e.g. "not JSON: syntax error at byte 7".
   const std::string& error() const noexcept { return error_; }
-  const boost::json::value& root() const noexcept { return root_; }
+  // The document; null when !ok().
+  const boost::json::value& root() const noexcept {
+    static const boost::json::value kNull;
+    return root_ ? *root_ : kNull;
+  }
 
  private:
-  boost::json::value root_;
+  // Move-constructed from the parser, so it keeps the parser's memory (assigning would copy it).
+  std::optional<boost::json::value> root_;
   std::string error_;
 };
 
@@ -42,5 +52,14 @@ bool append_compact_json(const boost::json::value& value, std::string& out);
 
 // "a number", "a string", "an object", ... for messages.
 std::string_view kind_phrase(const boost::json::value& value) noexcept;
+
+// The fields of a data item, from JSON (json_fields.cc). Each leaves `out` as it was, or fills
+// it, or says why the field is refused. A null is the same as an absent field.
+std::optional<Problem> json_to_value(const boost::json::value& json, Value& out);
+std::optional<Problem> json_to_time(const boost::json::value& json, std::int64_t& out_ms);
+std::optional<Problem> json_to_text(std::string_view field, const boost::json::value& json,
+                                    std::string& out);
+std::optional<Problem> json_to_location(const boost::json::value& json, std::string& out);
+std::optional<Problem> json_to_metadata(const boost::json::value& json, std::string& out);
 
 }  // namespace edgegw::decode::internal
