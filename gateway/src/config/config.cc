@@ -1,0 +1,66 @@
+#include "config/config.h"
+
+namespace edgegw::config {
+
+std::vector<std::string> Config::secret_values() const {
+  std::vector<std::string> out;
+  const auto add = [&out](const Secret& secret) {
+    if (!secret.empty()) out.push_back(secret.reveal());
+  };
+  for (const DeviceConfig& device : devices) add(device.token);
+  add(unmapped.default_token);
+  for (const SourceConfig& source : sources) {
+    for (const Secret& secret : source.config_secrets) add(secret);
+  }
+  return out;
+}
+
+std::string_view to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(LogFormat format) noexcept {
+  switch (format) {
+    case LogFormat::kText:
+      return "text";
+    case LogFormat::kJson:
+      return "json";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OnFull policy) noexcept {
+  switch (policy) {
+    case OnFull::kDropOldest:
+      return "drop_oldest";
+    case OnFull::kRejectNew:
+      return "reject_new";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(SyncMode mode) noexcept {
+  switch (mode) {
+    case SyncMode::kNone:
+      return "none";
+    case SyncMode::kBatch:
+      return "batch";
+    case SyncMode::kAlways:
+      return "always";
+  }
+  return "unknown";
+}
+
+}  // namespace edgegw::config

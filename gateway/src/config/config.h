@@ -43,9 +43,9 @@ struct Mark {
 };
 
 struct GatewayConfig {
-  std::string id;            // default: the host name
-  std::string data_dir;      // required
-  std::string plugin_dir;    // default (empty here): <binary dir>/../lib/edgegw/plugins
+  std::string id;          // default: the host name
+  std::string data_dir;    // required
+  std::string plugin_dir;  // default (empty here): <binary dir>/../lib/edgegw/plugins
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;  // extension: `log_format: json` for JSON lines
   Duration shutdown_timeout = std::chrono::seconds(10);
@@ -66,7 +66,7 @@ struct TlsConfig {
 
 struct BatchConfig {
   std::size_t max_readings = 500;
-  std::size_t max_bytes = 190 * 1024;  // the cloud refuses bodies over 200 kB
+  std::size_t max_bytes = 190ULL * 1024;  // the cloud refuses bodies over 200 kB
   Duration linger = std::chrono::milliseconds(200);
 };
 
@@ -95,11 +95,13 @@ struct SourceConfig {
   std::string name;
   std::string plugin;
   decode::Format format = decode::Format::kTagoJson;
-  std::string variable;          // extension: the variable of `raw` payloads when the plugin gives none
+  std::string variable;  // extension: the variable of `raw` payloads when the plugin gives none
   std::string config_json = "{}";  // the `config:` subtree as a JSON object, handed to the plugin
   // Where each key of `config:` stands, by path ("uri", "topics[0]"), so that a plugin's complaint
   // about a key can be reported as FILE:LINE:COL.
   std::map<std::string, Mark> config_marks;
+  // The values under secret-named keys of `config:` (password, token, secret, *_password, ...).
+  std::vector<Secret> config_secrets;
   Mark mark;  // the source's entry in `sources:`
 };
 
@@ -138,6 +140,7 @@ struct Config {
 };
 
 std::string_view to_string(LogLevel level) noexcept;
+std::string_view to_string(LogFormat format) noexcept;
 std::string_view to_string(OnFull policy) noexcept;
 std::string_view to_string(SyncMode mode) noexcept;
 

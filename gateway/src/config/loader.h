@@ -28,7 +28,8 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 EnvLookup process_environment();
 
-// Reads and validates a config file. Relative `token_file:` paths are relative to the file's folder.
+// Reads and validates a config file. Relative `token_file:` paths are relative to the file's
+// folder.
 LoadResult load_file(const std::string& path, const EnvLookup& env = process_environment());
 
 // The same from text already in memory; `file_name` is used in diagnostics and `base_dir` for

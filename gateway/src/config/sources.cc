@@ -1,0 +1,127 @@
+// sources: the protocol plugins, each with a unique name, a payload format and its own settings.
+#include <map>
+
+#include "config/plugin_config.h"
+#include "config/sections.h"
+#include "decode/decoder.h"
+#include "decode/validate.h"
+
+namespace edgegw::config::detail {
+namespace {
+
+bool is_source_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+bool is_plugin_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void read_name(Reader& r, const Item& it, SourceConfig& s) {
+  auto value = r.scalar(it);
+  if (!value) return;
+  if (value->value.empty()) {
+    r.error(it, "must not be empty");
+    return;
+  }
+  for (char c : value->value) {
+    if (!is_source_name_char(c)) {
+      r.error(it, quote(value->written) + " may hold only letters, digits, '_', '.' and '-'");
+      return;
+    }
+  }
+  s.name = std::move(value->value);
+}
+
+void read_plugin(Reader& r, const Item& it, SourceConfig& s) {
+  auto value = r.scalar(it);
+  if (!value) return;
+  if (value->value.empty()) {
+    r.error(it, "must not be empty");
+    return;
+  }
+  for (char c : value->value) {
+    if (!is_plugin_name_char(c)) {
+      r.error(it, quote(value->written) +
+                      " may hold only lower-case letters, digits and '_' (the plugin's file is "
+                      "libedgegw_<plugin>.so)");
+      return;
+    }
+  }
+  s.plugin = std::move(value->value);
+}
+
+void read_format(Reader& r, const Item& it, SourceConfig& s) {
+  const auto value = r.scalar(it, "a format name");
+  if (!value) return;
+  if (const auto format = decode::parse_format(value->value)) {
+    s.format = *format;
+    return;
+  }
+  std::string names;
+  for (auto f : {decode::Format::kTagoJson, decode::Format::kFlatJson, decode::Format::kCsv,
+                 decode::Format::kRaw}) {
+    if (!names.empty()) names += ", ";
+    names += decode::format_name(f);
+  }
+  r.error(it, quote(value->written) + " is not one of " + names);
+}
+
+void read_variable(Reader& r, const Item& it, SourceConfig& s) {
+  auto value = r.scalar(it, "a variable name");
+  if (!value) return;
+  if (auto problem = mapped_variable_problem(value->value)) {
+    r.error(it, quote(value->written) + " " + *problem);
+    return;
+  }
+  s.variable = std::move(value->value);
+}
+
+constexpr Key<SourceConfig> kSourceKeys[] = {
+    {"name", read_name, true},   {"plugin", read_plugin, true},  {"format", read_format},
+    {"variable", read_variable}, {"config", read_plugin_config},
+};
+constexpr std::size_t kNameKey = 0;
+
+}  // namespace
+
+std::optional<std::string> mapped_variable_problem(std::string_view name) {
+  if (auto problem = decode::variable_name_problem(name)) {
+    return "is not a valid variable name: " + *problem;
+  }
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') {
+      return std::string("must be lower case: variable names are lower-cased at decode");
+    }
+  }
+  return std::nullopt;
+}
+
+void read_sources(Reader& reader, const Item& item, std::vector<SourceConfig>& out) {
+  struct First {
+    std::string path;
+    Mark mark;
+  };
+  std::map<std::string, First, std::less<>> names;
+  reader.for_each_element(item, [&](const Item& element) {
+    SourceConfig& source = out.emplace_back();
+    source.mark = element.mark();
+    if (!element.node.IsMap()) {
+      reader.error(element, "expected a map (name, plugin, format, config), got " +
+                                std::string(kind_of(element.node)));
+      return;
+    }
+    const Seen seen = reader.read_map<SourceConfig>(element, kSourceKeys, source);
+    if (source.name.empty() || !seen[kNameKey]) return;
+    const Item& name = *seen[kNameKey];
+    const auto [first, inserted] = names.try_emplace(source.name, First{element.path, name.mark()});
+    if (!inserted) {
+      reader.error(name, quote(name.node.Scalar()) + " is already the name of " +
+                             first->second.path + " (line " +
+                             std::to_string(first->second.mark.line) + ")");
+    }
+  });
+}
+
+}  // namespace edgegw::config::detail

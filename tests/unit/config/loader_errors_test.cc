@@ -1,0 +1,506 @@
+// One test per kind of config error: the exact position and message of each.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/loader.h"
+#include "decode/validate.h"
+#include "test_util.h"
+
+namespace edgegw::config {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::errors_of;
+
+// One pass finds every error of a file, of every kind, in file order.
+TEST(ConfigLoaderErrorsTest, ReportsEveryErrorOfAFile) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dri: /var/lib/edgegw\n"
+                "  log_level: loud\n"
+                "  log_level: info\n"
+                "buffer:\n"
+                "  max_age: 7\n"
+                "cloud:\n"
+                "  url: tcp://api.tago.io\n"
+                "  tls: [true]\n"
+                "sources:\n"
+                "  - name: plant\n"
+                "    plugin: mqtt\n"
+                "    format: jsn\n"
+                "  - name: plant\n"
+                "    plugin: serial\n"
+                "devices:\n"
+                "  - key: boiler-1\n"
+                "    token: ${BOILER1_TOKEN}\n"
+                "unmapped: maybe\n"),
+      ElementsAre(
+          "test.yaml:2:3: gateway.data_dri: unknown key; did you mean 'data_dir'?",
+          "test.yaml:2:3: gateway.data_dir: required key is missing",
+          "test.yaml:3:14: gateway.log_level: 'loud' is not one of trace, debug, info, warn, error",
+          "test.yaml:4:3: gateway.log_level: duplicate key (first at 3:3)",
+          "test.yaml:6:12: buffer.max_age: '7' needs a unit: ms, s, m, h or d",
+          "test.yaml:8:8: cloud.url: must start with http:// or https://",
+          "test.yaml:9:8: cloud.tls: expected a map, got a list",
+          "test.yaml:13:13: sources[0].format: 'jsn' is not one of tago_json, flat_json, csv, raw",
+          "test.yaml:14:11: sources[1].name: 'plant' is already the name of sources[0] (line 11)",
+          "test.yaml:18:12: devices[0].token: environment variable BOILER1_TOKEN is not set",
+          "test.yaml:19:11: unmapped: must be reject or a map {default: {token: ...}}"));
+}
+
+TEST(ConfigLoaderErrorsTest, SectionOfTheWrongType) {
+  EXPECT_THAT(errors_of("gateway: [/var/lib/edgegw]\n"),
+              ElementsAre("test.yaml:1:10: gateway: expected a map, got a list"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\ncloud: https://api.tago.io\n"),
+              ElementsAre("test.yaml:3:8: cloud: expected a map, got a scalar"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\nsources:\n  name: plant\n"),
+              ElementsAre("test.yaml:4:3: sources: expected a list, got a map"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\ndevices: boiler-1\n"),
+              ElementsAre("test.yaml:3:10: devices: expected a list, got a scalar"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\ncloud:\n  batch: 500\n"),
+              ElementsAre("test.yaml:4:10: cloud.batch: expected a map, got a scalar"));
+}
+
+TEST(ConfigLoaderErrorsTest, UnknownKeySuggestsTheClosest) {
+  EXPECT_THAT(errors_of("gateway:\n  data_dri: /var/lib/edgegw\n"),
+              ElementsAre("test.yaml:2:3: gateway.data_dri: unknown key; did you mean 'data_dir'?",
+                          "test.yaml:2:3: gateway.data_dir: required key is missing"));
+  EXPECT_THAT(
+      errors_of("gateway:\n  data_dir: /d\ncloud:\n  max_inflight: 4\n  Timeout: 5s\n"),
+      ElementsAre("test.yaml:4:3: cloud.max_inflight: unknown key; did you mean 'max_in_flight'?",
+                  "test.yaml:5:3: cloud.Timeout: unknown key; did you mean 'timeout'?"));
+  EXPECT_THAT(errors_of("gatway:\n  data_dir: /d\n"),
+              ElementsAre("test.yaml:1:1: gatway: unknown key; did you mean 'gateway'?",
+                          "test.yaml:1:1: gateway.data_dir: required key is missing"));
+}
+
+TEST(ConfigLoaderErrorsTest, UnknownKeyListsTheAllowedOnesWhenNothingIsClose) {
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\n  colour: blue\n"),
+              ElementsAre("test.yaml:3:3: gateway.colour: unknown key; allowed keys: id, data_dir, "
+                          "plugin_dir, log_level, log_format, shutdown_timeout"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\nbuffer:\n  size: 1GiB\n"),
+              ElementsAre("test.yaml:4:3: buffer.size: unknown key; allowed keys: max_bytes, "
+                          "max_age, on_full, sync, sync_interval"));
+}
+
+TEST(ConfigLoaderErrorsTest, DuplicateKeyNamesTheFirst) {
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /a\n  log_level: info\n  data_dir: /b\n"),
+              ElementsAre("test.yaml:4:3: gateway.data_dir: duplicate key (first at 2:3)"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /a\ncloud: {}\ncloud: {}\n"),
+              ElementsAre("test.yaml:4:1: cloud: duplicate key (first at 3:1)"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /a\nsources:\n  - name: a\n    plugin: mqtt\n"
+                        "    config: {qos: 1, qos: 2}\n"),
+              ElementsAre("test.yaml:6:22: sources[0].config.qos: duplicate key (first at 6:14)"));
+}
+
+TEST(ConfigLoaderErrorsTest, MissingRequiredKey) {
+  EXPECT_THAT(errors_of("buffer:\n  sync: always\n"),
+              ElementsAre("test.yaml:1:1: gateway.data_dir: required key is missing"));
+  EXPECT_THAT(errors_of("gateway:\n  id: edge-01\n"),
+              ElementsAre("test.yaml:2:3: gateway.data_dir: required key is missing"));
+  EXPECT_THAT(errors_of("gateway:\nbuffer: {}\n"),
+              ElementsAre("test.yaml:1:1: gateway.data_dir: required key is missing"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nsources:\n  - format: csv\n"),
+              ElementsAre("test.yaml:3:5: sources[0].name: required key is missing",
+                          "test.yaml:3:5: sources[0].plugin: required key is missing"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\ndevices:\n  - token: abc\n"),
+              ElementsAre("test.yaml:3:5: devices[0].key: required key is missing"));
+}
+
+TEST(ConfigLoaderErrorsTest, WrongType) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dir: [/a, /b]\n"
+                "  shutdown_timeout: {s: 10}\n"
+                "cloud:\n"
+                "  max_in_flight: eight\n"
+                "  requests_per_minute: 1.5\n"
+                "  tls: {verify: yes}\n"
+                "  retry: {multiplier: twice}\n"
+                "metrics:\n"
+                "  per_device: [true]\n"
+                "  listen:\n"),
+      ElementsAre("test.yaml:2:13: gateway.data_dir: expected a string, got a list",
+                  "test.yaml:3:21: gateway.shutdown_timeout: expected a duration, got a map",
+                  "test.yaml:5:18: cloud.max_in_flight: 'eight' is not an integer",
+                  "test.yaml:6:24: cloud.requests_per_minute: '1.5' is not an integer",
+                  "test.yaml:7:17: cloud.tls.verify: 'yes' is not true or false",
+                  "test.yaml:8:23: cloud.retry.multiplier: 'twice' is not a number",
+                  "test.yaml:10:15: metrics.per_device: expected true or false, got a list",
+                  "test.yaml:11:3: metrics.listen: expected host:port, got an empty value"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadDurationsAndSizes) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dir: /d\n"
+                "  shutdown_timeout: 10\n"
+                "buffer:\n"
+                "  max_age: 7days\n"
+                "  sync_interval: -100ms\n"
+                "  max_bytes: 1 GiB\n"
+                "cloud:\n"
+                "  timeout: 99999999999999999999s\n"
+                "  batch: {linger: 0.5s, max_bytes: 190KB}\n"),
+      ElementsAre(
+          "test.yaml:3:21: gateway.shutdown_timeout: '10' needs a unit: ms, s, m, h or d",
+          "test.yaml:5:12: buffer.max_age: '7days' has an unknown unit; use ms, s, m, h or d",
+          "test.yaml:6:18: buffer.sync_interval: '-100ms' is negative",
+          "test.yaml:7:14: buffer.max_bytes: '1 GiB' must not have a space between the number and "
+          "the unit",
+          "test.yaml:9:12: cloud.timeout: '99999999999999999999s' is too large",
+          "test.yaml:10:19: cloud.batch.linger: '0.5s' must be a whole number with a unit (no "
+          "fractions); write e.g. 250ms, 10s, 5m, 1h or 7d",
+          "test.yaml:10:36: cloud.batch.max_bytes: '190KB' has an unknown unit; use KiB, MiB, GiB, "
+          "TiB, kB, MB, GB, TB or none for bytes"));
+}
+
+TEST(ConfigLoaderErrorsTest, OutOfRange) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dir: /d\n"
+                "  shutdown_timeout: 0s\n"
+                "buffer:\n"
+                "  max_bytes: 512KiB\n"
+                "  max_age: 0ms\n"
+                "  sync_interval: 0s\n"
+                "cloud:\n"
+                "  timeout: 0s\n"
+                "  max_in_flight: 0\n"
+                "  requests_per_minute: -1\n"
+                "  batch:\n"
+                "    max_readings: 10001\n"
+                "    max_bytes: 300KiB\n"
+                "  retry:\n"
+                "    initial_backoff: 0ms\n"
+                "    max_backoff: 0s\n"
+                "    multiplier: 0.5\n"),
+      ElementsAre("test.yaml:3:21: gateway.shutdown_timeout: 0s must be at least 1ms",
+                  "test.yaml:5:14: buffer.max_bytes: 512KiB is under the minimum of 1MiB",
+                  "test.yaml:6:12: buffer.max_age: 0ms must be at least 1ms",
+                  "test.yaml:7:18: buffer.sync_interval: 0s must be at least 1ms",
+                  "test.yaml:9:12: cloud.timeout: 0s must be at least 1ms",
+                  "test.yaml:10:18: cloud.max_in_flight: 0 is out of range (1..1024)",
+                  "test.yaml:11:24: cloud.requests_per_minute: -1 is out of range (0..1000000)",
+                  "test.yaml:13:19: cloud.batch.max_readings: 10001 is out of range (1..10000)",
+                  "test.yaml:14:16: cloud.batch.max_bytes: 300KiB is over the cloud's 200 kB "
+                  "request limit (at most 200000 bytes)",
+                  "test.yaml:16:22: cloud.retry.initial_backoff: 0ms must be at least 1ms",
+                  "test.yaml:17:18: cloud.retry.max_backoff: 0s must be at least 1ms",
+                  "test.yaml:18:17: cloud.retry.multiplier: 0.5 is out of range (1..10)"));
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "cloud:\n"
+                "  max_in_flight: 1025\n"
+                "  batch: {max_bytes: 1000}\n"
+                "  retry: {multiplier: 10.5}\n"),
+      ElementsAre("test.yaml:3:18: cloud.max_in_flight: 1025 is out of range (1..1024)",
+                  "test.yaml:4:22: cloud.batch.max_bytes: 1000 is under the minimum of 1KiB",
+                  "test.yaml:5:23: cloud.retry.multiplier: 10.5 is out of range (1..10)"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  max_in_flight: 99999999999999999999\n"),
+              ElementsAre("test.yaml:3:18: cloud.max_in_flight: 99999999999999999999 is out of "
+                          "range (1..1024)"));
+}
+
+TEST(ConfigLoaderErrorsTest, InitialBackoffOverMaxBackoff) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  retry: {initial_backoff: 10m, max_backoff: 1m}\n"),
+              ElementsAre("test.yaml:3:28: cloud.retry.initial_backoff: 10m is more than "
+                          "max_backoff (1m)"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  retry: {initial_backoff: 10m}\n"),
+              ElementsAre("test.yaml:3:28: cloud.retry.initial_backoff: 10m is more than "
+                          "max_backoff (5m)"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  retry: {max_backoff: 100ms}\n"),
+              ElementsAre("test.yaml:3:24: cloud.retry.max_backoff: 100ms is less than "
+                          "initial_backoff (500ms)"));
+  // A bad backoff is reported alone, not compared.
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  retry: {initial_backoff: 10m, max_backoff: soon}\n"),
+              ElementsAre("test.yaml:3:46: cloud.retry.max_backoff: 'soon' is not a number with a "
+                          "unit; write e.g. 250ms, 10s, 5m, 1h or 7d"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadEnumValues) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dir: /d\n"
+                "  log_level: verbose\n"
+                "  log_format: xml\n"
+                "buffer:\n"
+                "  on_full: block\n"
+                "  sync: sometimes\n"
+                "sources:\n"
+                "  - {name: a, plugin: mqtt, format: jsn}\n"),
+      ElementsAre(
+          "test.yaml:3:14: gateway.log_level: 'verbose' is not one of trace, debug, info, warn, "
+          "error",
+          "test.yaml:4:15: gateway.log_format: 'xml' is not one of text, json",
+          "test.yaml:6:12: buffer.on_full: 'block' is not one of drop_oldest, reject_new",
+          "test.yaml:7:9: buffer.sync: 'sometimes' is not one of none, batch, always",
+          "test.yaml:9:37: sources[0].format: 'jsn' is not one of tago_json, flat_json, csv, raw"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadCloudUrl) {
+  struct Case {
+    const char* url;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"ftp://api.tago.io", "must start with http:// or https://"},
+      {"api.tago.io", "must start with http:// or https://"},
+      {"https://", "has no host"},
+      {"https:///data", "has no host"},
+      {"https://:443", "has no host"},
+      {"https://api.tago.io:0", "has a port out of range (1..65535)"},
+      {"https://api.tago.io:65536", "has a port out of range (1..65535)"},
+      {"https://api.tago.io:https", "has a port that is not a number"},
+      {"https://api.tago.io:", "has an empty port"},
+      {"https://user:pw@api.tago.io",
+       "must not hold user credentials (user@host): the device "
+       "tokens authenticate"},
+      {"https://api.tago.io/?x=1",
+       "must not hold a query (?) or fragment (#): it is the base the "
+       "API paths are added to"},
+      {"https://api tago.io", "must not hold spaces or control characters"},
+      {"https://api.tago.io!", "has a bad host name"},
+      {"https://[::1", "has a '[' without its ']'"},
+      {"https://[zz]:80", "has a bad IPv6 address in brackets"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    EXPECT_THAT(
+        errors_of("gateway: {data_dir: /d}\ncloud:\n  url: \"" + std::string(c.url) + "\"\n"),
+        ElementsAre("test.yaml:3:8: cloud.url: " + std::string(c.message)));
+  }
+}
+
+TEST(ConfigLoaderErrorsTest, GoodCloudUrls) {
+  for (const char* url : {"https://api.tago.io", "http://127.0.0.1:8080", "HTTPS://API.TAGO.IO/",
+                          "http://[::1]:3000/v2", "http://cloud-emulator:8080/base/path"}) {
+    SCOPED_TRACE(url);
+    const LoadResult result =
+        testing::load("gateway: {data_dir: /d}\ncloud:\n  url: \"" + std::string(url) + "\"\n");
+    ASSERT_TRUE(result.config) << testing::errors_of(result).front();
+    EXPECT_EQ(result.config->cloud.url, url);
+  }
+}
+
+TEST(ConfigLoaderErrorsTest, BadMetricsListen) {
+  struct Case {
+    const char* listen;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"0.0.0.0", "'0.0.0.0' has no port (write host:port, e.g. 127.0.0.1:9464)"},
+      {":9464", "':9464' has no host"},
+      {"localhost:0", "'localhost:0' has a port out of range (1..65535)"},
+      {"localhost:70000", "'localhost:70000' has a port out of range (1..65535)"},
+      {"::1:9464", "'::1:9464' has an IPv6 address without brackets (write e.g. [::1]:9464)"},
+      {"[::1]", "'[::1]' has no port (write host:port, e.g. 127.0.0.1:9464)"},
+      {"[::1]9464", "'[::1]9464' has text after the host that is no ':port'"},
+      {"host name:1", "'host name:1' must not hold spaces or control characters"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.listen);
+    EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nmetrics:\n  listen: \"" +
+                          std::string(c.listen) + "\"\n"),
+                ElementsAre("test.yaml:3:11: metrics.listen: " + std::string(c.message)));
+  }
+  for (const char* listen : {"127.0.0.1:9464", "[::1]:9464", "[::]:1", "metrics.local:65535"}) {
+    SCOPED_TRACE(listen);
+    const LoadResult result = testing::load("gateway: {data_dir: /d}\nmetrics:\n  listen: \"" +
+                                            std::string(listen) + "\"\n");
+    ASSERT_TRUE(result.config);
+    EXPECT_EQ(result.config->metrics.listen, listen);
+  }
+}
+
+TEST(ConfigLoaderErrorsTest, DuplicateSourceNamesAndDeviceKeysNameTheFirst) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "sources:\n"
+                        "  - name: plant\n"
+                        "    plugin: mqtt\n"
+                        "  - name: line1\n"
+                        "    plugin: serial\n"
+                        "  - name: plant\n"
+                        "    plugin: http\n"
+                        "devices:\n"
+                        "  - {key: boiler-1, token: a}\n"
+                        "  - {key: boiler-1, token: b}\n"),
+              ElementsAre("test.yaml:7:11: sources[2].name: 'plant' is already the name of "
+                          "sources[0] (line 3)",
+                          "test.yaml:11:11: devices[1].key: 'boiler-1' is already the key of "
+                          "devices[0] (line 10)"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadSourceAndPluginNames) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "sources:\n"
+                "  - {name: my plant, plugin: mqtt}\n"
+                "  - {name: ok.name-1_x, plugin: MQTT}\n"
+                "  - {name: \"\", plugin: ../evil}\n"),
+      ElementsAre("test.yaml:3:12: sources[0].name: 'my plant' may hold only letters, digits, '_', "
+                  "'.' and '-'",
+                  "test.yaml:4:33: sources[1].plugin: 'MQTT' may hold only lower-case letters, "
+                  "digits and '_' (the plugin's file is libedgegw_<plugin>.so)",
+                  "test.yaml:5:12: sources[2].name: must not be empty",
+                  "test.yaml:5:24: sources[2].plugin: '../evil' may hold only lower-case letters, "
+                  "digits and '_' (the plugin's file is libedgegw_<plugin>.so)"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadVariableNames) {
+  const std::string dash = *decode::variable_name_problem("a-b");
+  const std::string space = *decode::variable_name_problem("te mp");
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "sources:\n"
+                        "  - {name: s, plugin: mqtt, format: raw, variable: \"te mp\"}\n"
+                        "devices:\n"
+                        "  - key: boiler-1\n"
+                        "    token: abc\n"
+                        "    variables:\n"
+                        "      temp: {rename: a-b}\n"
+                        "      Hum: {rename: Humidity}\n"),
+              ElementsAre("test.yaml:3:52: sources[0].variable: 'te mp' is not a valid variable "
+                          "name: " +
+                              space,
+                          "test.yaml:8:22: devices[0].variables.temp.rename: 'a-b' is not a valid "
+                          "variable name: " +
+                              dash,
+                          "test.yaml:9:7: devices[0].variables.Hum: 'Hum' must be lower case: "
+                          "variable names are lower-cased at decode",
+                          "test.yaml:9:21: devices[0].variables.Hum.rename: 'Humidity' must be "
+                          "lower case: variable names are lower-cased at decode"));
+}
+
+// Units count characters; yaml-cpp's columns count bytes (each 'é' is two).
+TEST(ConfigLoaderErrorsTest, UnitTooLongAndNonFiniteScale) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "devices:\n"
+                "  - key: boiler-1\n"
+                "    token: abc\n"
+                "    variables:\n"
+                "      temp: {unit: abcdefghijklmnopqrstuvwxyz, scale: .inf, offset: .nan}\n"
+                "      hum: {unit: \"ééééééééééééééééééééééééé\", scale: 1e999, offset: x}\n"),
+      ElementsAre("test.yaml:6:20: devices[0].variables.temp.unit: "
+                  "'abcdefghijklmnopqrstuvwxyz' is 26 characters long; the cloud allows at "
+                  "most 25",
+                  "test.yaml:6:55: devices[0].variables.temp.scale: '.inf' is not a finite "
+                  "number",
+                  "test.yaml:6:69: devices[0].variables.temp.offset: '.nan' is not a finite "
+                  "number",
+                  "test.yaml:7:80: devices[0].variables.hum.scale: '1e999' is not a finite "
+                  "number",
+                  "test.yaml:7:95: devices[0].variables.hum.offset: 'x' is not a number"));
+}
+
+TEST(ConfigLoaderErrorsTest, UnsetAndMalformedEnvironmentReferences) {
+  EXPECT_THAT(
+      errors_of("gateway:\n"
+                "  data_dir: ${DATA_DIR}\n"
+                "  id: ${A}-${B}-${A}\n"
+                "  plugin_dir: ${oops\n"
+                "cloud:\n"
+                "  url: https://${1HOST}\n"),
+      ElementsAre("test.yaml:2:13: gateway.data_dir: environment variable DATA_DIR is not set",
+                  "test.yaml:3:7: gateway.id: environment variables A and B are not set",
+                  "test.yaml:4:15: gateway.plugin_dir: '${' without a closing '}' (write '$$' for "
+                  "a literal '$')",
+                  "test.yaml:6:8: cloud.url: '${...}' must hold a variable name of letters, digits "
+                  "and '_' (write '$$' for a literal '$')"));
+}
+
+TEST(ConfigLoaderErrorsTest, TokenRules) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "devices:\n"
+                "  - {key: a}\n"
+                "  - {key: b, token: x, token_file: /t}\n"
+                "  - {key: c, token: \"\"}\n"
+                "  - {key: d, token: \"ab cd\"}\n"
+                "  - {key: e, token: {value: x}}\n"
+                "unmapped: drop\n"),
+      ElementsAre("test.yaml:3:5: devices[0]: needs a token: give token or token_file",
+                  "test.yaml:4:24: devices[1].token_file: give token or token_file, not both",
+                  "test.yaml:4:36: devices[1].token_file: '/t' cannot be read: No such file "
+                  "or directory",
+                  "test.yaml:5:21: devices[2].token: the token is empty",
+                  "test.yaml:6:21: devices[3].token: the token holds whitespace, a control "
+                  "or a non-ASCII character (it would corrupt the HTTP header)",
+                  "test.yaml:7:21: devices[4].token: expected a string, got a map",
+                  "test.yaml:8:11: unmapped: must be reject or a map {default: {token: "
+                  "...}}"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: {default: abc}\n"),
+              ElementsAre("test.yaml:2:21: unmapped.default: expected a map {token: ...} or "
+                          "{token_file: ...}, got a scalar"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: {default: {}}\n"),
+              ElementsAre("test.yaml:2:21: unmapped.default: needs a token: give token or "
+                          "token_file"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: {reject: true}\n"),
+              ElementsAre("test.yaml:2:11: unmapped.default: required key is missing",
+                          "test.yaml:2:12: unmapped.reject: unknown key; allowed keys: default"));
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: [reject]\n"),
+              ElementsAre("test.yaml:2:11: unmapped: expected reject or a map {default: {token: "
+                          "...}}, got a list"));
+}
+
+TEST(ConfigLoaderErrorsTest, ListElementsOfTheWrongType) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "sources:\n"
+                        "  - mqtt\n"
+                        "  -\n"
+                        "devices: [[boiler-1]]\n"),
+              ElementsAre("test.yaml:3:3: sources[1]: expected a map (name, plugin, format, "
+                          "config), got an empty value",
+                          "test.yaml:3:5: sources[0]: expected a map (name, plugin, format, "
+                          "config), got a scalar",
+                          "test.yaml:5:11: devices[0]: expected a map (key, token, variables), got "
+                          "a list"));
+}
+
+TEST(ConfigLoaderErrorsTest, KeysMustBeScalars) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nmetrics:\n  ? [a, b]\n  : 1\n"),
+              ElementsAre("test.yaml:3:5: metrics: a key must be a scalar, not a list"));
+}
+
+TEST(ConfigLoaderErrorsTest, ErrorsBeyondFiveHundredAreCounted) {
+  std::string yaml = "gateway:\n  data_dir: /d\n";
+  for (int i = 0; i < 600; ++i) yaml += "  unknown_" + std::to_string(i) + ": 1\n";
+  const auto errors = errors_of(yaml);
+  ASSERT_EQ(errors.size(), 501u);
+  EXPECT_THAT(errors[0], ::testing::StartsWith("test.yaml:3:3: gateway.unknown_0: unknown key"));
+  EXPECT_EQ(errors[500], "test.yaml:0:0: too many errors; the first 500 are shown above");
+}
+
+TEST(ConfigLoaderErrorsTest, PluginConfigErrors) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "sources:\n"
+                        "  - name: a\n"
+                        "    plugin: mqtt\n"
+                        "    config: [uri]\n"
+                        "  - name: b\n"
+                        "    plugin: mqtt\n"
+                        "    config: {rate: .inf, password: .nan, user: \"${USER_X}\"}\n"),
+              ElementsAre("test.yaml:5:13: sources[0].config: expected a map (the plugin's "
+                          "settings), got a list",
+                          "test.yaml:8:20: sources[1].config.rate: '.inf' is not a finite number, "
+                          "which JSON cannot carry (quote it to pass it as a string)",
+                          "test.yaml:8:36: sources[1].config.password: the value is not a finite "
+                          "number, which JSON cannot carry (quote it to pass it as a string)",
+                          "test.yaml:8:48: sources[1].config.user: environment variable USER_X is "
+                          "not set"));
+}
+
+}  // namespace
+}  // namespace edgegw::config
