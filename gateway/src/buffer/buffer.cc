@@ -1,0 +1,732 @@
+#include "buffer/buffer.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "buffer/rocksdb_options.h"
+#include "core/time.h"
+
+namespace edgegw::buffer {
+
+namespace {
+
+constexpr const char* kQueueCf = "queue";
+constexpr const char* kMetaCf = "meta";
+constexpr const char* kDeadLetterCf = "dead_letter";
+// A drop under drop_oldest frees at least this share of max_bytes, so a full buffer does not pay
+// for one drop per append.
+constexpr std::uint64_t kDropChunkDivisor = 100;
+constexpr std::int64_t kResumeIntervalMs = 1000;
+constexpr std::uint64_t kExpireScanLimit = 100000;
+// How many groups one writer commits in a row before it hands the job over.
+constexpr int kMaxLeaderRounds = 4;
+
+rocksdb::Slice slice(const QueueKey& k) { return {k.data(), k.size()}; }
+
+Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::ok();
+  std::string msg(what);
+  msg += ": ";
+  msg += s.ToString();
+  if (s.IsNoSpace()) return Status::resource_exhausted("disk full: " + msg);
+  if (s.IsCorruption()) return Status::corruption(std::move(msg));
+  if (s.IsIOError()) return Status::io_error(std::move(msg));
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::unavailable(std::move(msg));
+  return Status::internal(std::move(msg));
+}
+
+std::unique_ptr<rocksdb::Iterator> queue_iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                                  const rocksdb::Slice* upper) {
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = upper;
+  ro.fill_cache = true;
+  return std::unique_ptr<rocksdb::Iterator>(db.NewIterator(ro, cf));
+}
+
+}  // namespace
+
+Options options_from(const config::Config& config) {
+  Options o;
+  o.path = config.gateway.data_dir + "/buffer";
+  o.max_bytes = config.buffer.max_bytes;
+  o.max_age = config.buffer.max_age;
+  o.on_full = config.buffer.on_full;
+  o.sync = config.buffer.sync;
+  o.sync_interval = config.buffer.sync_interval;
+  return o;
+}
+
+Buffer::Group::Group() : batch(std::make_unique<rocksdb::WriteBatch>()) {}
+Buffer::Group::~Group() = default;
+
+Buffer::Group& Buffer::pending_locked() {
+  if (!pending_) pending_ = std::make_shared<Group>();
+  return *pending_;
+}
+
+Buffer::Buffer(Options options) : options_(std::move(options)) {
+  if (!options_.clock) options_.clock = core::now_ms;
+}
+
+std::int64_t Buffer::now_ms() const { return options_.clock(); }
+
+Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
+  std::unique_ptr<Buffer> b(new Buffer(std::move(options)));
+  const std::string& path = b->options_.path;
+  const rocksdb::DBOptions dbo = db_options();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
+      {kQueueCf, queue_cf_options()},
+      {kMetaCf, small_cf_options()},
+      {kDeadLetterCf, small_cf_options()},
+  };
+  if (!b->options_.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::io_error("cannot create the buffer folder '" + path + "': " + ec.message());
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (b->options_.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(dbo, path, cfs, &b->handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(dbo, path, cfs, &b->handles_, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsCorruption()) {
+      return Status::corruption("the buffer at '" + path + "' is damaged (" + s.ToString() +
+                                "); back up the folder, then run `edgegw buffer repair -c FILE` "
+                                "to salvage what can be read");
+    }
+    if (b->options_.read_only && s.IsPathNotFound()) {
+      return Status::not_found("no buffer at '" + path + "' (the gateway has not run yet)");
+    }
+    return from_rocksdb(s, "cannot open the buffer at '" + path + "'");
+  }
+  b->db_.reset(raw);
+  b->queue_ = b->handles_[1];
+  b->meta_ = b->handles_[2];
+  b->dead_ = b->handles_[3];
+
+  std::string format;
+  s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
+  if (s.IsNotFound() && !b->options_.read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (Status put = from_rocksdb(b->db_->Put(wo, b->meta_, kMetaFormat, kFormatVersion),
+                                  "cannot initialise the buffer");
+        !put) {
+      return put;
+    }
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return from_rocksdb(s, "cannot read the buffer's format");
+  } else if (s.ok() && format != kFormatVersion) {
+    return Status::corruption("the buffer at '" + path + "' has format version '" + format +
+                              "'; this edgegw reads version " + std::string(kFormatVersion));
+  }
+  if (Status st = b->load_state(); !st) return st;
+  if (!b->options_.read_only && b->options_.sync == config::SyncMode::kBatch) {
+    b->sync_thread_ = std::thread([p = b.get()] { p->sync_loop(); });
+  }
+  return b;
+}
+
+Buffer::~Buffer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  sync_wakeup_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (!db_) return;
+  if (!options_.read_only) {
+    // A clean stop leaves everything in table files: a faster next start, and a store that
+    // `edgegw buffer repair` can rebuild even if its MANIFEST is later damaged (RocksDB's repair
+    // cannot place WAL records of non-default column families without the MANIFEST).
+    (void)db_->Flush(rocksdb::FlushOptions(), handles_);
+    if (unsynced_) (void)db_->SyncWAL();
+  }
+  for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+  (void)db_->Close();
+}
+
+Status Buffer::load_state() {
+  devices_.clear();
+  device_ids_.clear();
+  total_readings_ = 0;
+  total_bytes_ = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  std::vector<std::pair<DeviceId, std::string>> found;
+  for (it->Seek(kMetaDevicePrefix); it->Valid() && it->key().starts_with(kMetaDevicePrefix);
+       it->Next()) {
+    if (it->value().size() != 4) return Status::corruption("buffer meta: bad device index entry");
+    found.emplace_back(load_be32(it->value().data()),
+                       it->key().ToString().substr(kMetaDevicePrefix.size()));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's devices");
+  for (auto& [id, key] : found) {
+    if (Status s = load_device(id, std::move(key)); !s) return s;
+  }
+
+  dead_letters_ = 0;
+  std::unique_ptr<rocksdb::Iterator> dl(db_->NewIterator(rocksdb::ReadOptions(), dead_));
+  for (dl->SeekToFirst(); dl->Valid(); dl->Next()) {
+    ++dead_letters_;
+    next_dead_letter_id_ = dead_letter_id(std::string_view(dl->key().data(), dl->key().size())) + 1;
+  }
+  return from_rocksdb(dl->status(), "cannot read the dead letters");
+}
+
+Status Buffer::load_device(DeviceId id, std::string key) {
+  Device d;
+  d.key = key;
+  HeadMark head;
+  std::string head_value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, meta_head_key(id), &head_value);
+  if (s.ok()) {
+    auto decoded = decode_head(head_value);
+    if (!decoded) return Status::corruption("buffer meta: bad head mark of device '" + key + "'");
+    head = *decoded;
+  } else if (!s.IsNotFound()) {
+    return from_rocksdb(s, "cannot read the buffer's head marks");
+  }
+  d.first_seq = d.next_seq = head.removed_up_to + 1;
+  d.head_cum = d.tail_cum = head.cum_bytes;
+
+  const QueueKey upper = queue_key(id + 1, 0);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  it->Seek(slice(queue_key(id, head.removed_up_to + 1)));
+  if (it->Valid()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    const std::string_view v(it->value().data(), it->value().size());
+    auto h = decode_value_header(v);
+    if (!h) return Status::corruption("buffer: bad entry in the queue of device '" + key + "'");
+    d.first_seq = queue_key_seq(k);
+    d.head_cum = h->cum_bytes - entry_bytes(value_json(v).size());
+    d.head_stored_ms = h->stored_at_ms;
+    it->SeekToLast();
+    const std::string_view lk(it->key().data(), it->key().size());
+    auto lh = decode_value_header(std::string_view(it->value().data(), it->value().size()));
+    if (!it->Valid() || !lh) {
+      return Status::corruption("buffer: bad tail in the queue of device '" + key + "'");
+    }
+    d.next_seq = queue_key_seq(lk) + 1;
+    d.tail_cum = lh->cum_bytes;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+  total_readings_ += d.readings();
+  total_bytes_ += d.bytes();
+  device_ids_[key] = id;
+  devices_[id] = std::move(d);
+  return Status::ok();
+}
+
+Result<DeviceId> Buffer::register_device(std::string_view key) {
+  std::lock_guard lock(mu_);
+  if (auto it = device_ids_.find(std::string(key)); it != device_ids_.end()) return it->second;
+  if (options_.read_only) return Status::not_found("no queue for device '" + std::string(key) + "'");
+  DeviceId id = 1;
+  for (const auto& [existing, _] : devices_) id = std::max(id, existing + 1);
+  char value[4];
+  store_be32(value, id);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync != config::SyncMode::kNone;
+  if (Status s = from_rocksdb(
+          db_->Put(wo, meta_, meta_device_key(key), rocksdb::Slice(value, sizeof value)),
+          "cannot register a device in the buffer");
+      !s) {
+    return s;
+  }
+  Device d;
+  d.key = std::string(key);
+  devices_[id] = std::move(d);
+  device_ids_[std::string(key)] = id;
+  return id;
+}
+
+std::string Buffer::device_key(DeviceId device) const {
+  std::lock_guard lock(mu_);
+  auto it = devices_.find(device);
+  return it == devices_.end() ? std::string() : it->second.key;
+}
+
+void Buffer::set_on_append(std::function<void(DeviceId)> callback) {
+  std::lock_guard lock(mu_);
+  on_append_ = std::move(callback);
+}
+
+Status Buffer::check_disk_full_locked() {
+  if (!disk_full_) return Status::ok();
+  const std::int64_t now = now_ms();
+  if (now - last_resume_attempt_ms_ >= kResumeIntervalMs && !writing_) {
+    last_resume_attempt_ms_ = now;
+    // Resume() clears RocksDB's sticky background error once space is back. Busy means RocksDB's
+    // own recovery (its SstFileManager polls free space) is under way: let this write probe it.
+    const rocksdb::Status resumed = db_->Resume();
+    if (resumed.ok() || resumed.IsBusy()) return Status::ok();
+  }
+  return Status::resource_exhausted("disk full: the buffer at '" + options_.path +
+                                    "' cannot take more readings until space is freed");
+}
+
+Status Buffer::append(std::span<const Record> records) {
+  if (records.empty()) return Status::ok();
+  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
+  std::uint64_t needed = 0;
+  for (const auto& r : records) needed += entry_bytes(r.json.size());
+
+  std::unique_lock lock(mu_);
+  if (Status s = check_disk_full_locked(); !s) {
+    rejected_full_ += records.size();
+    return s;
+  }
+  for (const auto& r : records) {
+    if (devices_.find(r.device) == devices_.end()) {
+      return Status::invalid_argument("append to unknown device index " +
+                                      std::to_string(r.device));
+    }
+  }
+  if (total_bytes_ + needed > options_.max_bytes) {
+    const bool can_drop = options_.on_full == config::OnFull::kDropOldest &&
+                          needed <= options_.max_bytes &&
+                          drop_oldest_locked(total_bytes_ + needed - options_.max_bytes);
+    if (!can_drop) {
+      rejected_full_ += records.size();
+      return Status::resource_exhausted(
+          "buffer full: " + std::to_string(total_bytes_) + " of " +
+          std::to_string(options_.max_bytes) + " bytes used (buffer.max_bytes; on_full: " +
+          std::string(config::to_string(options_.on_full)) + ")");
+    }
+  }
+  Group& g = pending_locked();
+  const std::int64_t now = now_ms();
+  DeviceId last_id = 0;
+  Device* d = nullptr;
+  for (const auto& r : records) {
+    if (d == nullptr || r.device != last_id) {
+      d = &devices_.find(r.device)->second;
+      last_id = r.device;
+    }
+    if (d->readings() == 0) d->head_stored_ms = now;
+    const Seq seq = d->next_seq++;
+    d->tail_cum += entry_bytes(r.json.size());
+    const QueueKey key = queue_key(r.device, seq);
+    const ValueHeaderBytes header = encode_value_header({d->tail_cum, now});
+    const rocksdb::Slice key_part = slice(key);
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header.data(), header.size()),
+                                           rocksdb::Slice(r.json.data(), r.json.size())};
+    (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
+                       rocksdb::SliceParts(value_parts, 2));
+  }
+  total_readings_ += records.size();
+  total_bytes_ += needed;
+  std::shared_ptr<Group> group = pending_;
+  Status s = commit(lock, group);
+  auto callback = on_append_;
+  lock.unlock();
+  if (s && callback) {
+    last_id = 0;
+    for (const auto& r : records) {
+      if (r.device != last_id) callback(r.device);
+      last_id = r.device;
+    }
+  }
+  return s;
+}
+
+Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group) {
+  while (!group->done) {
+    if (writing_) {
+      committed_.wait(lock);
+      continue;
+    }
+    // Nobody is writing: this thread writes the pending group (which holds `group`) for everyone,
+    // then, while more gathered meanwhile, a few groups more — a handover to a sleeping thread
+    // costs more than the write itself on a small box.
+    writing_ = true;
+    for (int round = 0; round < kMaxLeaderRounds && pending_; ++round) {
+      std::shared_ptr<Group> g = std::move(pending_);
+      lock.unlock();
+      Status s = write_group(*g);
+      lock.lock();
+      g->status = s;
+      g->done = true;
+      if (!s) {
+        // The in-memory state counted writes that did not happen. Fail what was built on top
+        // of them too, then re-read the state from the store (nobody else is writing now).
+        if (s.code() == Code::kResourceExhausted) disk_full_ = true;
+        if (pending_) {
+          pending_->status = s;
+          pending_->done = true;
+          pending_.reset();
+        }
+        (void)load_state();  // if even reading fails, the next write reports the store's error
+      } else {
+        disk_full_ = false;
+        if (options_.sync == config::SyncMode::kBatch) unsynced_ = true;
+      }
+      committed_.notify_all();
+    }
+    writing_ = false;
+    committed_.notify_all();
+  }
+  return group->status;
+}
+
+Status Buffer::write_group(Group& group) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync == config::SyncMode::kAlways;
+  return from_rocksdb(db_->Write(wo, group.batch.get()),
+                      "cannot write the buffer at '" + options_.path + "'");
+}
+
+void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
+  pending_locked();
+  const QueueKey from = queue_key(id, d.first_seq);
+  const QueueKey to = queue_key(id, point.seq + 1);
+  (void)pending_->batch->DeleteRange(queue_, slice(from), slice(to));
+  (void)pending_->batch->Put(meta_, meta_head_key(id), encode_head({point.seq, point.cum_bytes}));
+  total_readings_ -= point.seq + 1 - d.first_seq;
+  total_bytes_ -= point.cum_bytes - d.head_cum;
+  d.first_seq = point.seq + 1;
+  d.head_cum = point.cum_bytes;
+  d.head_stored_ms = 0;  // unknown until refreshed
+}
+
+Status Buffer::ack(DeviceId device, AckPoint point) {
+  std::unique_lock lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {
+    return Status::invalid_argument("ack of unknown device index " + std::to_string(device));
+  }
+  Device& d = it->second;
+  if (point.seq < d.first_seq) return Status::ok();  // already removed (dropped meanwhile)
+  if (point.seq >= d.next_seq || point.cum_bytes < d.head_cum || point.cum_bytes > d.tail_cum) {
+    return Status::invalid_argument("ack beyond the queue of device '" + d.key + "'");
+  }
+  remove_head_locked(device, d, point);
+  std::shared_ptr<Group> group = pending_;
+  Status s = commit(lock, group);
+  lock.unlock();
+  if (s) refresh_head_time(device);
+  return s;
+}
+
+void Buffer::refresh_head_time(DeviceId id) {
+  Seq first = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = devices_.find(id);
+    if (it == devices_.end() || it->second.readings() == 0) return;
+    first = it->second.first_seq;
+  }
+  const QueueKey upper = queue_key(id + 1, 0);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto iter = queue_iterator(*db_, queue_, &upper_slice);
+  iter->Seek(slice(queue_key(id, first)));
+  if (!iter->Valid()) return;
+  auto h = decode_value_header(std::string_view(iter->value().data(), iter->value().size()));
+  const Seq seq = queue_key_seq(std::string_view(iter->key().data(), iter->key().size()));
+  if (!h) return;
+  std::lock_guard lock(mu_);
+  auto it = devices_.find(id);
+  if (it != devices_.end() && it->second.first_seq == seq) it->second.head_stored_ms = h->stored_at_ms;
+}
+
+bool Buffer::drop_oldest_locked(std::uint64_t needed) {
+  const std::uint64_t target = std::max(needed, options_.max_bytes / kDropChunkDivisor);
+  std::uint64_t freed = 0;
+  std::vector<DeviceId> exhausted;  // devices whose remaining readings are not yet committed
+  while (freed < needed) {
+    DeviceId victim = 0;
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    for (auto& [id, d] : devices_) {
+      if (d.readings() == 0 ||
+          std::find(exhausted.begin(), exhausted.end(), id) != exhausted.end()) {
+        continue;
+      }
+      const std::int64_t t = d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min()
+                                                   : d.head_stored_ms;
+      if (victim == 0 || t < oldest) {
+        victim = id;
+        oldest = t;
+      }
+    }
+    if (victim == 0) return false;
+    Device& d = devices_[victim];
+    const QueueKey upper = queue_key(victim, d.next_seq);
+    const rocksdb::Slice upper_slice = slice(upper);
+    auto it = queue_iterator(*db_, queue_, &upper_slice);
+    std::optional<AckPoint> last;
+    std::uint64_t bytes = 0;
+    std::int64_t next_head_time = 0;
+    for (it->Seek(slice(queue_key(victim, d.first_seq))); it->Valid(); it->Next()) {
+      const std::string_view v(it->value().data(), it->value().size());
+      auto h = decode_value_header(v);
+      if (!h) break;
+      if (freed + bytes >= target) {
+        next_head_time = h->stored_at_ms;
+        break;
+      }
+      last = AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+                      h->cum_bytes};
+      bytes = h->cum_bytes - d.head_cum;
+    }
+    if (!last) {
+      exhausted.push_back(victim);
+      continue;
+    }
+    const std::uint64_t count = last->seq + 1 - d.first_seq;
+    remove_head_locked(victim, d, *last);
+    d.head_stored_ms = next_head_time;
+    dropped_oldest_ += count;
+    freed += bytes;
+  }
+  return true;
+}
+
+Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings,
+                           std::size_t max_bytes) const {
+  Seq first = 0;
+  Seq next = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = devices_.find(device);
+    if (it == devices_.end()) {
+      return Status::invalid_argument("read of unknown device index " + std::to_string(device));
+    }
+    first = it->second.first_seq;
+    next = it->second.next_seq;
+  }
+  Batch batch;
+  batch.device = device;
+  if (first == next || max_readings == 0) return batch;
+  const QueueKey upper = queue_key(device, next);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  batch.body.reserve(std::min<std::size_t>(max_bytes, 1 << 20));
+  batch.body += '[';
+  for (it->Seek(slice(queue_key(device, first))); it->Valid() && batch.size() < max_readings;
+       it->Next()) {
+    const std::string_view v(it->value().data(), it->value().size());
+    auto h = decode_value_header(v);
+    if (!h) {
+      return Status::corruption("buffer: unreadable entry in the queue of device '" +
+                                device_key(device) + "'");
+    }
+    const std::string_view json = value_json(v);
+    if (!batch.empty() && batch.body.size() + 1 + json.size() + 1 > max_bytes) break;
+    if (!batch.empty()) batch.body += ',';
+    batch.entries.push_back(
+        {queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+         static_cast<std::uint32_t>(batch.body.size()), static_cast<std::uint32_t>(json.size()),
+         h->cum_bytes});
+    batch.body += json;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
+  batch.body += ']';
+  return batch;
+}
+
+Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
+                           int http_status) {
+  std::unique_lock lock(mu_);
+  if (devices_.find(device) == devices_.end()) {
+    return Status::invalid_argument("dead letter of unknown device index " +
+                                    std::to_string(device));
+  }
+  pending_locked();
+  DeadLetter letter{next_dead_letter_id_++, device,        http_status, now_ms(),
+                    std::string(reason),    std::string(reading_json)};
+  const auto key = dead_letter_key(letter.id);
+  (void)pending_->batch->Put(dead_, rocksdb::Slice(key.data(), key.size()),
+                             encode_dead_letter(letter));
+  ++dead_letters_;
+  std::shared_ptr<Group> group = pending_;
+  return commit(lock, group);
+}
+
+Status Buffer::for_each_dead_letter(const std::function<bool(const DeadLetter&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), dead_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto letter = decode_dead_letter(std::string_view(it->key().data(), it->key().size()),
+                                     std::string_view(it->value().data(), it->value().size()));
+    if (!letter) return Status::corruption("buffer: unreadable dead letter");
+    if (!visit(*letter)) break;
+  }
+  return from_rocksdb(it->status(), "cannot read the dead letters");
+}
+
+Result<std::uint64_t> Buffer::retry_dead_letters() {
+  std::vector<DeadLetter> letters;
+  if (Status s = for_each_dead_letter([&](const DeadLetter& d) {
+        letters.push_back(d);
+        return true;
+      });
+      !s) {
+    return s;
+  }
+  constexpr std::size_t kChunk = 1000;
+  std::uint64_t retried = 0;
+  for (std::size_t start = 0; start < letters.size(); start += kChunk) {
+    const std::size_t end = std::min(letters.size(), start + kChunk);
+    std::vector<Record> records;
+    for (std::size_t i = start; i < end; ++i) {
+      records.push_back({letters[i].device, letters[i].reading_json});
+    }
+    // Re-queued first, deleted second: a crash in between leaves a duplicate, never a loss.
+    if (Status s = append(records); !s) return s;
+    rocksdb::WriteBatch del;
+    for (std::size_t i = start; i < end; ++i) {
+      const auto key = dead_letter_key(letters[i].id);
+      (void)del.Delete(dead_, rocksdb::Slice(key.data(), key.size()));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync == config::SyncMode::kAlways;
+    if (Status s = from_rocksdb(db_->Write(wo, &del), "cannot remove dead letters"); !s) return s;
+    std::lock_guard lock(mu_);
+    dead_letters_ -= end - start;
+    retried += end - start;
+  }
+  return retried;
+}
+
+Result<std::uint64_t> Buffer::purge_dead_letters() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t count = dead_letters_;
+  pending_locked();
+  const auto from = dead_letter_key(0);
+  const auto to = dead_letter_key(std::numeric_limits<std::uint64_t>::max());
+  (void)pending_->batch->DeleteRange(dead_, rocksdb::Slice(from.data(), from.size()),
+                                     rocksdb::Slice(to.data(), to.size()));
+  (void)pending_->batch->Delete(dead_, rocksdb::Slice(to.data(), to.size()));
+  dead_letters_ = 0;
+  std::shared_ptr<Group> group = pending_;
+  if (Status s = commit(lock, group); !s) return s;
+  return count;
+}
+
+Result<std::uint64_t> Buffer::expire() {
+  const std::int64_t cutoff = now_ms() - options_.max_age.count();
+  std::vector<std::pair<DeviceId, Seq>> candidates;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, d] : devices_) {
+      if (d.readings() > 0 && d.head_stored_ms < cutoff) candidates.emplace_back(id, d.first_seq);
+    }
+  }
+  std::uint64_t dropped = 0;
+  for (const auto& [id, first] : candidates) {
+    const QueueKey upper = queue_key(id + 1, 0);
+    const rocksdb::Slice upper_slice = slice(upper);
+    auto it = queue_iterator(*db_, queue_, &upper_slice);
+    std::optional<AckPoint> last;
+    std::int64_t next_head_time = 0;
+    std::uint64_t scanned = 0;
+    for (it->Seek(slice(queue_key(id, first))); it->Valid() && scanned < kExpireScanLimit;
+         it->Next(), ++scanned) {
+      auto h = decode_value_header(std::string_view(it->value().data(), it->value().size()));
+      if (!h) return Status::corruption("buffer: unreadable entry while expiring");
+      if (h->stored_at_ms >= cutoff) {
+        next_head_time = h->stored_at_ms;
+        break;
+      }
+      last = AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+                      h->cum_bytes};
+    }
+    if (!last) {
+      refresh_head_time(id);
+      continue;
+    }
+    std::unique_lock lock(mu_);
+    Device& d = devices_[id];
+    if (last->seq < d.first_seq) continue;  // acked meanwhile
+    const std::uint64_t count = last->seq + 1 - d.first_seq;
+    remove_head_locked(id, d, *last);
+    d.head_stored_ms = next_head_time;
+    std::shared_ptr<Group> group = pending_;
+    if (Status s = commit(lock, group); !s) return s;
+    dropped_max_age_ += count;
+    dropped += count;
+  }
+  return dropped;
+}
+
+Buffer::Queued Buffer::queued(DeviceId device) const {
+  std::lock_guard lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return {};
+  return {it->second.readings(), it->second.bytes()};
+}
+
+Stats Buffer::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s;
+  s.readings = total_readings_;
+  s.bytes = total_bytes_;
+  s.dead_letters = dead_letters_;
+  s.dropped_max_age = dropped_max_age_;
+  s.dropped_oldest = dropped_oldest_;
+  s.rejected_full = rejected_full_;
+  s.disk_full = disk_full_;
+  for (const auto& [id, d] : devices_) {
+    if (d.readings() == 0 || d.head_stored_ms == 0) continue;
+    if (s.oldest_stored_ms == 0 || d.head_stored_ms < s.oldest_stored_ms) {
+      s.oldest_stored_ms = d.head_stored_ms;
+    }
+  }
+  return s;
+}
+
+std::vector<DeviceStats> Buffer::device_stats() const {
+  std::lock_guard lock(mu_);
+  std::vector<DeviceStats> out;
+  out.reserve(devices_.size());
+  for (const auto& [id, d] : devices_) {
+    out.push_back({id, d.key, d.readings(), d.bytes(), d.readings() ? d.head_stored_ms : 0});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const DeviceStats& a, const DeviceStats& b) { return a.key < b.key; });
+  return out;
+}
+
+std::vector<DeviceId> Buffer::devices_with_data() const {
+  std::lock_guard lock(mu_);
+  std::vector<DeviceId> out;
+  for (const auto& [id, d] : devices_) {
+    if (d.readings() > 0) out.push_back(id);
+  }
+  return out;
+}
+
+void Buffer::sync_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    sync_wakeup_.wait_for(lock, options_.sync_interval);
+    if (!unsynced_ || stopping_) continue;
+    unsynced_ = false;
+    lock.unlock();
+    (void)db_->SyncWAL();  // a failure shows up as the next write's error
+    lock.lock();
+  }
+}
+
+Status repair(const std::string& path) {
+  rocksdb::Options o(db_options(), queue_cf_options());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
+      {kQueueCf, queue_cf_options()},
+      {kMetaCf, small_cf_options()},
+      {kDeadLetterCf, small_cf_options()},
+  };
+  return from_rocksdb(rocksdb::RepairDB(path, db_options(), cfs, small_cf_options()),
+                      "repair of the buffer at '" + path + "' failed");
+}
+
+}  // namespace edgegw::buffer

@@ -1,0 +1,225 @@
+// The durable buffer: one ordered queue per cloud device in RocksDB. Nothing acknowledged to a
+// source is lost: append() returns only once its readings are in the write-ahead log (and, with
+// sync: always, on disk). The forwarder reads a device's queue in order and acks what the cloud
+// accepted, which deletes it.
+//
+// Concurrency: any number of producer threads may append at once; their appends are gathered into
+// one WriteBatch (group commit: the first waiting producer writes for all, see append()). Reads,
+// acks and drops go through the same write path, so sequence numbers become visible in order.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "buffer/key_format.h"
+#include "config/config.h"
+#include "edgegw/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace edgegw::buffer {
+
+struct Options {
+  std::string path;  // the RocksDB directory (gateway.data_dir + "/buffer")
+  std::uint64_t max_bytes = 1ULL << 30;
+  std::chrono::milliseconds max_age = std::chrono::hours(24 * 7);
+  config::OnFull on_full = config::OnFull::kDropOldest;
+  config::SyncMode sync = config::SyncMode::kBatch;
+  std::chrono::milliseconds sync_interval{100};
+  std::function<std::int64_t()> clock;  // wall-clock ms for stored_at; default: the system clock
+  bool read_only = false;               // for `edgegw buffer stats` while the gateway may run
+};
+
+Options options_from(const config::Config& config);
+
+// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json).
+struct Record {
+  DeviceId device;
+  std::string_view json;
+};
+
+// A run of one device's queue, ready to POST: body is the JSON array "[r1,r2,...]".
+struct Batch {
+  struct Entry {
+    Seq seq;
+    std::uint32_t offset;  // of the reading's JSON in body
+    std::uint32_t size;
+    std::uint64_t cum_bytes;
+  };
+  DeviceId device = 0;
+  std::string body;
+  std::vector<Entry> entries;
+
+  bool empty() const noexcept { return entries.empty(); }
+  std::size_t size() const noexcept { return entries.size(); }
+  std::string_view reading(std::size_t i) const noexcept {
+    return std::string_view(body).substr(entries[i].offset, entries[i].size);
+  }
+};
+
+// Acknowledging entries [head .. entry] of a batch removes them.
+struct AckPoint {
+  Seq seq;
+  std::uint64_t cum_bytes;
+  static AckPoint of(const Batch::Entry& e) noexcept { return {e.seq, e.cum_bytes}; }
+};
+
+struct DeviceStats {
+  DeviceId id = 0;
+  std::string key;
+  std::uint64_t readings = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t oldest_stored_ms = 0;  // 0: empty
+};
+
+struct Stats {
+  std::uint64_t readings = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t oldest_stored_ms = 0;  // 0: empty
+  std::uint64_t dead_letters = 0;
+  // Since open:
+  std::uint64_t dropped_max_age = 0;
+  std::uint64_t dropped_oldest = 0;  // on_full: drop_oldest
+  std::uint64_t rejected_full = 0;   // on_full: reject_new, or the disk is full
+  bool disk_full = false;
+};
+
+class Buffer {
+ public:
+  // Opens (or creates) the store. A damaged store that cannot be salvaged is an error whose
+  // message names the remedy (`edgegw buffer repair`); it is never wiped.
+  static Result<std::unique_ptr<Buffer>> open(Options options);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  // The queue of a cloud device, created on first use (durably). Idempotent.
+  Result<DeviceId> register_device(std::string_view key);
+  std::string device_key(DeviceId device) const;
+
+  // Appends readings (of any devices) in order; returns once they are durable per `sync`.
+  // Fails as a whole with kResourceExhausted when full under reject_new, or when the disk is full:
+  // the source must not acknowledge upstream then.
+  Status append(std::span<const Record> records);
+
+  // Up to max_readings / max_bytes of body from the head of a device's queue (at least one reading,
+  // whatever its size). An empty batch when the queue is empty.
+  Result<Batch> read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const;
+
+  // Removes the device's readings up to and including `point` (delivered, or dead-lettered).
+  // Acking what was already removed (e.g. dropped meanwhile) is a no-op.
+  Status ack(DeviceId device, AckPoint point);
+
+  // Stores a reading the cloud refused for good. Does not remove it from the queue: ack() does.
+  Status dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
+                     int http_status);
+  // Visits dead letters in id order until `visit` returns false.
+  Status for_each_dead_letter(const std::function<bool(const DeadLetter&)>& visit) const;
+  // Re-queues every dead letter at the tail of its device's queue; returns how many.
+  Result<std::uint64_t> retry_dead_letters();
+  Result<std::uint64_t> purge_dead_letters();
+
+  // Drops readings stored longer than max_age ago; returns how many. Called periodically.
+  Result<std::uint64_t> expire();
+
+  struct Queued {
+    std::uint64_t readings = 0;
+    std::uint64_t bytes = 0;
+  };
+  // What waits in one device's queue (cheap: no I/O).
+  Queued queued(DeviceId device) const;
+
+  Stats stats() const;
+  std::vector<DeviceStats> device_stats() const;
+  std::vector<DeviceId> devices_with_data() const;
+
+  // Called (from the appending thread, after the write) with each device that got readings.
+  void set_on_append(std::function<void(DeviceId)> callback);
+
+ private:
+  struct Device {
+    std::string key;
+    Seq first_seq = 1;               // the head: the oldest reading present (== next_seq: empty)
+    Seq next_seq = 1;                // the next sequence to assign
+    std::uint64_t head_cum = 0;      // cum_bytes just before the head
+    std::uint64_t tail_cum = 0;      // cum_bytes of the last reading appended
+    std::int64_t head_stored_ms = 0; // stored_at of the head; 0: unknown or empty
+    std::uint64_t readings() const { return next_seq - first_seq; }
+    std::uint64_t bytes() const { return tail_cum - head_cum; }
+  };
+
+  // A set of writes committed together: appends, acks and drops of many threads.
+  struct Group {
+    Group();
+    ~Group();
+    std::unique_ptr<rocksdb::WriteBatch> batch;
+    bool done = false;
+    Status status;
+  };
+
+  explicit Buffer(Options options);
+  Status load_state();
+  Status load_device(DeviceId id, std::string key);
+  std::int64_t now_ms() const;
+  Group& pending_locked();  // the group being gathered, created on demand (mu_ held)
+  // Adds a removal of the device's head up to `point` to the pending group (mu_ held).
+  void remove_head_locked(DeviceId id, Device& d, AckPoint point);
+  // Makes room for `needed` bytes by dropping the oldest readings (mu_ held).
+  bool drop_oldest_locked(std::uint64_t needed);
+  // Waits until `group` is written, writing it (and everything pending) when nobody else is.
+  Status commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group);
+  Status write_group(Group& group);
+  void refresh_head_time(DeviceId id);
+  Status check_disk_full_locked();
+  void sync_loop();
+
+  Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* queue_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dead_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  mutable std::mutex mu_;
+  std::condition_variable committed_;
+  std::unordered_map<DeviceId, Device> devices_;
+  std::unordered_map<std::string, DeviceId> device_ids_;
+  std::shared_ptr<Group> pending_;
+  bool writing_ = false;
+  std::uint64_t total_readings_ = 0;
+  std::uint64_t total_bytes_ = 0;
+  std::uint64_t dead_letters_ = 0;
+  std::uint64_t next_dead_letter_id_ = 1;
+  std::uint64_t dropped_max_age_ = 0;
+  std::uint64_t dropped_oldest_ = 0;
+  std::uint64_t rejected_full_ = 0;
+  bool disk_full_ = false;
+  std::int64_t last_resume_attempt_ms_ = 0;
+  bool state_stale_ = false;  // a write failed: reload the in-memory state from the store
+  std::function<void(DeviceId)> on_append_;
+
+  // sync: batch — a background fsync of the WAL at most every sync_interval.
+  bool unsynced_ = false;
+  bool stopping_ = false;
+  std::condition_variable sync_wakeup_;
+  std::thread sync_thread_;
+};
+
+// `edgegw buffer repair`: RocksDB's repair of a damaged store (salvages what it can).
+Status repair(const std::string& path);
+
+}  // namespace edgegw::buffer

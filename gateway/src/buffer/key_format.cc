@@ -1,0 +1,122 @@
+#include "buffer/key_format.h"
+
+#include <cstring>
+
+namespace edgegw::buffer {
+
+std::uint32_t load_be32(const char* p) noexcept {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::uint64_t load_be64(const char* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+void store_be32(char* p, std::uint32_t v) noexcept {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
+void store_be64(char* p, std::uint64_t v) noexcept {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
+QueueKey queue_key(DeviceId device, Seq seq) noexcept {
+  QueueKey k;
+  store_be32(k.data(), device);
+  store_be64(k.data() + 4, seq);
+  return k;
+}
+
+DeviceId queue_key_device(std::string_view key) noexcept {
+  return key.size() == kQueueKeySize ? load_be32(key.data()) : 0;
+}
+
+Seq queue_key_seq(std::string_view key) noexcept {
+  return key.size() == kQueueKeySize ? load_be64(key.data() + 4) : 0;
+}
+
+ValueHeaderBytes encode_value_header(const ValueHeader& header) noexcept {
+  ValueHeaderBytes b;
+  b[0] = static_cast<char>(kValueVersion);
+  store_be64(b.data() + 1, header.cum_bytes);
+  store_be64(b.data() + 9, static_cast<std::uint64_t>(header.stored_at_ms));
+  return b;
+}
+
+std::optional<ValueHeader> decode_value_header(std::string_view value) noexcept {
+  if (value.size() < kValueHeaderSize || static_cast<std::uint8_t>(value[0]) != kValueVersion) {
+    return std::nullopt;
+  }
+  return ValueHeader{load_be64(value.data() + 1),
+                     static_cast<std::int64_t>(load_be64(value.data() + 9))};
+}
+
+std::string meta_device_key(std::string_view device_key) {
+  std::string k(kMetaDevicePrefix);
+  k += device_key;
+  return k;
+}
+
+std::string meta_head_key(DeviceId device) {
+  std::string k = "head/";
+  k.resize(k.size() + 4);
+  store_be32(k.data() + 5, device);
+  return k;
+}
+
+std::string encode_head(const HeadMark& head) {
+  std::string v(16, '\0');
+  store_be64(v.data(), head.removed_up_to);
+  store_be64(v.data() + 8, head.cum_bytes);
+  return v;
+}
+
+std::optional<HeadMark> decode_head(std::string_view value) noexcept {
+  if (value.size() != 16) return std::nullopt;
+  return HeadMark{load_be64(value.data()), load_be64(value.data() + 8)};
+}
+
+std::array<char, 8> dead_letter_key(std::uint64_t id) noexcept {
+  std::array<char, 8> k;
+  store_be64(k.data(), id);
+  return k;
+}
+
+std::uint64_t dead_letter_id(std::string_view key) noexcept {
+  return key.size() == 8 ? load_be64(key.data()) : 0;
+}
+
+std::string encode_dead_letter(const DeadLetter& letter) {
+  const std::size_t reason_len = std::min<std::size_t>(letter.reason.size(), 0xffff);
+  std::string v(1 + 4 + 4 + 8 + 2, '\0');
+  v[0] = 1;
+  store_be32(v.data() + 1, letter.device);
+  store_be32(v.data() + 5, static_cast<std::uint32_t>(letter.http_status));
+  store_be64(v.data() + 9, static_cast<std::uint64_t>(letter.time_ms));
+  v[17] = static_cast<char>(reason_len >> 8);
+  v[18] = static_cast<char>(reason_len & 0xff);
+  v.append(letter.reason, 0, reason_len);
+  v += letter.reading_json;
+  return v;
+}
+
+std::optional<DeadLetter> decode_dead_letter(std::string_view key, std::string_view value) {
+  if (key.size() != 8 || value.size() < 19 || value[0] != 1) return std::nullopt;
+  const std::size_t reason_len = (static_cast<std::size_t>(static_cast<unsigned char>(value[17])) << 8) |
+                                 static_cast<unsigned char>(value[18]);
+  if (value.size() < 19 + reason_len) return std::nullopt;
+  DeadLetter d;
+  d.id = load_be64(key.data());
+  d.device = load_be32(value.data() + 1);
+  d.http_status = static_cast<int>(load_be32(value.data() + 5));
+  d.time_ms = static_cast<std::int64_t>(load_be64(value.data() + 9));
+  d.reason = std::string(value.substr(19, reason_len));
+  d.reading_json = std::string(value.substr(19 + reason_len));
+  return d;
+}
+
+}  // namespace edgegw::buffer

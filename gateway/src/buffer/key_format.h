@@ -1,0 +1,80 @@
+// The bytes of the buffer (see gateway/docs/buffer_format.md). Big-endian integers, so RocksDB's
+// bytewise order is (device, sequence) order and one device's queue is one contiguous range.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace edgegw::buffer {
+
+using DeviceId = std::uint32_t;
+using Seq = std::uint64_t;
+
+// Bumped when any layout below changes; stored in meta as "format".
+inline constexpr std::string_view kFormatVersion = "1";
+
+// queue: key = device (4) | seq (8)
+inline constexpr std::size_t kQueueKeySize = 12;
+using QueueKey = std::array<char, kQueueKeySize>;
+QueueKey queue_key(DeviceId device, Seq seq) noexcept;
+DeviceId queue_key_device(std::string_view key) noexcept;
+Seq queue_key_seq(std::string_view key) noexcept;
+
+// queue: value = version (1) | cum_bytes (8) | stored_at_ms (8) | the reading's cloud JSON.
+// cum_bytes: the device's total entry bytes appended up to and including this one, so the bytes
+// of any range are a difference of two headers, and the stats never need a scan.
+inline constexpr std::uint8_t kValueVersion = 1;
+inline constexpr std::size_t kValueHeaderSize = 17;
+struct ValueHeader {
+  std::uint64_t cum_bytes = 0;
+  std::int64_t stored_at_ms = 0;
+};
+using ValueHeaderBytes = std::array<char, kValueHeaderSize>;
+ValueHeaderBytes encode_value_header(const ValueHeader& header) noexcept;
+// nullopt for a value that is too short or of an unknown version (corruption).
+std::optional<ValueHeader> decode_value_header(std::string_view value) noexcept;
+inline std::string_view value_json(std::string_view value) noexcept {
+  return value.substr(kValueHeaderSize);
+}
+// What one reading costs in the byte accounting (key + value).
+inline std::uint64_t entry_bytes(std::size_t json_size) noexcept {
+  return kQueueKeySize + kValueHeaderSize + json_size;
+}
+
+// meta: "format" -> kFormatVersion; "device/<key>" -> DeviceId (4);
+//       "head/" DeviceId (4) -> removed-up-to seq (8) | cum_bytes at it (8)
+inline constexpr std::string_view kMetaFormat = "format";
+std::string meta_device_key(std::string_view device_key);
+inline constexpr std::string_view kMetaDevicePrefix = "device/";
+std::string meta_head_key(DeviceId device);
+struct HeadMark {
+  Seq removed_up_to = 0;  // every seq <= this was removed (0: none yet; sequences start at 1)
+  std::uint64_t cum_bytes = 0;
+};
+std::string encode_head(const HeadMark& head);
+std::optional<HeadMark> decode_head(std::string_view value) noexcept;
+
+// dead_letter: key = id (8); value = version (1) | device (4) | http status (4) | time ms (8) |
+//              reason length (2) | reason | the reading's cloud JSON
+struct DeadLetter {
+  std::uint64_t id = 0;
+  DeviceId device = 0;
+  int http_status = 0;  // 0: not from an HTTP answer
+  std::int64_t time_ms = 0;
+  std::string reason;
+  std::string reading_json;
+};
+std::array<char, 8> dead_letter_key(std::uint64_t id) noexcept;
+std::uint64_t dead_letter_id(std::string_view key) noexcept;
+std::string encode_dead_letter(const DeadLetter& letter);
+std::optional<DeadLetter> decode_dead_letter(std::string_view key, std::string_view value);
+
+std::uint32_t load_be32(const char* p) noexcept;
+std::uint64_t load_be64(const char* p) noexcept;
+void store_be32(char* p, std::uint32_t v) noexcept;
+void store_be64(char* p, std::uint64_t v) noexcept;
+
+}  // namespace edgegw::buffer

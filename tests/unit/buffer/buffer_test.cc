@@ -1,0 +1,299 @@
+#include "buffer/buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "support/subprocess.h"
+
+namespace edgegw::buffer {
+namespace {
+
+std::string reading(const std::string& variable, long long value) {
+  return "{\"variable\":\"" + variable + "\",\"value\":" + std::to_string(value) + "}";
+}
+
+class BufferTest : public ::testing::Test {
+ protected:
+  Options options() {
+    Options o;
+    o.path = dir_.path() + "/buffer";
+    o.sync = config::SyncMode::kNone;
+    o.clock = [this] { return now_; };
+    return o;
+  }
+  std::unique_ptr<Buffer> open(Options o) {
+    auto b = Buffer::open(std::move(o));
+    EXPECT_TRUE(b) << b.status().to_string();
+    return b ? std::move(b).value() : nullptr;
+  }
+  std::unique_ptr<Buffer> open() { return open(options()); }
+
+  // Appends `n` readings "v" = from..from+n-1 to `device`, one call.
+  static void append(Buffer& b, DeviceId device, long long from, int n) {
+    std::vector<std::string> jsons;
+    for (int i = 0; i < n; ++i) jsons.push_back(reading("v", from + i));
+    std::vector<Record> records;
+    for (const auto& j : jsons) records.push_back({device, j});
+    ASSERT_TRUE(b.append(records));
+  }
+  static std::vector<std::string> all(Buffer& b, DeviceId device) {
+    auto batch = b.read(device, 1000000, std::size_t{1} << 40);
+    EXPECT_TRUE(batch);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < batch->size(); ++i) out.emplace_back(batch->reading(i));
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::int64_t now_ = 1732579200000;
+};
+
+TEST_F(BufferTest, KeepsEachDevicesOrderAcrossReopen) {
+  {
+    auto b = open();
+    const DeviceId a = *b->register_device("boiler-1");
+    const DeviceId p = *b->register_device("press-7");
+    EXPECT_EQ(*b->register_device("boiler-1"), a);
+    const std::string r1 = reading("t", 1), r2 = reading("p", 2), r3 = reading("t", 3);
+    const Record mixed[] = {{a, r1}, {p, r2}, {a, r3}};
+    ASSERT_TRUE(b->append(mixed));
+    EXPECT_EQ(all(*b, a), (std::vector<std::string>{r1, r3}));
+    EXPECT_EQ(all(*b, p), (std::vector<std::string>{r2}));
+    const Stats s = b->stats();
+    EXPECT_EQ(s.readings, 3u);
+    EXPECT_EQ(s.bytes, 3 * entry_bytes(r1.size()));
+    EXPECT_EQ(s.oldest_stored_ms, now_);
+  }
+  auto b = open();
+  const DeviceId a = *b->register_device("boiler-1");
+  EXPECT_EQ(all(*b, a), (std::vector<std::string>{reading("t", 1), reading("t", 3)}));
+  append(*b, a, 4, 1);
+  auto batch = b->read(a, 10, 1 << 20);
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(batch->entries[2].seq, batch->entries[1].seq + 1);
+  EXPECT_EQ(batch->body, "[" + reading("t", 1) + "," + reading("t", 3) + "," + reading("v", 4) + "]");
+  EXPECT_EQ(b->stats().readings, 4u);
+}
+
+TEST_F(BufferTest, ReadHonoursCountAndBytesButAlwaysGivesOne) {
+  auto b = open();
+  const DeviceId d = *b->register_device("d");
+  append(*b, d, 0, 100);
+  EXPECT_EQ(b->read(d, 10, 1 << 20)->size(), 10u);
+  const std::size_t one = reading("v", 10).size();
+  auto limited = b->read(d, 100, 2 + 3 * one + 2);  // "[" + 3 readings + 2 commas + "]"
+  EXPECT_EQ(limited->size(), 3u);
+  EXPECT_LE(limited->body.size(), 2 + 3 * one + 2);
+  EXPECT_EQ(b->read(d, 100, 1)->size(), 1u);  // a reading bigger than the limit still goes
+  EXPECT_TRUE(b->read(*b->register_device("empty"), 10, 1000)->empty());
+}
+
+TEST_F(BufferTest, AckRemovesThePrefixAndSequencesAreNeverReused) {
+  Seq last_seq = 0;
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    append(*b, d, 0, 10);
+    auto batch = b->read(d, 4, 1 << 20);
+    ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries[3])));
+    EXPECT_EQ(all(*b, d).front(), reading("v", 4));
+    EXPECT_EQ(b->stats().readings, 6u);
+    EXPECT_EQ(b->stats().bytes, 6 * entry_bytes(reading("v", 4).size()));
+    EXPECT_TRUE(b->ack(d, AckPoint::of(batch->entries[1])));  // already removed: no-op
+    EXPECT_EQ(b->stats().readings, 6u);
+    auto rest = b->read(d, 100, 1 << 20);
+    last_seq = rest->entries.back().seq;
+    ASSERT_TRUE(b->ack(d, AckPoint::of(rest->entries.back())));
+    EXPECT_EQ(b->stats().readings, 0u);
+    EXPECT_EQ(b->stats().bytes, 0u);
+    EXPECT_EQ(b->stats().oldest_stored_ms, 0);
+    EXPECT_FALSE(b->ack(d, {last_seq + 5, 0}));  // beyond the tail
+  }
+  auto b = open();  // empty queue after reopen: the next sequence still follows the removed ones
+  const DeviceId d = *b->register_device("d");
+  EXPECT_EQ(b->stats().readings, 0u);
+  append(*b, d, 100, 1);
+  EXPECT_EQ(b->read(d, 10, 1 << 20)->entries.front().seq, last_seq + 1);
+}
+
+TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
+  Options o = options();
+  o.on_full = config::OnFull::kRejectNew;
+  o.max_bytes = 50 * entry_bytes(reading("v", 10).size());
+  auto b = open(o);
+  const DeviceId d = *b->register_device("d");
+  append(*b, d, 10, 45);
+  std::vector<std::string> jsons(10, reading("v", 99));
+  std::vector<Record> records;
+  for (const auto& j : jsons) records.push_back({d, j});
+  const Status s = b->append(records);
+  EXPECT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_NE(s.message().find("buffer full"), std::string_view::npos) << s.message();
+  EXPECT_EQ(b->stats().readings, 45u);  // nothing of the refused call was kept
+  EXPECT_EQ(b->stats().rejected_full, 10u);
+  append(*b, d, 55, 5);  // what fits still goes in
+  EXPECT_EQ(b->stats().readings, 50u);
+}
+
+TEST_F(BufferTest, DropOldestDropsTheOldestDevicesHeadFirst) {
+  Options o = options();
+  o.on_full = config::OnFull::kDropOldest;
+  const std::uint64_t one = entry_bytes(reading("v", 10).size());
+  o.max_bytes = 100 * one;
+  auto b = open(o);
+  const DeviceId old_dev = *b->register_device("old");
+  const DeviceId new_dev = *b->register_device("new");
+  append(*b, old_dev, 10, 50);
+  now_ += 1000;
+  append(*b, new_dev, 10, 50);
+  now_ += 1000;
+  append(*b, new_dev, 60, 5);  // 5 over: the oldest readings (of "old") make room
+  const Stats s = b->stats();
+  EXPECT_LE(s.bytes, o.max_bytes);
+  EXPECT_EQ(s.dropped_oldest, 5u);
+  EXPECT_EQ(all(*b, old_dev).front(), reading("v", 15));
+  EXPECT_EQ(all(*b, new_dev).size(), 55u);
+  EXPECT_EQ(s.rejected_full, 0u);
+}
+
+TEST_F(BufferTest, ExpireDropsWhatIsOlderThanMaxAge) {
+  Options o = options();
+  o.max_age = std::chrono::hours(1);
+  auto b = open(o);
+  const DeviceId d = *b->register_device("d");
+  append(*b, d, 0, 10);
+  now_ += 30 * 60 * 1000;
+  append(*b, d, 10, 5);
+  now_ += 31 * 60 * 1000;  // the first 10 are 61 minutes old, the next 5 are 31
+  auto dropped = b->expire();
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, 10u);
+  EXPECT_EQ(all(*b, d).front(), reading("v", 10));
+  EXPECT_EQ(b->stats().dropped_max_age, 10u);
+  EXPECT_EQ(b->stats().oldest_stored_ms, now_ - 31 * 60 * 1000);
+  EXPECT_EQ(*b->expire(), 0u);
+}
+
+TEST_F(BufferTest, DeadLettersRoundTrip) {
+  auto b = open();
+  const DeviceId d = *b->register_device("d");
+  append(*b, d, 0, 3);
+  auto batch = b->read(d, 10, 1 << 20);
+  ASSERT_TRUE(b->dead_letter(d, batch->reading(1), "variable refused by the cloud", 400));
+  ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries[2])));
+  EXPECT_EQ(b->stats().dead_letters, 1u);
+  std::vector<DeadLetter> seen;
+  ASSERT_TRUE(b->for_each_dead_letter([&](const DeadLetter& l) {
+    seen.push_back(l);
+    return true;
+  }));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].reading_json, reading("v", 1));
+  EXPECT_EQ(seen[0].http_status, 400);
+  EXPECT_EQ(seen[0].reason, "variable refused by the cloud");
+  EXPECT_EQ(seen[0].time_ms, now_);
+  EXPECT_EQ(b->device_key(seen[0].device), "d");
+
+  EXPECT_EQ(*b->retry_dead_letters(), 1u);  // back at the tail of its queue
+  EXPECT_EQ(all(*b, d), (std::vector<std::string>{reading("v", 1)}));
+  EXPECT_EQ(b->stats().dead_letters, 0u);
+
+  ASSERT_TRUE(b->dead_letter(d, reading("v", 7), "x", 422));
+  ASSERT_TRUE(b->dead_letter(d, reading("v", 8), "y", 422));
+  b.reset();
+  b = open();
+  EXPECT_EQ(b->stats().dead_letters, 2u);  // counted again at open
+  EXPECT_EQ(*b->purge_dead_letters(), 2u);
+  EXPECT_EQ(b->stats().dead_letters, 0u);
+  int left = 0;
+  ASSERT_TRUE(b->for_each_dead_letter([&](const DeadLetter&) { return ++left, true; }));
+  EXPECT_EQ(left, 0);
+}
+
+TEST_F(BufferTest, ConcurrentProducersAreGroupCommittedInOrder) {
+  Options o = options();
+  o.sync = config::SyncMode::kAlways;
+  auto b = open(o);
+  constexpr int kThreads = 4;
+  constexpr int kCalls = 300;
+  std::vector<DeviceId> ids;
+  for (int t = 0; t < kThreads; ++t) ids.push_back(*b->register_device("d" + std::to_string(t)));
+  std::atomic<int> notified{0};
+  b->set_on_append([&](DeviceId) { ++notified; });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCalls; ++c) append(*b, ids[static_cast<std::size_t>(t)], c * 3, 3);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(notified.load(), kThreads * kCalls);
+  for (int t = 0; t < kThreads; ++t) {
+    const auto values = all(*b, ids[static_cast<std::size_t>(t)]);
+    ASSERT_EQ(values.size(), static_cast<std::size_t>(kCalls * 3));
+    for (int i = 0; i < kCalls * 3; ++i) EXPECT_EQ(values[static_cast<std::size_t>(i)], reading("v", i));
+  }
+  EXPECT_EQ(b->stats().readings, static_cast<std::uint64_t>(kThreads * kCalls * 3));
+}
+
+TEST_F(BufferTest, DamagedStoreIsAClearErrorAndRepairSalvagesIt) {
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    append(*b, d, 0, 20);
+  }
+  const std::string path = options().path;
+  // Damage the MANIFEST, the file that lists the store's tables.
+  std::string manifest;
+  for (const auto& e : std::filesystem::directory_iterator(path)) {
+    if (e.path().filename().string().starts_with("MANIFEST-")) manifest = e.path();
+  }
+  ASSERT_FALSE(manifest.empty());
+  {
+    std::fstream f(manifest, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    f.write("garbage garbage garbage garbage", 31);
+  }
+  auto broken = Buffer::open(options());
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.status().code(), Code::kCorruption);
+  EXPECT_NE(broken.status().message().find("edgegw buffer repair"), std::string_view::npos)
+      << broken.status().message();
+  EXPECT_TRUE(std::filesystem::exists(path));  // never wiped
+
+  ASSERT_TRUE(repair(path));
+  auto b = open();
+  ASSERT_TRUE(b);
+  const DeviceId d = *b->register_device("d");
+  EXPECT_EQ(all(*b, d).size(), 20u);
+}
+
+TEST_F(BufferTest, ReadOnlyOpenOfAMissingStoreSaysSo) {
+  Options o = options();
+  o.path = dir_.path() + "/nothing-here";
+  o.read_only = true;
+  auto missing = Buffer::open(o);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+}
+
+TEST_F(BufferTest, ReadOnlyOpenSeesTheDataOfARunningWriter) {
+  auto writer = open();
+  const DeviceId d = *writer->register_device("d");
+  append(*writer, d, 0, 7);
+  Options o = options();
+  o.read_only = true;
+  auto reader = open(o);
+  ASSERT_TRUE(reader);
+  const auto stats = reader->device_stats();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].key, "d");
+  EXPECT_EQ(stats[0].readings, 7u);
+  EXPECT_EQ(reader->append(std::vector<Record>{{d, "{}"}}).code(), Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace edgegw::buffer
