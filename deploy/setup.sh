@@ -13,7 +13,7 @@ packages=(
   libyaml-cpp-dev librocksdb-dev prometheus-cpp-dev libssl-dev libspdlog-dev libfmt-dev
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
-  mosquitto mosquitto-clients socat prometheus curl procps iproute2
+  mosquitto mosquitto-clients socat prometheus curl procps iproute2 openssl
 )
 
 missing=()

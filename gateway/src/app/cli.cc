@@ -3,6 +3,7 @@
 #include <iostream>
 #include <vector>
 
+#include "app/buffer_commands.h"
 #include "app/daemon.h"
 #include "app/data_dir.h"
 #include "app/version.h"
@@ -20,6 +21,13 @@ commands:
                          SIGTERM/SIGINT: graceful stop; SIGHUP: reload FILE
   check-config -c FILE   validate FILE without starting anything (exit 0, or 2 with
                          every error as FILE:LINE:COL: message)
+  buffer stats -c FILE   per-device queued readings, bytes, oldest age; dead letters
+                         (read-only: works while the gateway runs)
+  buffer dead-letter list -c FILE    the readings the cloud refused for good (JSON lines)
+  buffer dead-letter retry -c FILE   queue them again (gateway stopped)
+  buffer dead-letter purge -c FILE   delete them (gateway stopped)
+  buffer repair -c FILE  salvage a damaged buffer with RocksDB's repair (gateway stopped;
+                         back up gateway.data_dir first)
   version                version and build information
   help, --help, -h       this text
 
@@ -30,7 +38,7 @@ exit status: 0 ok, 1 the gateway failed, 2 usage or configuration error
 )";
 
 struct CommandName {
-  std::string_view name;
+  std::string_view name;  // one or more words
   Command command;
   bool needs_config;
 };
@@ -38,11 +46,29 @@ struct CommandName {
 constexpr CommandName kCommands[] = {
     {"run", Command::kRun, true},
     {"check-config", Command::kCheckConfig, true},
+    {"buffer stats", Command::kBufferStats, true},
+    {"buffer dead-letter list", Command::kDeadLetterList, true},
+    {"buffer dead-letter retry", Command::kDeadLetterRetry, true},
+    {"buffer dead-letter purge", Command::kDeadLetterPurge, true},
+    {"buffer repair", Command::kBufferRepair, true},
     {"version", Command::kVersion, false},
     {"help", Command::kHelp, false},
     {"--help", Command::kHelp, false},
     {"-h", Command::kHelp, false},
 };
+
+// How many leading arguments spell `name` ("buffer dead-letter list" is three), or 0.
+std::size_t match_words(std::string_view name, std::span<const std::string_view> args) {
+  std::size_t used = 0;
+  while (!name.empty()) {
+    const std::size_t space = name.find(' ');
+    const std::string_view word = name.substr(0, space);
+    if (used == args.size() || args[used] != word) return 0;
+    ++used;
+    name = space == std::string_view::npos ? std::string_view() : name.substr(space + 1);
+  }
+  return used;
+}
 
 void print_errors(const std::vector<config::Diagnostic>& errors, std::ostream& err) {
   for (const auto& e : errors) err << e.to_string() << '\n';
@@ -63,8 +89,17 @@ int run(const std::string& path) {
     std::cerr << "edgegw: cannot start: " << lock.status().message() << '\n';
     return kExitFailure;
   }
+  auto buffer = buffer::Buffer::open(buffer::options_from(config));
+  if (!buffer) {
+    std::cerr << "edgegw: cannot start: " << buffer.status().message() << '\n';
+    return kExitFailure;
+  }
   try {
-    Daemon daemon(std::move(config), std::move(lock).value());
+    Daemon daemon(std::move(config), std::move(lock).value(), std::move(buffer).value());
+    if (Status s = daemon.init(); !s) {
+      std::cerr << "edgegw: cannot start: " << s.message() << '\n';
+      return kExitFailure;
+    }
     return daemon.run();
   } catch (const std::exception& e) {
     // Start-up failures of the system (threads, sockets) end here with one clear line.
@@ -83,17 +118,25 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
     return std::nullopt;
   }
   const CommandName* found = nullptr;
+  std::size_t words = 0;
   for (const auto& c : kCommands) {
-    if (c.name == args[0]) found = &c;
+    if (const std::size_t n = match_words(c.name, args); n > words) {
+      found = &c;
+      words = n;
+    }
   }
   if (found == nullptr) {
-    err << "edgegw: unknown command '" << args[0]
-        << "'; the commands are run, check-config, version, help\n";
+    if (args[0] == "buffer") {
+      err << "edgegw buffer: expected stats, dead-letter list|retry|purge, or repair\n";
+    } else {
+      err << "edgegw: unknown command '" << args[0]
+          << "'; the commands are run, check-config, buffer, version, help\n";
+    }
     return std::nullopt;
   }
   Args parsed;
   parsed.command = found->command;
-  for (std::size_t i = 1; i < args.size(); ++i) {
+  for (std::size_t i = words; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-c" || a == "--config") {
       if (i + 1 == args.size()) {
@@ -143,6 +186,14 @@ int main_cli(int argc, char** argv) {
     case Command::kVersion: std::cout << version_text(); return kExitOk;
     case Command::kCheckConfig: return check_config(parsed->config_path, std::cout, std::cerr);
     case Command::kRun: return run(parsed->config_path);
+    case Command::kBufferStats: return buffer_stats(parsed->config_path, std::cout, std::cerr);
+    case Command::kDeadLetterList:
+      return dead_letter_list(parsed->config_path, std::cout, std::cerr);
+    case Command::kDeadLetterRetry:
+      return dead_letter_retry(parsed->config_path, std::cout, std::cerr);
+    case Command::kDeadLetterPurge:
+      return dead_letter_purge(parsed->config_path, std::cout, std::cerr);
+    case Command::kBufferRepair: return buffer_repair(parsed->config_path, std::cout, std::cerr);
   }
   return kExitUsage;
 }

@@ -1,4 +1,4 @@
-// The command line: edgegw run | check-config | version | --help.
+// The command line: edgegw run | check-config | buffer ... | version | --help.
 #pragma once
 
 #include <optional>
@@ -9,7 +9,17 @@
 
 namespace edgegw::app {
 
-enum class Command { kRun, kCheckConfig, kVersion, kHelp };
+enum class Command {
+  kRun,
+  kCheckConfig,
+  kVersion,
+  kHelp,
+  kBufferStats,
+  kDeadLetterList,
+  kDeadLetterRetry,
+  kDeadLetterPurge,
+  kBufferRepair,
+};
 
 struct Args {
   Command command = Command::kHelp;

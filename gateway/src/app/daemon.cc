@@ -1,5 +1,6 @@
 #include "app/daemon.h"
 
+#include <algorithm>
 #include <csignal>
 
 #include <boost/asio/post.hpp>
@@ -44,19 +45,51 @@ void apply_logging(const config::Config& config) {
   log::set_secrets(config.secret_values());
 }
 
-Daemon::Daemon(config::Config config, DataDirLock lock)
+Daemon::Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::Buffer> buffer)
     : config_(std::move(config)),
       lock_(std::move(lock)),
+      buffer_(std::move(buffer)),
       logger_(log::get("gateway")),
       work_(boost::asio::make_work_guard(io_)),
-      signals_(io_, SIGTERM, SIGINT, SIGHUP),
-      shutdown_deadline_(io_) {}
+      strand_(boost::asio::make_strand(io_)),
+      signals_(strand_, SIGTERM, SIGINT, SIGHUP),
+      shutdown_deadline_(strand_),
+      expiry_timer_(strand_) {}
+
+Status Daemon::init() {
+  auto url = forward::parse_url(config_.cloud.url);
+  if (!url) return url.status();
+  auto client = forward::HttpClient::create(io_, std::move(url).value(), config_.cloud.tls,
+                                            config_.cloud.timeout);
+  if (!client) return client.status();
+  forwarder_ = std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud,
+                                                    std::move(client).value());
+  apply_devices();
+  buffer_->set_on_append([this](buffer::DeviceId id) { forwarder_->notify(id); });
+  return Status::ok();
+}
+
+void Daemon::apply_devices() {
+  for (const auto& device : config_.devices) {
+    auto id = buffer_->register_device(device.key);
+    if (!id) {
+      logger_->error("device {}: {}", device.key, id.status().message());
+      continue;
+    }
+    forwarder_->set_device(*id, device.key, device.token);
+  }
+}
 
 int Daemon::run() {
   wait_for_signal();
+  schedule_expiry();
+  forwarder_->start();
+  const buffer::Stats stats = buffer_->stats();
   logger_->info("edgegw started: id={} data_dir={} sources={} devices={} io_threads={}",
                 config_.gateway.id, config_.gateway.data_dir, config_.sources.size(),
                 config_.devices.size(), io_threads());
+  logger_->info("buffer: {} reading(s), {} byte(s) waiting; {} dead letter(s)", stats.readings,
+                stats.bytes, stats.dead_letters);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < io_threads(); ++i) pool.emplace_back([this] { io_.run(); });
@@ -98,9 +131,11 @@ void Daemon::reload() {
     logger_->warn("reload: gateway.data_dir changed; it takes effect at the next restart");
     next.gateway.data_dir = config_.gateway.data_dir;
   }
+  // Said before the new log level applies, so that it is seen whatever that level is.
+  logger_->info("config reloaded (log_level: {})", config::to_string(next.gateway.log_level));
   apply_logging(next);
   config_ = std::move(next);
-  logger_->info("config reloaded");
+  apply_devices();  // new devices get lanes; a new token releases a held lane
 }
 
 void Daemon::begin_shutdown(int signal_number) {
@@ -118,12 +153,32 @@ void Daemon::begin_shutdown(int signal_number) {
     logger_->warn("shutdown_timeout reached: stopping with work still in flight");
     io_.stop();
   });
-  // Components stop here, in order: sources, then the forwarder's in-flight batches, then the
-  // buffer. Each finishes asynchronously and the last one calls finish_shutdown().
-  boost::asio::post(io_, [this] { finish_shutdown(); });
+  // Components stop in order: sources (nothing new comes in), then the forwarder finishes its
+  // in-flight batches; the buffer closes when the daemon is destroyed. Whatever is not done by
+  // the deadline stays in the buffer for the next start.
+  forwarder_->stop([this] { boost::asio::post(strand_, [this] { finish_shutdown(); }); });
+}
+
+void Daemon::schedule_expiry() {
+  // Often enough that nothing outlives max_age by more than a tenth of it; at most once a second.
+  const auto interval = std::clamp<std::chrono::milliseconds>(
+      config_.buffer.max_age / 10, std::chrono::seconds(1), std::chrono::minutes(1));
+  expiry_timer_.expires_after(interval);
+  expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto dropped = buffer_->expire();
+    if (!dropped) {
+      logger_->error("buffer expiry failed: {}", dropped.status().message());
+    } else if (*dropped > 0) {
+      logger_->warn("buffer: dropped {} reading(s) older than buffer.max_age ({} ms)", *dropped,
+                    config_.buffer.max_age.count());
+    }
+    schedule_expiry();
+  });
 }
 
 void Daemon::finish_shutdown() {
+  expiry_timer_.cancel();
   shutdown_deadline_.cancel();
   signals_.cancel();
   work_.reset();  // io_.run() returns once nothing is left to do

@@ -13,8 +13,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "app/data_dir.h"
+#include "buffer/buffer.h"
+#include "forward/forwarder.h"
 #include "config/config.h"
 #include "log/log.h"
 
@@ -22,10 +25,13 @@ namespace edgegw::app {
 
 class Daemon {
  public:
-  Daemon(config::Config config, DataDirLock lock);
+  Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::Buffer> buffer);
 
   // Runs until stopped; returns the process exit code.
   int run();
+
+  // Builds the forwarder (parses cloud.url, loads the TLS trust store); an error stops start-up.
+  Status init();
 
  private:
   void wait_for_signal();
@@ -33,14 +39,22 @@ class Daemon {
   void reload();
   void begin_shutdown(int signal_number);
   void finish_shutdown();
+  void schedule_expiry();
+  void apply_devices();
 
   config::Config config_;
   DataDirLock lock_;
+  std::unique_ptr<buffer::Buffer> buffer_;
+  std::unique_ptr<forward::Forwarder> forwarder_;  // after buffer_: destroyed before it
   std::shared_ptr<spdlog::logger> logger_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  // The lifecycle's handlers (signals, timers, shutdown steps) run one at a time on this strand,
+  // so a shutdown step cannot race a signal handler that re-arms itself.
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_deadline_;
+  boost::asio::steady_timer expiry_timer_;
   bool stopping_ = false;
 };
 

@@ -40,7 +40,8 @@ TEST(ParseArgs, UsageErrorsSayWhat) {
   EXPECT_FALSE(parse({}, &error));
   EXPECT_EQ(error, "edgegw: no command given; try 'edgegw --help'\n");
   EXPECT_FALSE(parse({"start"}, &error));
-  EXPECT_EQ(error, "edgegw: unknown command 'start'; the commands are run, check-config, version, help\n");
+  EXPECT_EQ(error, "edgegw: unknown command 'start'; the commands are run, check-config, buffer, "
+            "version, help\n");
   EXPECT_FALSE(parse({"run"}, &error));
   EXPECT_EQ(error, "edgegw run: missing -c FILE (the configuration file)\n");
   EXPECT_FALSE(parse({"run", "-c"}, &error));
@@ -100,7 +101,8 @@ TEST(Binary, CheckConfigPrintsEveryLocatedError) {
       << r.err;
   EXPECT_NE(r.err.find(path + ":4:12: buffer.max_age:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(path + ":6:18: cloud.max_in_flight:"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(path + ":1:1: gateway.data_dir:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path + ":2:3: gateway.data_dir: required key is missing"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("4 error(s)"), std::string::npos) << r.err;
 }
 
