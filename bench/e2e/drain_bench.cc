@@ -1,0 +1,172 @@
+// The forwarder's throughput: drain a backlog of readings over many devices from the buffer into
+// the cloud emulator, then run edgegw-post-loop (a plain keep-alive POST loop of bodies of the
+// same size, against the same emulator) and print both and their ratio.
+//
+//   build/release/bench/e2e/edgegw-drain-bench [--devices 1000] [--readings 1000000]
+//       [--in-flight 8] [--batch 500] [--baseline-seconds 5]
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include "buffer/buffer.h"
+#include "forward/forwarder.h"
+#include "launcher.h"
+#include "support/subprocess.h"
+
+namespace {
+
+using namespace edgegw;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int devices = 1000;
+  long long readings = 1000000;
+  int in_flight = 8;
+  std::size_t batch = 500;
+  int baseline_seconds = 5;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const long long v = std::atoll(argv[i + 1]);
+    if (k == "--devices")
+      a.devices = static_cast<int>(v);
+    else if (k == "--readings")
+      a.readings = v;
+    else if (k == "--in-flight")
+      a.in_flight = static_cast<int>(v);
+    else if (k == "--batch")
+      a.batch = static_cast<std::size_t>(v);
+    else if (k == "--baseline-seconds")
+      a.baseline_seconds = static_cast<int>(v);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+std::string token(int device) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", device);
+  return buf;
+}
+
+// 120 bytes, as the design's appendix and edgegw-post-loop.
+std::string reading(long long seq) {
+  std::string r =
+      R"({"variable":"temperature","value":21.5,"unit":"C","time":"2026-11-25T12:00:00.000Z","metadata":{"seq":)" +
+      std::to_string(seq) + "}}";
+  r.insert(r.size() - 2, 120 > r.size() ? 120 - r.size() : 0, ' ');
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  // The emulator launcher finds its binary through the build tree (bench/e2e/ -> its root).
+  const auto build_dir =
+      std::filesystem::absolute(argv[0]).parent_path().parent_path().parent_path().string();
+  ::setenv("EDGEGW_BINARY_DIR", build_dir.c_str(), 0);
+  testing::TempDir dir;
+  std::string devices_file;
+  for (int d = 0; d < args.devices; ++d)
+    devices_file += token(d) + " dev" + std::to_string(d) + "\n";
+  const std::string devices_path = dir.write("devices.txt", devices_file);
+  testing::CloudEmulator cloud({"--devices", devices_path, "--keep", "0"});
+
+  buffer::Options bo;
+  bo.path = dir.path() + "/buffer";
+  bo.sync = config::SyncMode::kNone;
+  bo.max_bytes = 16ULL << 30;
+  auto buf = std::move(buffer::Buffer::open(bo)).value();
+  std::vector<buffer::DeviceId> ids;
+  for (int d = 0; d < args.devices; ++d)
+    ids.push_back(*buf->register_device("dev" + std::to_string(d)));
+  const long long per_device = args.readings / args.devices;
+  std::fprintf(stderr, "filling the buffer: %d devices x %lld readings\n", args.devices,
+               per_device);
+  for (int d = 0; d < args.devices; ++d) {
+    std::vector<std::string> jsons;
+    for (long long s = 1; s <= per_device; ++s) jsons.push_back(reading(s));
+    std::vector<buffer::Record> records;
+    for (const auto& j : jsons) records.push_back({ids[static_cast<std::size_t>(d)], j});
+    if (!buf->append(records)) return 1;
+  }
+  const auto total = static_cast<double>(per_device * args.devices);
+
+  config::CloudConfig cloud_config;
+  cloud_config.url = cloud.url();
+  cloud_config.max_in_flight = args.in_flight;
+  cloud_config.batch.max_readings = args.batch;
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  auto client = forward::HttpClient::create(io, *forward::parse_url(cloud.url()), cloud_config.tls,
+                                            cloud_config.timeout);
+  forward::Forwarder forwarder(io, *buf, cloud_config, std::move(client).value());
+  for (int d = 0; d < args.devices; ++d) {
+    forwarder.set_device(ids[static_cast<std::size_t>(d)], "dev" + std::to_string(d),
+                         config::Secret(token(d)));
+  }
+  std::vector<std::thread> threads;
+  const unsigned n_threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n_threads; ++i) threads.emplace_back([&] { io.run(); });
+
+  const auto start = Clock::now();
+  forwarder.start();
+  while (buf->stats().readings > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::promise<void> stopped;
+  forwarder.stop([&] { stopped.set_value(); });
+  stopped.get_future().wait();
+  work.reset();
+  for (auto& t : threads) t.join();
+
+  const auto stats = cloud.stats();
+  const auto requests = static_cast<double>(forwarder.stats().requests_by_status[200]);
+  std::int64_t duplicates = 0, order_violations = 0;
+  for (const auto& [name, d] : stats.at("devices").as_object()) {
+    duplicates += d.at("duplicates").to_number<std::int64_t>();
+    order_violations += d.at("order_violations").to_number<std::int64_t>();
+  }
+  const double rate = total / seconds;
+  std::printf(
+      "forwarder: %.0f readings in %.2f s = %.0f readings/s, %.0f requests/s "
+      "(%.0f readings/request), duplicates %lld, order violations %lld\n",
+      total, seconds, rate, requests / seconds, total / requests,
+      static_cast<long long>(duplicates), static_cast<long long>(order_violations));
+
+  // The baseline: the same emulator, bodies of the same size, as many connections.
+  const std::string post_loop =
+      std::filesystem::path(argv[0]).parent_path().string() + "/edgegw-post-loop";
+  const auto per_request = static_cast<long long>(total / requests + 0.5);
+  auto r = testing::run_command(
+      {post_loop, "--url", cloud.url(), "--token", token(0), "-c", std::to_string(args.in_flight),
+       "-r", std::to_string(per_request), "-d", std::to_string(args.baseline_seconds), "--json"},
+      {}, std::chrono::seconds(args.baseline_seconds + 30));
+  if (r.exit_code != 0) {
+    std::fprintf(stderr, "edgegw-post-loop failed: %s\n", r.err.c_str());
+    return 1;
+  }
+  const auto baseline = boost::json::parse(r.out).at("readings_per_s").to_number<double>();
+  std::printf(
+      "baseline (edgegw-post-loop, %d connections, %lld readings/request): %.0f readings/s\n",
+      args.in_flight, per_request, baseline);
+  std::printf("ratio forwarder/baseline: %.2f\n", rate / baseline);
+  return 0;
+}

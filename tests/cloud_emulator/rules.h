@@ -1,0 +1,31 @@
+// The cloud's limits for one data item (tagoio-api.md, "Data-item fields" and "Limits"). They are
+// checked by body_scan.cc, the way the cloud refuses a request: any broken rule refuses it whole.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+namespace edgegw::cloud_emulator {
+
+inline constexpr std::size_t kMaxVariableChars = 100;
+inline constexpr std::size_t kMaxUnitChars = 25;
+inline constexpr std::size_t kMaxGroupChars = 100;
+inline constexpr std::size_t kMaxValueBytes = 6 * 1024;
+inline constexpr std::size_t kMaxMetadataBytes = 10 * 1024;
+inline constexpr std::string_view kForbiddenVariableChars = "*?!<>.-=$ ";
+
+// Unicode code points in UTF-8 text (what the cloud's "chars" limits count).
+std::size_t count_chars(std::string_view text) noexcept;
+
+// `{lat,lng}` or a GeoJSON Point -> {lng, lat}; nullopt for anything else.
+struct LngLat {
+  double lng;
+  double lat;
+};
+std::optional<LngLat> parse_location(const boost::json::value& location);
+
+}  // namespace edgegw::cloud_emulator

@@ -1,0 +1,101 @@
+// /_emulator/stats: request and reading counters, per-device duplicate and order accounting by
+// metadata.seq, and /_emulator/reset.
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace edgegw::cloud_emulator {
+namespace {
+
+using namespace test;
+using testing::CloudEmulator;
+using testing::HttpClient;
+
+std::string seqs(std::initializer_list<long long> list) {
+  std::string body = "[";
+  for (long long s : list) {
+    body += (body.size() > 1 ? "," : "") +
+            std::string(R"({"variable":"t","value":1,"metadata":{"seq":)") + std::to_string(s) +
+            "}}";
+  }
+  return body + "]";
+}
+
+TEST(CloudEmulatorStats, DuplicatesAndOrderViolationsPerDevice) {
+  CloudEmulator cloud(device_args());
+  HttpClient client = cloud.client();
+  ASSERT_EQ(client.post("/data", seqs({1, 2, 3, 4, 5}), auth()).status, 200);
+  auto stats = cloud.stats();
+  EXPECT_EQ(stat(stats, "boiler-1", "duplicates"), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "order_violations"), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "last_seq"), 5);
+
+  ASSERT_EQ(client.post("/data", seqs({4, 5, 6}), auth()).status, 200);  // a retried tail
+  ASSERT_EQ(client.post("/data", seqs({9}), auth()).status, 200);        // 7, 8 missing
+  stats = cloud.stats();
+  EXPECT_EQ(stat(stats, "boiler-1", "duplicates"), 2);
+  EXPECT_EQ(stat(stats, "boiler-1", "missing_seqs"), 2);
+  EXPECT_EQ(stat(stats, "boiler-1", "seq_intervals"), 2);
+
+  ASSERT_EQ(client.post("/data", seqs({8, 7, 7}), auth()).status, 200);  // late, then a duplicate
+  stats = cloud.stats();
+  EXPECT_EQ(stat(stats, "boiler-1", "order_violations"), 2);
+  EXPECT_EQ(stat(stats, "boiler-1", "duplicates"), 3);
+  EXPECT_EQ(stat(stats, "boiler-1", "missing_seqs"), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "seq_intervals"), 1);
+  EXPECT_EQ(stat(stats, "boiler-1", "min_seq"), 1);
+  EXPECT_EQ(stat(stats, "boiler-1", "max_seq"), 9);
+  EXPECT_EQ(stat(stats, "boiler-1", "distinct_seqs"), 9);
+  EXPECT_EQ(stat(stats, "boiler-1", "last_seq"), 7);
+  EXPECT_EQ(stat(stats, "boiler-1", "readings"), 12);
+
+  // Another device has its own record; readings without an integer seq are only counted.
+  ASSERT_EQ(client.post("/data", seqs({1, 2}), auth(kToken2)).status, 200);
+  ASSERT_EQ(client
+                .post("/data",
+                      R"([{"variable":"t"},{"variable":"t","metadata":{"seq":"3"}},)"
+                      R"({"variable":"t","metadata":{"seq":2.5}}])",
+                      auth(kToken2))
+                .status,
+            200);
+  stats = cloud.stats();
+  EXPECT_EQ(stat(stats, "press-7", "duplicates"), 0);
+  EXPECT_EQ(stat(stats, "press-7", "order_violations"), 0);
+  EXPECT_EQ(stat(stats, "press-7", "readings"), 5);
+  EXPECT_EQ(stat(stats, "press-7", "distinct_seqs"), 2);
+  EXPECT_EQ(stat(stats, "boiler-1", "duplicates"), 3);
+}
+
+TEST(CloudEmulatorStats, RequestCountersAndReset) {
+  CloudEmulator cloud(device_args());
+  HttpClient client = cloud.client();
+  ASSERT_EQ(client.post("/data", readings(10), auth()).status, 200);
+  ASSERT_EQ(client.post("/data", readings(3, 11), auth(kToken2)).status, 200);
+  ASSERT_EQ(client.post("/data", readings(1), auth("nope")).status, 401);
+  ASSERT_EQ(client.post("/data", "[{]", auth()).status, 400);
+  ASSERT_EQ(client.get("/data", auth()).status, 200);
+  auto stats = cloud.stats();
+  EXPECT_EQ(stats.at("requests").at("total").as_int64(), 5);  // control requests not counted
+  EXPECT_EQ(status_count(stats, 200), 3);
+  EXPECT_EQ(status_count(stats, 400), 1);
+  EXPECT_EQ(status_count(stats, 401), 1);
+  EXPECT_EQ(stats.at("readings_accepted").as_int64(), 13);
+  EXPECT_EQ(stats.at("max_body_bytes").as_int64(), static_cast<std::int64_t>(readings(10).size()));
+  EXPECT_EQ(stat(stats, "boiler-1", "requests"), 2);  // POST /data with its token
+  EXPECT_EQ(stat(stats, "boiler-1", "accepted_requests"), 1);
+  EXPECT_EQ(stat(stats, "boiler-1", "stored"), 10);
+
+  cloud.reset();
+  stats = cloud.stats();
+  EXPECT_EQ(stats.at("requests").at("total").as_int64(), 0);
+  EXPECT_EQ(stats.at("readings_accepted").as_int64(), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "readings"), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "stored"), 0);
+  EXPECT_EQ(stat(stats, "boiler-1", "last_seq"), -1);  // null
+  // Devices survive a reset.
+  EXPECT_EQ(client.post("/data", readings(1), auth()).status, 200);
+  EXPECT_EQ(cloud.device_stat("boiler-1", "readings"), 1);
+}
+
+}  // namespace
+}  // namespace edgegw::cloud_emulator
