@@ -44,7 +44,10 @@ std::unique_ptr<rocksdb::Iterator> queue_iterator(rocksdb::DB& db, rocksdb::Colu
                                                   const rocksdb::Slice* upper) {
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = upper;
-  ro.fill_cache = true;
+  // Every queue read starts at a device's head, and removals (ack, drop, expiry) only ever delete
+  // below the head: no live key is covered by a range tombstone, so the iterator need not build
+  // the tombstone map — which costs O(tombstones) per iterator, one tombstone per ack.
+  ro.ignore_range_deletions = true;
   return std::unique_ptr<rocksdb::Iterator>(db.NewIterator(ro, cf));
 }
 
@@ -88,7 +91,8 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   if (!b->options_.read_only) {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    if (ec) return Status::io_error("cannot create the buffer folder '" + path + "': " + ec.message());
+    if (ec)
+      return Status::io_error("cannot create the buffer folder '" + path + "': " + ec.message());
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -230,7 +234,8 @@ Status Buffer::load_device(DeviceId id, std::string key) {
 Result<DeviceId> Buffer::register_device(std::string_view key) {
   std::lock_guard lock(mu_);
   if (auto it = device_ids_.find(std::string(key)); it != device_ids_.end()) return it->second;
-  if (options_.read_only) return Status::not_found("no queue for device '" + std::string(key) + "'");
+  if (options_.read_only)
+    return Status::not_found("no queue for device '" + std::string(key) + "'");
   DeviceId id = 1;
   for (const auto& [existing, _] : devices_) id = std::max(id, existing + 1);
   char value[4];
@@ -288,8 +293,7 @@ Status Buffer::append(std::span<const Record> records) {
   }
   for (const auto& r : records) {
     if (devices_.find(r.device) == devices_.end()) {
-      return Status::invalid_argument("append to unknown device index " +
-                                      std::to_string(r.device));
+      return Status::invalid_argument("append to unknown device index " + std::to_string(r.device));
     }
   }
   if (total_bytes_ + needed > options_.max_bytes) {
@@ -298,10 +302,10 @@ Status Buffer::append(std::span<const Record> records) {
                           drop_oldest_locked(total_bytes_ + needed - options_.max_bytes);
     if (!can_drop) {
       rejected_full_ += records.size();
-      return Status::resource_exhausted(
-          "buffer full: " + std::to_string(total_bytes_) + " of " +
-          std::to_string(options_.max_bytes) + " bytes used (buffer.max_bytes; on_full: " +
-          std::string(config::to_string(options_.on_full)) + ")");
+      return Status::resource_exhausted("buffer full: " + std::to_string(total_bytes_) + " of " +
+                                        std::to_string(options_.max_bytes) +
+                                        " bytes used (buffer.max_bytes; on_full: " +
+                                        std::string(config::to_string(options_.on_full)) + ")");
     }
   }
   Group& g = pending_locked();
@@ -436,7 +440,8 @@ void Buffer::refresh_head_time(DeviceId id) {
   if (!h) return;
   std::lock_guard lock(mu_);
   auto it = devices_.find(id);
-  if (it != devices_.end() && it->second.first_seq == seq) it->second.head_stored_ms = h->stored_at_ms;
+  if (it != devices_.end() && it->second.first_seq == seq)
+    it->second.head_stored_ms = h->stored_at_ms;
 }
 
 bool Buffer::drop_oldest_locked(std::uint64_t needed) {
@@ -451,8 +456,8 @@ bool Buffer::drop_oldest_locked(std::uint64_t needed) {
           std::find(exhausted.begin(), exhausted.end(), id) != exhausted.end()) {
         continue;
       }
-      const std::int64_t t = d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min()
-                                                   : d.head_stored_ms;
+      const std::int64_t t =
+          d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min() : d.head_stored_ms;
       if (victim == 0 || t < oldest) {
         victim = id;
         oldest = t;
@@ -491,8 +496,7 @@ bool Buffer::drop_oldest_locked(std::uint64_t needed) {
   return true;
 }
 
-Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings,
-                           std::size_t max_bytes) const {
+Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const {
   Seq first = 0;
   Seq next = 0;
   {
@@ -523,10 +527,9 @@ Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings,
     const std::string_view json = value_json(v);
     if (!batch.empty() && batch.body.size() + 1 + json.size() + 1 > max_bytes) break;
     if (!batch.empty()) batch.body += ',';
-    batch.entries.push_back(
-        {queue_key_seq(std::string_view(it->key().data(), it->key().size())),
-         static_cast<std::uint32_t>(batch.body.size()), static_cast<std::uint32_t>(json.size()),
-         h->cum_bytes});
+    batch.entries.push_back({queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+                             static_cast<std::uint32_t>(batch.body.size()),
+                             static_cast<std::uint32_t>(json.size()), h->cum_bytes});
     batch.body += json;
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
@@ -542,8 +545,8 @@ Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::
                                     std::to_string(device));
   }
   pending_locked();
-  DeadLetter letter{next_dead_letter_id_++, device,        http_status, now_ms(),
-                    std::string(reason),    std::string(reading_json)};
+  DeadLetter letter{next_dead_letter_id_++,   device, http_status, now_ms(), std::string(reason),
+                    std::string(reading_json)};
   const auto key = dead_letter_key(letter.id);
   (void)pending_->batch->Put(dead_, rocksdb::Slice(key.data(), key.size()),
                              encode_dead_letter(letter));

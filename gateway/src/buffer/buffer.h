@@ -153,11 +153,11 @@ class Buffer {
  private:
   struct Device {
     std::string key;
-    Seq first_seq = 1;               // the head: the oldest reading present (== next_seq: empty)
-    Seq next_seq = 1;                // the next sequence to assign
-    std::uint64_t head_cum = 0;      // cum_bytes just before the head
-    std::uint64_t tail_cum = 0;      // cum_bytes of the last reading appended
-    std::int64_t head_stored_ms = 0; // stored_at of the head; 0: unknown or empty
+    Seq first_seq = 1;                // the head: the oldest reading present (== next_seq: empty)
+    Seq next_seq = 1;                 // the next sequence to assign
+    std::uint64_t head_cum = 0;       // cum_bytes just before the head
+    std::uint64_t tail_cum = 0;       // cum_bytes of the last reading appended
+    std::int64_t head_stored_ms = 0;  // stored_at of the head; 0: unknown or empty
     std::uint64_t readings() const { return next_seq - first_seq; }
     std::uint64_t bytes() const { return tail_cum - head_cum; }
   };

@@ -106,8 +106,9 @@ std::string encode_dead_letter(const DeadLetter& letter) {
 
 std::optional<DeadLetter> decode_dead_letter(std::string_view key, std::string_view value) {
   if (key.size() != 8 || value.size() < 19 || value[0] != 1) return std::nullopt;
-  const std::size_t reason_len = (static_cast<std::size_t>(static_cast<unsigned char>(value[17])) << 8) |
-                                 static_cast<unsigned char>(value[18]);
+  const std::size_t reason_len =
+      (static_cast<std::size_t>(static_cast<unsigned char>(value[17])) << 8) |
+      static_cast<unsigned char>(value[18]);
   if (value.size() < 19 + reason_len) return std::nullopt;
   DeadLetter d;
   d.id = load_be64(key.data());

@@ -1,0 +1,457 @@
+#include "forward/forwarder.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+namespace edgegw::forward {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Consecutive failures of the whole cloud before the breaker opens.
+constexpr int kBreakerThreshold = 5;
+constexpr std::size_t kMaxReasonBytes = 500;
+
+// The cloud's explanation: {"status":false,"message":"..."} or {"result":{"message":...}}.
+std::string cloud_message(const Response& r) {
+  if (r.status == 0) return r.error;
+  boost::json::error_code ec;
+  const auto v = boost::json::parse(r.body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    if (auto it = o.find("message"); it != o.end() && it->value().is_string()) {
+      return std::string(it->value().get_string());
+    }
+    if (auto it = o.find("result"); it != o.end()) {
+      if (it->value().is_string()) return std::string(it->value().get_string());
+      if (it->value().is_object()) {
+        if (auto m = it->value().get_object().find("message");
+            m != it->value().get_object().end() && m->value().is_string()) {
+          return std::string(m->value().get_string());
+        }
+      }
+    }
+  }
+  return r.body.substr(0, kMaxReasonBytes);
+}
+
+}  // namespace
+
+struct Forwarder::Lane {
+  Lane(asio::strand<asio::io_context::executor_type>& strand, const config::RetryConfig& retry)
+      : timer(strand), backoff(retry.initial_backoff, retry.max_backoff, retry.multiplier) {}
+  buffer::DeviceId id = 0;
+  std::string key;
+  config::Secret token;
+  LaneState state = LaneState::kIdle;
+  std::optional<buffer::Batch> batch;  // the batch being delivered
+  std::deque<Range> parts;             // what of it is still to send, in order (after splits)
+  std::string part_body;               // the body of a split part (the request's view of it)
+  // Readings were appended while the lane was busy. Its read may have missed them: the buffer
+  // counts an append when it is gathered, but a reader sees it only once it is written.
+  bool notified = false;
+  asio::steady_timer timer;
+  Backoff backoff;
+};
+
+Forwarder::Forwarder(asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
+                     std::unique_ptr<HttpClient> client)
+    : io_(io),
+      buffer_(buffer),
+      cloud_(cloud),
+      client_(std::move(client)),
+      strand_(asio::make_strand(io)),
+      logger_(log::get("forward")),
+      problems_(logger_, std::chrono::seconds(10)),
+      pacer_(cloud.requests_per_minute),
+      pump_timer_(strand_),
+      rng_(std::random_device{}()),
+      breaker_backoff_(cloud.retry.initial_backoff, cloud.retry.max_backoff,
+                       cloud.retry.multiplier) {}
+
+Forwarder::~Forwarder() = default;
+
+void Forwarder::set_device(buffer::DeviceId id, std::string key, config::Secret token) {
+  asio::post(strand_, [this, id, key = std::move(key), token = std::move(token)]() mutable {
+    auto& slot = lanes_[id];
+    if (!slot) {
+      slot = std::make_unique<Lane>(strand_, cloud_.retry);
+      slot->id = id;
+    }
+    Lane& lane = *slot;
+    const bool new_token = lane.token != token;
+    lane.key = std::move(key);
+    lane.token = std::move(token);
+    if (new_token && lane.state == LaneState::kHeld) {
+      logger_->info("device {}: new token; sending its readings again", lane.key);
+      lane.timer.cancel();
+      make_ready(lane);
+      pump();
+    }
+  });
+}
+
+void Forwarder::start() {
+  asio::post(strand_, [this] {
+    started_ = true;
+    // What waited in the buffer while the gateway was down goes at once, without linger.
+    for (const buffer::DeviceId id : buffer_.devices_with_data()) {
+      if (auto it = lanes_.find(id); it != lanes_.end()) make_ready(*it->second);
+    }
+    pump();
+  });
+}
+
+void Forwarder::notify(buffer::DeviceId id) {
+  asio::post(strand_, [this, id] { on_notify(id); });
+}
+
+void Forwarder::stop(std::function<void()> done) {
+  asio::post(strand_, [this, done = std::move(done)]() mutable {
+    stopping_ = true;
+    stopped_ = std::move(done);
+    pump_timer_.cancel();
+    for (auto& [id, lane] : lanes_) lane->timer.cancel();
+    client_->close_idle();
+    maybe_finish_stop();
+  });
+}
+
+ForwarderStats Forwarder::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+void Forwarder::on_notify(buffer::DeviceId id) {
+  if (!started_ || stopping_) return;
+  auto it = lanes_.find(id);
+  if (it == lanes_.end()) return;
+  Lane& lane = *it->second;
+  if (lane.state != LaneState::kIdle && lane.state != LaneState::kLingering) {
+    lane.notified = true;
+    return;
+  }
+  const buffer::Buffer::Queued q = buffer_.queued(id);
+  if (q.readings == 0) return;
+  const bool full = q.readings >= cloud_.batch.max_readings || q.bytes >= cloud_.batch.max_bytes;
+  if (full) {
+    make_ready(lane);
+    pump();
+    return;
+  }
+  if (lane.state == LaneState::kIdle) {
+    wait_then_ready(lane, cloud_.batch.linger, LaneState::kLingering);
+  }
+}
+
+void Forwarder::make_ready(Lane& lane) {
+  if (lane.state == LaneState::kReady || lane.state == LaneState::kInFlight) return;
+  if (lane.state == LaneState::kHeld) {
+    std::lock_guard lock(stats_mu_);
+    --stats_.devices_held;
+  }
+  lane.state = LaneState::kReady;
+  ready_.push_back(lane.id);
+}
+
+void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) {
+  lane.state = state;
+  lane.timer.expires_after(wait);
+  lane.timer.async_wait([this, &lane, state](const boost::system::error_code& ec) {
+    if (ec || stopping_ || lane.state != state) return;
+    make_ready(lane);
+    pump();
+  });
+}
+
+void Forwarder::schedule_pump(Clock::time_point when) {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  pump_timer_.expires_at(when);
+  pump_timer_.async_wait([this](const boost::system::error_code& ec) {
+    pump_scheduled_ = false;
+    if (!ec) pump();
+  });
+}
+
+void Forwarder::pump() {
+  const auto max_in_flight = static_cast<std::size_t>(cloud_.max_in_flight);
+  while (!stopping_ && in_flight_ < max_in_flight && !ready_.empty()) {
+    const auto now = Clock::now();
+    if (breaker_open_) {
+      if (now < breaker_until_) return schedule_pump(breaker_until_);
+      if (in_flight_ > 0) return;  // half-open: one probe at a time
+    }
+    if (const auto next = pacer_.next_allowed(); next > now) return schedule_pump(next);
+    const buffer::DeviceId id = ready_.front();
+    ready_.pop_front();
+    auto it = lanes_.find(id);
+    if (it == lanes_.end() || it->second->state != LaneState::kReady) continue;
+    // The budget's slot is taken now, before the batch is read, so that lanes dispatched one
+    // after the other cannot both pass the pacer.
+    pacer_.on_send(now);
+    dispatch(*it->second);
+  }
+}
+
+std::string_view Forwarder::body_of(Lane& lane, Range range) {
+  const buffer::Batch& b = *lane.batch;
+  if (range.begin == 0 && range.end == b.size()) return b.body;
+  lane.part_body = "[";
+  for (std::size_t i = range.begin; i < range.end; ++i) {
+    if (i > range.begin) lane.part_body += ',';
+    lane.part_body += b.reading(i);
+  }
+  lane.part_body += ']';
+  return lane.part_body;
+}
+
+void Forwarder::dispatch(Lane& lane) {
+  lane.state = LaneState::kInFlight;
+  lane.notified = false;  // appends written before now, the read sees; later ones notify again
+  ++in_flight_;
+  if (!lane.parts.empty()) return send_part(lane);  // the rest of a batch (a retry, a split)
+  asio::post(io_, [this, id = lane.id] {
+    auto batch = buffer_.read(id, cloud_.batch.max_readings, cloud_.batch.max_bytes);
+    asio::post(strand_,
+               [this, id, batch = std::move(batch)]() mutable { on_read(id, std::move(batch)); });
+  });
+}
+
+void Forwarder::release(Lane& lane, LaneState state) {
+  --in_flight_;
+  lane.state = state;
+}
+
+void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
+  Lane& lane = *lanes_.at(id);
+  if (!batch) {
+    release(lane, LaneState::kWaiting);
+    problems_.log(log::Level::err, "read",
+                  "cannot read the buffer: " + std::string(batch.status().message()));
+    wait_then_ready(lane, lane.backoff.next(rng_), LaneState::kWaiting);
+  } else if (batch->empty() || stopping_) {
+    release(lane, LaneState::kIdle);
+    if (lane.notified) {
+      lane.notified = false;
+      on_notify(id);  // an append landed after the read: look again
+    }
+  } else {
+    lane.parts = {{0, batch->size()}};
+    lane.batch = std::move(batch).value();
+    send_part(lane);
+    return;
+  }
+  maybe_finish_stop();
+  pump();
+}
+
+void Forwarder::send_part(Lane& lane) {
+  const Range range = lane.parts.front();
+  const std::string_view body = body_of(lane, range);
+  const auto started = Clock::now();
+  client_->post(
+      "/data", lane.token.reveal(), body, [this, id = lane.id, range, started](Response response) {
+        asio::post(strand_, [this, id, range, started, r = std::move(response)]() mutable {
+          on_response(id, range, std::move(r), started);
+        });
+      });
+}
+
+void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
+                            Clock::time_point started) {
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.requests_by_status[response.status];
+  }
+  if (observer_ != nullptr) {
+    observer_->on_request(response.status, Clock::now() - started, range.end - range.begin);
+  }
+  Lane& lane = *lanes_.at(id);
+  const Outcome outcome = classify(response.status, response.retry_after, response.body);
+  const auto count_retry = [this] {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.retries;
+  };
+  switch (outcome.action) {
+    case Action::kDelivered:
+      breaker_success();
+      lane.backoff.reset();
+      remove_part(lane, range, std::nullopt);  // the lane stays busy until the ack is done
+      return;
+    case Action::kRateLimited: {
+      release(lane, LaneState::kWaiting);
+      breaker_success();
+      count_retry();
+      const milliseconds wait =
+          outcome.retry_after ? milliseconds(*outcome.retry_after) : lane.backoff.next(rng_);
+      pacer_.pause_until(Clock::now() + wait);
+      problems_.log(log::Level::warn, "429",
+                    fmt::format("the cloud's rate limit was reached (429); pausing all sends "
+                                "for {} ms (set cloud.requests_per_minute to the profile's "
+                                "budget to avoid this)",
+                                wait.count()));
+      make_ready(lane);
+      break;
+    }
+    case Action::kRetry: {
+      release(lane, LaneState::kWaiting);
+      breaker_failure();
+      count_retry();
+      const milliseconds wait =
+          outcome.retry_after ? milliseconds(*outcome.retry_after) : lane.backoff.next(rng_);
+      const std::string what =
+          response.status == 0
+              ? "cannot reach the cloud: " + response.error
+              : fmt::format("the cloud answered {}: {}", response.status, cloud_message(response));
+      problems_.log(
+          log::Level::warn, fmt::format("retry/{}", response.status),
+          fmt::format("{}; retrying (device {} waits {} ms)", what, lane.key, wait.count()));
+      wait_then_ready(lane, wait, LaneState::kWaiting);
+      break;
+    }
+    case Action::kTokenRefused:
+      release(lane, LaneState::kWaiting);
+      breaker_success();
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.devices_held;
+      }
+      logger_->error(
+          "device {}: the cloud refused its token ({}); its readings are kept and sent again "
+          "in {} s or when the config gives it a new token",
+          lane.key, response.status,
+          std::chrono::duration_cast<std::chrono::seconds>(cloud_.retry.max_backoff).count());
+      wait_then_ready(lane, cloud_.retry.max_backoff, LaneState::kHeld);
+      break;
+    case Action::kSplit:
+      breaker_success();
+      handle_refused(lane, range, response);
+      return;
+  }
+  maybe_finish_stop();
+  pump();
+}
+
+void Forwarder::handle_refused(Lane& lane, Range range, const Response& response) {
+  const std::size_t n = range.end - range.begin;
+  if (n == 1) return remove_part(lane, range, response);  // refused alone: dead-letter it
+  // Halve the refused part and send both halves in order, until the refused readings stand
+  // alone: the others are delivered, only those are dead-lettered.
+  const std::size_t mid = range.begin + n / 2;
+  lane.parts.front() = {range.begin, mid};
+  lane.parts.insert(lane.parts.begin() + 1, Range{mid, range.end});
+  release(lane, LaneState::kWaiting);
+  make_ready(lane);
+  maybe_finish_stop();
+  pump();
+}
+
+void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> refused) {
+  const buffer::Batch& b = *lane.batch;
+  const buffer::AckPoint point = buffer::AckPoint::of(b.entries[range.end - 1]);
+  std::string reading;
+  std::string reason;
+  int http_status = 0;
+  if (refused) {
+    reading = std::string(b.reading(range.begin));
+    reason = cloud_message(*refused);
+    http_status = refused->status;
+  }
+  asio::post(io_, [this, id = lane.id, range, point, dead = refused.has_value(),
+                   reading = std::move(reading), reason = std::move(reason), http_status] {
+    Status s = dead ? buffer_.dead_letter(id, reading, reason, http_status) : Status::ok();
+    if (s) s = buffer_.ack(id, point);
+    asio::post(strand_, [this, id, range, s = std::move(s), dead, http_status, reason]() mutable {
+      on_removed(id, range, std::move(s), dead, http_status, reason);
+    });
+  });
+}
+
+void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool dead_lettered,
+                           int http_status, const std::string& reason) {
+  Lane& lane = *lanes_.at(id);
+  release(lane, LaneState::kWaiting);
+  if (!status) {
+    if (dead_lettered) {
+      // Not stored as a dead letter: the reading stays in the queue and is tried again later.
+      problems_.log(log::Level::err, "dead_letter",
+                    "cannot dead-letter a refused reading: " + std::string(status.message()));
+      wait_then_ready(lane, lane.backoff.next(rng_), LaneState::kWaiting);
+      maybe_finish_stop();
+      pump();
+      return;
+    }
+    // Delivered but still in the buffer: it goes again later, a duplicate and never a loss.
+    problems_.log(
+        log::Level::err, "ack",
+        "cannot remove delivered readings from the buffer: " + std::string(status.message()));
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    if (dead_lettered) {
+      ++stats_.readings_dead_lettered;
+      ++stats_.dead_lettered_by_status[http_status];
+    } else {
+      stats_.readings_forwarded += range.end - range.begin;
+    }
+  }
+  if (dead_lettered) {
+    problems_.log(log::Level::warn, fmt::format("refused/{}", lane.key),
+                  fmt::format("device {}: the cloud refused a reading for good ({}: {}); it is in "
+                              "the dead-letter store (edgegw buffer dead-letter list)",
+                              lane.key, http_status, reason));
+  }
+  lane.parts.pop_front();
+  after_batch_part(lane);
+  maybe_finish_stop();
+  pump();
+}
+
+void Forwarder::after_batch_part(Lane& lane) {
+  lane.state = LaneState::kWaiting;  // neither idle nor ready: decided below
+  if (!lane.parts.empty()) {
+    make_ready(lane);
+    return;
+  }
+  lane.batch.reset();
+  if (!stopping_ && (lane.notified || buffer_.queued(lane.id).readings > 0)) {
+    make_ready(lane);  // what arrived meanwhile has waited a round trip already: no linger
+  } else {
+    lane.state = LaneState::kIdle;
+  }
+}
+
+void Forwarder::breaker_success() {
+  consecutive_failures_ = 0;
+  if (breaker_open_) {
+    breaker_open_ = false;
+    breaker_backoff_.reset();
+    logger_->info("the cloud answers again; sending at full rate");
+  }
+}
+
+void Forwarder::breaker_failure() {
+  ++consecutive_failures_;
+  if (!breaker_open_ && consecutive_failures_ < kBreakerThreshold) return;
+  const milliseconds wait = breaker_backoff_.next(rng_);
+  if (!breaker_open_) {
+    logger_->warn("the cloud failed {} requests in a row; probing with one request at a time",
+                  consecutive_failures_);
+  }
+  breaker_open_ = true;
+  breaker_until_ = Clock::now() + wait;
+}
+
+void Forwarder::maybe_finish_stop() {
+  if (!stopping_ || in_flight_ > 0 || !stopped_) return;
+  auto done = std::move(stopped_);
+  stopped_ = nullptr;
+  done();
+}
+
+}  // namespace edgegw::forward

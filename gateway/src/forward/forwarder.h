@@ -1,0 +1,142 @@
+// Readings leave the buffer in batches, one lane per cloud device, and reach the cloud's Device API
+// whatever the uplink does (DESIGN.md, Part 1 "Forwarder").
+//
+// - A lane has at most one batch in flight: per-device order holds.
+// - Ready lanes wait in one round-robin queue: each gets one request per turn, so a device with a
+//   huge backlog cannot starve a quiet one, and cloud.requests_per_minute is shared fairly.
+// - At most cloud.max_in_flight requests at once over all lanes (a pool of keep-alive connections).
+// - A batch closes at batch.max_readings, batch.max_bytes, or batch.linger after its first reading.
+// - Each answer is handled per outcome.h; nothing is acked in the buffer that the cloud did not
+//   accept (or that was dead-lettered), so a crash or a stop at any moment loses nothing.
+// - A circuit breaker: after consecutive failures of the whole cloud, one probe at a time.
+// All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
+// I/O pool and report back to the strand, so one lane's disk work never holds up the others.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "buffer/buffer.h"
+#include "config/config.h"
+#include "forward/backoff.h"
+#include "forward/http_client.h"
+#include "forward/outcome.h"
+#include "forward/pacer.h"
+#include "log/rate_limited.h"
+
+namespace edgegw::forward {
+
+// Counters for the metrics and the tests; read at any time from any thread.
+struct ForwarderStats {
+  std::uint64_t readings_forwarded = 0;
+  std::uint64_t readings_dead_lettered = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t devices_held = 0;
+  std::map<int, std::uint64_t> requests_by_status;  // 0: no answer (connection error, timeout)
+  std::map<int, std::uint64_t> dead_lettered_by_status;
+};
+
+// Observes each finished request (for the metrics' histograms).
+struct RequestObserver {
+  virtual ~RequestObserver() = default;
+  virtual void on_request(int status, std::chrono::steady_clock::duration elapsed,
+                          std::size_t readings) = 0;
+};
+
+class Forwarder {
+ public:
+  Forwarder(boost::asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
+            std::unique_ptr<HttpClient> client);
+  ~Forwarder();
+
+  // Creates or updates the lane of a device. A new token releases a lane held for a refused one.
+  void set_device(buffer::DeviceId id, std::string key, config::Secret token);
+
+  // Starts delivering what is already buffered; afterwards the buffer's on_append drives it.
+  void start();
+  // A device got readings (any thread).
+  void notify(buffer::DeviceId id);
+  // Stops sending; `done` runs (on an I/O thread) once no request is in flight. The caller bounds
+  // the wait (gateway.shutdown_timeout): an abandoned batch stays in the buffer.
+  void stop(std::function<void()> done);
+
+  void set_observer(RequestObserver* observer) { observer_ = observer; }
+  ForwarderStats stats() const;
+
+ private:
+  enum class LaneState { kIdle, kLingering, kReady, kInFlight, kWaiting, kHeld };
+  struct Lane;
+  struct Range {
+    std::size_t begin;
+    std::size_t end;
+  };
+
+  void on_notify(buffer::DeviceId id);
+  void make_ready(Lane& lane);
+  void pump();
+  void schedule_pump(std::chrono::steady_clock::time_point when);
+  // A lane is busy (kInFlight, counted in in_flight_) from dispatch until its answer is handled:
+  // reading its batch, the request, and the ack.
+  void dispatch(Lane& lane);
+  void on_read(buffer::DeviceId id, Result<buffer::Batch> batch);
+  void send_part(Lane& lane);
+  void on_response(buffer::DeviceId id, Range range, Response response,
+                   std::chrono::steady_clock::time_point started);
+  void handle_refused(Lane& lane, Range range, const Response& response);
+  // Removes [head .. entry i] of the lane's batch from the buffer (after dead-lettering the
+  // reading when `dead_letter` is set), off the strand; then continues with the rest.
+  void remove_part(Lane& lane, Range range, std::optional<Response> dead_letter);
+  void on_removed(buffer::DeviceId id, Range range, Status status, bool dead_lettered,
+                  int http_status, const std::string& reason);
+  void release(Lane& lane, LaneState state);
+  void after_batch_part(Lane& lane);
+  void wait_then_ready(Lane& lane, std::chrono::milliseconds wait, LaneState state);
+  void breaker_success();
+  void breaker_failure();
+  void maybe_finish_stop();
+  std::string_view body_of(Lane& lane, Range range);
+
+  boost::asio::io_context& io_;
+  buffer::Buffer& buffer_;
+  config::CloudConfig cloud_;
+  std::unique_ptr<HttpClient> client_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::shared_ptr<spdlog::logger> logger_;
+  log::RateLimitedLog problems_;
+
+  std::unordered_map<buffer::DeviceId, std::unique_ptr<Lane>> lanes_;
+  std::deque<buffer::DeviceId> ready_;
+  std::size_t in_flight_ = 0;
+  Pacer pacer_;
+  boost::asio::steady_timer pump_timer_;
+  bool pump_scheduled_ = false;
+  std::mt19937_64 rng_;
+
+  // Circuit breaker over the whole cloud.
+  int consecutive_failures_ = 0;
+  bool breaker_open_ = false;
+  std::chrono::steady_clock::time_point breaker_until_{};
+  Backoff breaker_backoff_;
+
+  bool started_ = false;
+  bool stopping_ = false;
+  std::function<void()> stopped_;
+  RequestObserver* observer_ = nullptr;
+
+  mutable std::mutex stats_mu_;
+  ForwarderStats stats_;
+};
+
+}  // namespace edgegw::forward

@@ -1,0 +1,61 @@
+// A pool of keep-alive HTTP/1.1 connections to the cloud (Boost.Beast), TLS with certificate and
+// host-name verification and SNI. POSTs a body with a device token and reports the answer.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "config/config.h"
+#include "edgegw/status.h"
+#include "forward/url.h"
+
+namespace edgegw::forward {
+
+struct Response {
+  int status = 0;  // 0: no answer (connection error, timeout); see error
+  std::string body;
+  std::string retry_after;  // the Retry-After header, if any
+  std::string error;        // why there was no answer: "connect: Connection refused", ...
+};
+
+class HttpClient {
+ public:
+  using Done = std::function<void(Response)>;
+
+  // Loads the CA store (tls.ca_file, or the system's) when the URL is https.
+  static Result<std::unique_ptr<HttpClient>> create(boost::asio::io_context& io, Url url,
+                                                    const config::TlsConfig& tls,
+                                                    std::chrono::milliseconds timeout);
+  ~HttpClient();
+
+  // POST base_path + path with `Device-Token: token`; `done` runs on an I/O thread.
+  // `body` is not copied: it must stay valid until `done` runs.
+  void post(std::string_view path, const std::string& token, std::string_view body, Done done);
+
+  // Drops idle connections (at shutdown, or after the cloud's URL changed).
+  void close_idle();
+
+  const Url& url() const { return url_; }
+
+ private:
+  class Connection;
+  HttpClient(boost::asio::io_context& io, Url url, std::chrono::milliseconds timeout);
+  std::shared_ptr<Connection> take_idle();
+  void give_back(std::shared_ptr<Connection> connection);
+
+  boost::asio::io_context& io_;
+  Url url_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Connection>> idle_;
+};
+
+}  // namespace edgegw::forward
