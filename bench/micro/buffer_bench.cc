@@ -73,7 +73,8 @@ void open_buffer(config::SyncMode sync) {
   o.max_bytes = 8ULL << 30;
   g_buffer = std::move(buffer::Buffer::open(o)).value();
   g_devices.clear();
-  for (int i = 0; i < 8; ++i) g_devices.push_back(*g_buffer->register_device("d" + std::to_string(i)));
+  for (int i = 0; i < 8; ++i)
+    g_devices.push_back(*g_buffer->register_device("d" + std::to_string(i)));
 }
 
 void close_buffer() {
@@ -99,21 +100,20 @@ void BM_Append(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * per_call));
   state.counters["vs_raw"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * per_call) / raw_rate(),
-      benchmark::Counter::kIsRate);
+      static_cast<double>(state.iterations() * per_call) / raw_rate(), benchmark::Counter::kIsRate);
 }
 
-#define APPEND_BENCH(sync, name)                                                       \
-  BENCHMARK(BM_Append)                                                                 \
-      ->Name("BM_Append/" name)                                                        \
-      ->Setup(setup<sync>)                                                             \
-      ->Teardown(teardown)                                                             \
-      ->ArgNames({"per_call"})                                                         \
-      ->Arg(1)                                                                         \
-      ->Arg(10)                                                                        \
-      ->Arg(100)                                                                       \
-      ->Threads(1)                                                                     \
-      ->Threads(4)                                                                     \
+#define APPEND_BENCH(sync, name) \
+  BENCHMARK(BM_Append)           \
+      ->Name("BM_Append/" name)  \
+      ->Setup(setup<sync>)       \
+      ->Teardown(teardown)       \
+      ->ArgNames({"per_call"})   \
+      ->Arg(1)                   \
+      ->Arg(10)                  \
+      ->Arg(100)                 \
+      ->Threads(1)               \
+      ->Threads(4)               \
       ->UseRealTime()
 
 APPEND_BENCH(config::SyncMode::kNone, "sync_none");

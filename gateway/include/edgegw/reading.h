@@ -14,12 +14,13 @@ namespace edgegw {
 using Value = std::variant<std::monostate, double, std::int64_t, std::string, bool>;
 
 struct Reading {
-  std::string variable;       // lower-cased, validated (see decode/validate.h)
+  std::string variable;  // lower-cased, validated (see decode/validate.h)
   Value value;
-  std::string unit;           // empty: none
-  std::int64_t time_ms = 0;   // UTC milliseconds since the Unix epoch; always set
-  std::string group;          // empty: none ("serie" is read as an alias)
-  std::string location_json;  // the location exactly as given ({lat,lng} or GeoJSON), compact; empty: none
+  std::string unit;          // empty: none
+  std::int64_t time_ms = 0;  // UTC milliseconds since the Unix epoch; always set
+  std::string group;         // empty: none ("serie" is read as an alias)
+  std::string
+      location_json;  // the location exactly as given ({lat,lng} or GeoJSON), compact; empty: none
   std::string metadata_json;  // a JSON object, compact; empty: none
 
   bool operator==(const Reading&) const = default;
@@ -27,9 +28,9 @@ struct Reading {
 
 // What a source hands the host: the bytes of one message, before decoding.
 struct RawMessage {
-  std::string_view source;       // the source's configured name
-  std::string_view device_key;   // e.g. the MQTT topic's {device} capture
-  std::string_view variable;     // for the raw format: {variable} capture or config; may be empty
+  std::string_view source;      // the source's configured name
+  std::string_view device_key;  // e.g. the MQTT topic's {device} capture
+  std::string_view variable;    // for the raw format: {variable} capture or config; may be empty
   std::string_view payload;
   std::int64_t receive_time_ms;  // UTC ms; the time of readings that carry none
 };

@@ -34,7 +34,8 @@ class [[nodiscard]] Status {
  public:
   Status() noexcept = default;
   Status(Code code, std::string message);
-  Status(const Status& other) : state_(other.state_ ? std::make_unique<State>(*other.state_) : nullptr) {}
+  Status(const Status& other)
+      : state_(other.state_ ? std::make_unique<State>(*other.state_) : nullptr) {}
   Status& operator=(const Status& other) {
     if (this != &other) state_ = other.state_ ? std::make_unique<State>(*other.state_) : nullptr;
     return *this;
@@ -44,13 +45,17 @@ class [[nodiscard]] Status {
   ~Status() = default;
 
   static Status ok() noexcept { return Status(); }
-  static Status invalid_argument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status invalid_argument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status not_found(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status already_exists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status permission_denied(std::string msg) {
     return {Code::kPermissionDenied, std::move(msg)};
   }
-  static Status unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status resource_exhausted(std::string msg) {
     return {Code::kResourceExhausted, std::move(msg)};
   }
@@ -90,7 +95,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const noexcept { return v_.index() == 0; }

@@ -1,7 +1,7 @@
 #include "app/buffer_commands.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "app/cli.h"
 #include "app/data_dir.h"
@@ -63,7 +63,9 @@ int buffer_stats(const std::string& config_path, std::ostream& out, std::ostream
   auto buf = open(*config, /*read_only=*/true, err);
   if (!buf) return kExitFailure;
   const std::int64_t now = core::now_ms();
-  const auto age = [now](std::int64_t stored) { return stored == 0 ? "-" : format_age(now - stored); };
+  const auto age = [now](std::int64_t stored) {
+    return stored == 0 ? "-" : format_age(now - stored);
+  };
   out << fmt::format("{:<32} {:>12} {:>14} {:>10}\n", "device", "readings", "bytes", "oldest");
   for (const auto& d : buf->device_stats()) {
     out << fmt::format("{:<32} {:>12} {:>14} {:>10}\n", d.key, d.readings, d.bytes,

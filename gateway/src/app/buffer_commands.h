@@ -1,5 +1,6 @@
 // `edgegw buffer ...`: look into and fix the buffer of a gateway, with the gateway running
-// (stats, dead-letter list: read-only) or stopped (retry, purge, repair: they need the store alone).
+// (stats, dead-letter list: read-only) or stopped (retry, purge, repair: they need the store
+// alone).
 #pragma once
 
 #include <ostream>

@@ -78,8 +78,7 @@ int run(const std::string& path) {
   config::LoadResult loaded = config::load_file(path);
   if (!loaded.config) {
     print_errors(loaded.errors, std::cerr);
-    std::cerr << "edgegw: " << path << ": " << loaded.errors.size()
-              << " error(s); not starting\n";
+    std::cerr << "edgegw: " << path << ": " << loaded.errors.size() << " error(s); not starting\n";
     return kExitUsage;
   }
   config::Config config = std::move(*loaded.config);
@@ -182,18 +181,26 @@ int main_cli(int argc, char** argv) {
   std::optional<Args> parsed = parse_args(args, std::cerr);
   if (!parsed) return kExitUsage;
   switch (parsed->command) {
-    case Command::kHelp: std::cout << kUsage; return kExitOk;
-    case Command::kVersion: std::cout << version_text(); return kExitOk;
-    case Command::kCheckConfig: return check_config(parsed->config_path, std::cout, std::cerr);
-    case Command::kRun: return run(parsed->config_path);
-    case Command::kBufferStats: return buffer_stats(parsed->config_path, std::cout, std::cerr);
+    case Command::kHelp:
+      std::cout << kUsage;
+      return kExitOk;
+    case Command::kVersion:
+      std::cout << version_text();
+      return kExitOk;
+    case Command::kCheckConfig:
+      return check_config(parsed->config_path, std::cout, std::cerr);
+    case Command::kRun:
+      return run(parsed->config_path);
+    case Command::kBufferStats:
+      return buffer_stats(parsed->config_path, std::cout, std::cerr);
     case Command::kDeadLetterList:
       return dead_letter_list(parsed->config_path, std::cout, std::cerr);
     case Command::kDeadLetterRetry:
       return dead_letter_retry(parsed->config_path, std::cout, std::cerr);
     case Command::kDeadLetterPurge:
       return dead_letter_purge(parsed->config_path, std::cout, std::cerr);
-    case Command::kBufferRepair: return buffer_repair(parsed->config_path, std::cout, std::cerr);
+    case Command::kBufferRepair:
+      return buffer_repair(parsed->config_path, std::cout, std::cerr);
   }
   return kExitUsage;
 }

@@ -13,21 +13,30 @@ namespace {
 
 log::Level to_log_level(config::LogLevel level) {
   switch (level) {
-    case config::LogLevel::kTrace: return log::Level::trace;
-    case config::LogLevel::kDebug: return log::Level::debug;
-    case config::LogLevel::kInfo: return log::Level::info;
-    case config::LogLevel::kWarn: return log::Level::warn;
-    case config::LogLevel::kError: return log::Level::err;
+    case config::LogLevel::kTrace:
+      return log::Level::trace;
+    case config::LogLevel::kDebug:
+      return log::Level::debug;
+    case config::LogLevel::kInfo:
+      return log::Level::info;
+    case config::LogLevel::kWarn:
+      return log::Level::warn;
+    case config::LogLevel::kError:
+      return log::Level::err;
   }
   return log::Level::info;
 }
 
 const char* signal_name(int signal_number) {
   switch (signal_number) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
   }
 }
 
@@ -62,8 +71,8 @@ Status Daemon::init() {
   auto client = forward::HttpClient::create(io_, std::move(url).value(), config_.cloud.tls,
                                             config_.cloud.timeout);
   if (!client) return client.status();
-  forwarder_ = std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud,
-                                                    std::move(client).value());
+  forwarder_ =
+      std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud, std::move(client).value());
   apply_devices();
   buffer_->set_on_append([this](buffer::DeviceId id) { forwarder_->notify(id); });
   return Status::ok();
@@ -121,8 +130,8 @@ void Daemon::reload() {
   logger_->info("SIGHUP: reloading {}", config_.path);
   config::LoadResult loaded = config::load_file(config_.path);
   if (!loaded.config) {
-    logger_->error("reload refused: {} has {} error(s); the running config is kept",
-                   config_.path, loaded.errors.size());
+    logger_->error("reload refused: {} has {} error(s); the running config is kept", config_.path,
+                   loaded.errors.size());
     for (const auto& error : loaded.errors) logger_->error("{}", error.to_string());
     return;
   }

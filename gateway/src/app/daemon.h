@@ -17,8 +17,8 @@
 
 #include "app/data_dir.h"
 #include "buffer/buffer.h"
-#include "forward/forwarder.h"
 #include "config/config.h"
+#include "forward/forwarder.h"
 #include "log/log.h"
 
 namespace edgegw::app {

@@ -1,7 +1,7 @@
 #include "app/version.h"
 
-#include <boost/version.hpp>
 #include <spdlog/version.h>
+#include <boost/version.hpp>
 
 #include <fmt/format.h>
 

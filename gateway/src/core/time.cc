@@ -75,7 +75,8 @@ std::optional<std::int64_t> parse_iso8601(std::string_view s) noexcept {
       !digits(s, 8, 2, d)) {
     return std::nullopt;
   }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (y < 1970 || !ymd.ok()) return std::nullopt;
   std::int64_t ms = duration_cast<milliseconds>(sys_days{ymd}.time_since_epoch()).count();
   std::size_t pos = 10;

@@ -16,7 +16,8 @@ std::int64_t now_ms() noexcept;
 void append_iso8601_ms(std::int64_t ms, std::string& out);
 std::string format_iso8601_ms(std::int64_t ms);
 
-// Parses the time forms the cloud accepts, returning UTC ms, or nullopt when the text is not a time:
+// Parses the time forms the cloud accepts, returning UTC ms, or nullopt when the text is not a
+// time:
 //  "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123+02:00", "2024-01-01T00:00:00" (UTC assumed),
 //  "2015-11-03 13:44:33" (space instead of T), "2024-01-01" (midnight UTC).
 // Fractions beyond milliseconds are truncated. Years 1970..9999 only.

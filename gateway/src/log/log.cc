@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <mutex>
 
-#include <boost/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
+#include <boost/json.hpp>
 
 #include "core/time.h"
 
@@ -21,9 +21,8 @@ constexpr std::size_t kMinSecretLength = 4;
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        msg.time.time_since_epoch())
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     boost::json::object line;
     line["time"] = core::format_iso8601_ms(ms);
     const auto level = spdlog::level::to_string_view(msg.level);
@@ -47,8 +46,8 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
     if (format == Format::kJson) {
       formatter_ = std::make_unique<JsonFormatter>();
     } else {
-      formatter_ = std::make_unique<spdlog::pattern_formatter>(
-          "%Y-%m-%dT%H:%M:%S.%eZ %-5l [%n] %v", spdlog::pattern_time_type::utc);
+      formatter_ = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %-5l [%n] %v",
+                                                               spdlog::pattern_time_type::utc);
     }
   }
 

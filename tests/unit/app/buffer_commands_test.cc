@@ -19,8 +19,8 @@ using testing::run_command;
 class BufferCommands : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_ = dir_.write("gw.yaml", "gateway:\n  data_dir: " + dir_.path() +
-                                        "/data\n  log_level: info\n");
+    config_ = dir_.write("gw.yaml",
+                         "gateway:\n  data_dir: " + dir_.path() + "/data\n  log_level: info\n");
     buffer::Options o;
     o.path = dir_.path() + "/data/buffer";
     auto b = std::move(buffer::Buffer::open(o)).value();

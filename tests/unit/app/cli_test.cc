@@ -40,7 +40,8 @@ TEST(ParseArgs, UsageErrorsSayWhat) {
   EXPECT_FALSE(parse({}, &error));
   EXPECT_EQ(error, "edgegw: no command given; try 'edgegw --help'\n");
   EXPECT_FALSE(parse({"start"}, &error));
-  EXPECT_EQ(error, "edgegw: unknown command 'start'; the commands are run, check-config, buffer, "
+  EXPECT_EQ(error,
+            "edgegw: unknown command 'start'; the commands are run, check-config, buffer, "
             "version, help\n");
   EXPECT_FALSE(parse({"run"}, &error));
   EXPECT_EQ(error, "edgegw run: missing -c FILE (the configuration file)\n");

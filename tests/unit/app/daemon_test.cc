@@ -17,12 +17,17 @@ constexpr const char* kToken = "7c1f3a52-9e0b-4d6a-8c2f-5b4e3d2a1f00";
 std::string config_text(const std::string& data_dir, const std::string& level = "trace") {
   return "gateway:\n"
          "  id: test-gw\n"
-         "  data_dir: " + data_dir + "\n"
-         "  log_level: " + level + "\n"
+         "  data_dir: " +
+         data_dir +
+         "\n"
+         "  log_level: " +
+         level +
+         "\n"
          "  shutdown_timeout: 2s\n"
          "devices:\n"
          "  - key: boiler-1\n"
-         "    token: " + kToken + "\n";
+         "    token: " +
+         kToken + "\n";
 }
 
 TEST(Daemon, StartsReloadsAndStopsGracefully) {
@@ -65,8 +70,8 @@ TEST(Daemon, UnusableDataDirIsOneClearLine) {
   const std::string cfg = dir.write("gw.yaml", config_text(file + "/data"));
   auto r = testing::run_command({testing::edgegw_binary(), "run", "-c", cfg});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "edgegw: cannot start: cannot create data_dir '" + file +
-                       "/data': Not a directory\n");
+  EXPECT_EQ(r.err,
+            "edgegw: cannot start: cannot create data_dir '" + file + "/data': Not a directory\n");
 }
 
 TEST(Daemon, SecondInstanceOnTheSameDataDirIsRefused) {

@@ -74,7 +74,8 @@ TEST_F(BufferTest, KeepsEachDevicesOrderAcrossReopen) {
   auto batch = b->read(a, 10, 1 << 20);
   ASSERT_EQ(batch->size(), 3u);
   EXPECT_EQ(batch->entries[2].seq, batch->entries[1].seq + 1);
-  EXPECT_EQ(batch->body, "[" + reading("t", 1) + "," + reading("t", 3) + "," + reading("v", 4) + "]");
+  EXPECT_EQ(batch->body,
+            "[" + reading("t", 1) + "," + reading("t", 3) + "," + reading("v", 4) + "]");
   EXPECT_EQ(b->stats().readings, 4u);
 }
 
@@ -234,7 +235,8 @@ TEST_F(BufferTest, ConcurrentProducersAreGroupCommittedInOrder) {
   for (int t = 0; t < kThreads; ++t) {
     const auto values = all(*b, ids[static_cast<std::size_t>(t)]);
     ASSERT_EQ(values.size(), static_cast<std::size_t>(kCalls * 3));
-    for (int i = 0; i < kCalls * 3; ++i) EXPECT_EQ(values[static_cast<std::size_t>(i)], reading("v", i));
+    for (int i = 0; i < kCalls * 3; ++i)
+      EXPECT_EQ(values[static_cast<std::size_t>(i)], reading("v", i));
   }
   EXPECT_EQ(b->stats().readings, static_cast<std::uint64_t>(kThreads * kCalls * 3));
 }

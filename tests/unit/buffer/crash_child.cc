@@ -1,5 +1,6 @@
 // Child of crash_test.cc: N producer threads append to their own device of the buffer at PATH as
-// fast as they can, and print "device value" on stdout after each acknowledged append, until killed.
+// fast as they can, and print "device value" on stdout after each acknowledged append, until
+// killed.
 #include <unistd.h>
 
 #include <atomic>
@@ -21,8 +22,9 @@ int main(int argc, char** argv) {
   o.path = argv[1];
   const long long base = std::atoll(argv[2]);
   const std::string sync = argv[3];
-  o.sync = sync == "always" ? config::SyncMode::kAlways
-                            : sync == "batch" ? config::SyncMode::kBatch : config::SyncMode::kNone;
+  o.sync = sync == "always"  ? config::SyncMode::kAlways
+           : sync == "batch" ? config::SyncMode::kBatch
+                             : config::SyncMode::kNone;
   auto opened = buffer::Buffer::open(o);
   if (!opened) {
     std::fprintf(stderr, "open: %s\n", opened.status().to_string().c_str());

@@ -30,7 +30,7 @@ void crash_rounds(const std::string& sync, int rounds) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/buffer";
   std::mt19937 rng(12345);
-  std::map<int, long long> acked_up_to;   // per device: the child's highest acknowledged value
+  std::map<int, long long> acked_up_to;  // per device: the child's highest acknowledged value
   std::map<int, Seq> max_seq_seen;
   long long total_checked = 0;
 
@@ -69,7 +69,8 @@ void crash_rounds(const std::string& sync, int rounds) {
       const long long this_round_acked = acked / 1000000000LL == round + 1 ? acked : -1;
       if (this_round_acked >= 0) {
         ASSERT_FALSE(values.empty());
-        ASSERT_GE(values.back(), this_round_acked) << "acknowledged reading lost, device " << device;
+        ASSERT_GE(values.back(), this_round_acked)
+            << "acknowledged reading lost, device " << device;
         const auto first_of_round =
             std::find_if(values.begin(), values.end(), [&](long long v) { return v >= base; });
         ASSERT_EQ(*first_of_round, base) << "first reading of round lost, device " << device;

@@ -28,8 +28,7 @@ TEST(RateLimitedLog, OneLinePerKeyPerIntervalThenTheSuppressedCount) {
   flush();
   const std::string text = out.str();
   EXPECT_EQ(count(text, "bad payload"), 2u) << text;
-  EXPECT_NE(text.find("(10000 more like this suppressed since the last report)"),
-            std::string::npos)
+  EXPECT_NE(text.find("(10000 more like this suppressed since the last report)"), std::string::npos)
       << text;
   EXPECT_EQ(count(text, "other source"), 1u);
   init(Format::kText, Level::info);
