@@ -27,6 +27,8 @@ mount --bind /dev "$rootfs/dev"
 mount --bind /dev/pts "$rootfs/dev/pts"
 mount -t tmpfs -o size=4g tmpfs "$rootfs/tmp"
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+# debootstrap leaves no /etc/hosts; every real machine has one (localhost is used by the TLS tests).
+[ -s "$rootfs/etc/hosts" ] || printf "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" >"$rootfs/etc/hosts"
 
 chroot "$rootfs" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin CI=true \
   bash -c 'cd /src/edgegw && deploy/test.sh'
