@@ -1,0 +1,153 @@
+/* The edgegw plugin ABI: how a protocol plugin (a shared object) and the gateway talk.
+ *
+ * Pure C, so that a plugin can be written in any language and built with any compiler. The rules
+ * that keep it compatible (plugins/README.md, gateway/docs/plugin_abi.md):
+ *  - Every struct starts with `struct_size` (the sizeof the writer knew) and ends with reserved
+ *    pointer fields (always NULL today): a newer writer may add fields; a reader looks only at
+ *    fields that lie within the struct_size it was given.
+ *  - EDGEGW_PLUGIN_ABI_VERSION is major << 16 | minor. The minor grows when something is added;
+ *    the major when anything changes incompatibly. The host refuses a plugin built for another
+ *    major, or for a newer minor than its own.
+ *  - Error codes are appended, never renumbered.
+ *  - Ownership is in the names: a `plugin_ptr` belongs to the plugin, a `host_ptr` to the host;
+ *    `edgegw_bytes` are borrowed for the duration of the call only.
+ *  - No C++ exception may cross this boundary, in either direction.
+ *
+ * The life of a plugin:
+ *   edgegw_plugin_entry(host_abi) -> the plugin's table (static storage; NULL: cannot work with
+ *   this host); per configured source: create() -> start() -> ... -> stop() -> destroy().
+ *   destroy() may also follow a create() whose start() failed or was never called.
+ *   After stop() returns, the plugin makes no more calls into the host for that instance.
+ */
+#ifndef EDGEGW_PLUGIN_H_
+#define EDGEGW_PLUGIN_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
+#define EDGEGW_PLUGIN_ABI_MAJOR 1u
+#define EDGEGW_PLUGIN_ABI_MINOR 0u
+#define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
+
+/* The one symbol a plugin exports. */
+#define EDGEGW_PLUGIN_ENTRY_SYMBOL "edgegw_plugin_entry"
+
+/* Error codes (int32_t). Appended, never renumbered. */
+#define EDGEGW_OK 0
+#define EDGEGW_ERR_INVALID_ARGUMENT 1 /* bad config or arguments; retrying will not help */
+#define EDGEGW_ERR_FULL                                                                  \
+  2                              /* the buffer (or its disk) is full: do not acknowledge \
+                                    upstream, retry later (back-pressure) */
+#define EDGEGW_ERR_UNAVAILABLE 3 /* transient: a peer (broker, port) is unreachable */
+#define EDGEGW_ERR_IO 4          /* an I/O failure of the local machine */
+#define EDGEGW_ERR_INTERNAL 5    /* a bug (an exception caught at the boundary, ...) */
+#define EDGEGW_ERR_STOPPED 6     /* the instance is being stopped: nothing was appended */
+#define EDGEGW_ERR_UNSUPPORTED 7 /* a feature or version this side does not support */
+
+/* Log levels of edgegw_host.log. */
+#define EDGEGW_LOG_TRACE 0
+#define EDGEGW_LOG_DEBUG 1
+#define EDGEGW_LOG_INFO 2
+#define EDGEGW_LOG_WARN 3
+#define EDGEGW_LOG_ERROR 4
+
+/* Bytes borrowed for the duration of one call; not NUL-terminated. */
+typedef struct edgegw_bytes {
+  const char* ptr;
+  size_t len;
+} edgegw_bytes;
+
+/* One message as received, before decoding (the host decodes it with the source's format). */
+typedef struct edgegw_raw_message {
+  size_t struct_size;      /* sizeof(edgegw_raw_message) as the plugin knew it */
+  edgegw_bytes device_key; /* e.g. the MQTT topic's {device} capture */
+  edgegw_bytes variable;   /* for the raw format; empty: the source's `variable:` */
+  edgegw_bytes payload;    /* the message's bytes */
+  int64_t receive_time_ms; /* UTC ms since the Unix epoch: the time of readings without one */
+  void* reserved[4];
+} edgegw_raw_message;
+
+/* The host's side of one source instance (opaque to the plugin). */
+typedef struct edgegw_host_ctx edgegw_host_ctx;
+/* The plugin's side of one source instance (opaque to the host). */
+typedef struct edgegw_instance edgegw_instance;
+
+/* Callbacks the host gives to create(). Valid until destroy() returns; callable from any thread,
+ * concurrently, between create() and the return of stop(). */
+typedef struct edgegw_host {
+  size_t struct_size;
+  uint32_t abi_version;      /* the host's EDGEGW_PLUGIN_ABI_VERSION */
+  edgegw_host_ctx* host_ptr; /* passed back to every callback */
+
+  /* Decodes `count` messages (an array whose element size is messages[0].struct_size), maps
+   * them to cloud devices and appends the readings to the buffer. Synchronous and durable:
+   * EDGEGW_OK means every reading is in the buffer's write-ahead log, so the plugin may now
+   * acknowledge upstream. A payload that cannot be decoded (or names an unmapped device) is
+   * counted and logged by the host and is NOT an error: acknowledge it, or it would loop.
+   * Errors: EDGEGW_ERR_FULL (buffer or disk full: do not acknowledge, retry later),
+   * EDGEGW_ERR_IO, EDGEGW_ERR_STOPPED; nothing of the call was appended then. The reason is
+   * written, NUL-terminated and truncated, into error[0..error_size) when error is not NULL. */
+  int32_t (*append)(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages, size_t count,
+                    char* error, size_t error_size);
+
+  /* One log line (no newline needed) at an EDGEGW_LOG_* level. Never log secrets. */
+  void (*log)(edgegw_host_ctx* host_ptr, int32_t level, const char* message, size_t len);
+
+  /* Reports whether the source is connected and receiving (edgegw_source_up): 1 up, 0 down. */
+  void (*set_up)(edgegw_host_ctx* host_ptr, int32_t up);
+
+  void* reserved[8];
+} edgegw_host;
+
+/* What create() is told about the source it serves. */
+typedef struct edgegw_source_info {
+  size_t struct_size;
+  edgegw_bytes name;        /* the source's `name:` */
+  edgegw_bytes config_json; /* the source's `config:` as a JSON object text ("{}" when absent) */
+  void* reserved[4];
+} edgegw_source_info;
+
+/* The table a plugin returns from edgegw_plugin_entry (static storage, never freed). */
+typedef struct edgegw_plugin {
+  size_t struct_size;
+  uint32_t abi_version; /* the EDGEGW_PLUGIN_ABI_VERSION the plugin was built with */
+  const char* name;     /* e.g. "mqtt" (NUL-terminated, static) */
+  const char* version;  /* the plugin's own version, e.g. "1.2.0" */
+
+  /* Validates the config and creates an instance; does not start receiving yet. `host` stays
+   * valid until destroy(). On failure returns a code, writes why into error (naming the config
+   * key, e.g. "topics[0]: ...") and sets nothing. */
+  int32_t (*create)(const edgegw_host* host, const edgegw_source_info* source,
+                    edgegw_instance** out_plugin_ptr, char* error, size_t error_size);
+  /* Starts receiving (may connect in the background: report it with set_up). */
+  int32_t (*start)(edgegw_instance* plugin_ptr, char* error, size_t error_size);
+  /* Stops receiving. Returns once no host callback is running and none will be made. */
+  void (*stop)(edgegw_instance* plugin_ptr);
+  /* Frees the instance. */
+  void (*destroy)(edgegw_instance* plugin_ptr);
+
+  void* reserved[8];
+} edgegw_plugin;
+
+/* The entry point. `host_abi_version` is the host's EDGEGW_PLUGIN_ABI_VERSION; a plugin that
+ * cannot work with it returns NULL. */
+typedef const edgegw_plugin* (*edgegw_plugin_entry_fn)(uint32_t host_abi_version);
+
+#if defined(__GNUC__)
+#define EDGEGW_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define EDGEGW_PLUGIN_EXPORT
+#endif
+
+EDGEGW_PLUGIN_EXPORT const edgegw_plugin* edgegw_plugin_entry(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* EDGEGW_PLUGIN_H_ */
