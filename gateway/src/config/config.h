@@ -102,7 +102,8 @@ struct SourceConfig {
   std::map<std::string, Mark> config_marks;
   // The values under secret-named keys of `config:` (password, token, secret, *_password, ...).
   std::vector<Secret> config_secrets;
-  Mark mark;  // the source's entry in `sources:`
+  Mark mark;         // the source's entry in `sources:`
+  Mark plugin_mark;  // its `plugin:` value
 };
 
 struct VariableMapping {

@@ -50,6 +50,7 @@ void read_plugin(Reader& r, const Item& it, SourceConfig& s) {
     }
   }
   s.plugin = std::move(value->value);
+  s.plugin_mark = it.mark();
 }
 
 void read_format(Reader& r, const Item& it, SourceConfig& s) {

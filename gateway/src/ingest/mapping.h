@@ -1,0 +1,75 @@
+// The device mapping: which buffer queue (cloud device) a device key's readings go to, and what
+// happens to each variable on the way (rename, unit, scale/offset). Built from the config on
+// start and on every reload; readers take an immutable snapshot (swapped atomically).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "buffer/key_format.h"
+#include "config/config.h"
+#include "edgegw/reading.h"
+
+namespace edgegw::ingest {
+
+// The buffer key of the catch-all device of `unmapped: {default: ...}`. Configured keys may not
+// hold control characters, so this one cannot collide with any of them.
+inline constexpr std::string_view kUnmappedDeviceKey = "\x01unmapped";
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+struct MappedDevice {
+  buffer::DeviceId id = 0;
+  StringMap<config::VariableMapping> variables;  // by the name the source reports (lower case)
+};
+
+// An immutable snapshot of the mapping.
+class MappingTable {
+ public:
+  // `devices[i]` is queued under `ids[i]`; `default_id` is the catch-all queue (nullopt: reject).
+  MappingTable(const std::vector<config::DeviceConfig>& devices,
+               const std::vector<buffer::DeviceId>& ids,
+               std::optional<buffer::DeviceId> default_id);
+
+  // The device a key maps to, the catch-all device, or nullptr (unmapped: reject).
+  const MappedDevice* find(std::string_view device_key) const noexcept;
+
+ private:
+  StringMap<MappedDevice> devices_;
+  std::optional<MappedDevice> default_;
+};
+
+// Applies a variable's mapping to a reading. Returns why the result is not a valid reading
+// (a renamed variable is valid by construction: the config checks it), or nullopt.
+std::optional<std::string> apply(const config::VariableMapping& mapping, Reading& reading);
+
+// The current table, shared by every source; replaced whole on reload.
+class Mapping {
+ public:
+  Mapping() = default;
+  explicit Mapping(std::shared_ptr<const MappingTable> table) : table_(std::move(table)) {}
+  std::shared_ptr<const MappingTable> load() const noexcept {
+    return table_.load(std::memory_order_acquire);
+  }
+  void store(std::shared_ptr<const MappingTable> table) noexcept {
+    table_.store(std::move(table), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const MappingTable>> table_;
+};
+
+}  // namespace edgegw::ingest

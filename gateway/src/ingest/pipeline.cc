@@ -1,0 +1,121 @@
+#include "ingest/pipeline.h"
+
+#include <vector>
+
+#include "decode/decoder.h"
+#include "decode/encode.h"
+#include "decode/validate.h"
+
+namespace edgegw::ingest {
+
+namespace {
+
+// Reused by every append of a thread (capacity kept between calls).
+struct Scratch {
+  decode::DecodeOutput decoded;
+  std::string json;                   // the encoded readings of one call, back to back
+  std::vector<buffer::DeviceId> ids;  // per encoded reading
+  std::vector<std::size_t> ends;      // per encoded reading: its end in json
+  std::vector<buffer::Record> records;
+};
+
+thread_local Scratch t_scratch;
+
+// Past this, the scratch is released after the call rather than kept for the next.
+constexpr std::size_t kKeepScratchBytes = 4 * 1024 * 1024;
+
+std::string_view clip(std::string_view s) { return s.substr(0, 100); }
+
+}  // namespace
+
+Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
+                   buffer::Buffer& buffer, std::shared_ptr<SourceStats> stats,
+                   std::chrono::milliseconds log_interval)
+    : source_(source.name),
+      format_(source.format),
+      variable_(source.variable),
+      mapping_(mapping),
+      buffer_(buffer),
+      stats_(stats ? std::move(stats) : std::make_shared<SourceStats>()),
+      problems_(log::get("ingest"), log_interval) {}
+
+void Pipeline::log_problem(std::string_view key, std::string_view device_key,
+                           std::string_view what) {
+  problems_.log(log::Level::warn, key,
+                fmt::format("source {}: device '{}': {}", source_, clip(device_key), what));
+}
+
+Status Pipeline::append(std::span<const RawMessage> messages) {
+  Scratch& s = t_scratch;
+  s.json.clear();
+  s.ids.clear();
+  s.ends.clear();
+  std::uint64_t received = 0, decode_failed = 0, invalid = 0, unmapped = 0;
+
+  const std::shared_ptr<const MappingTable> table = mapping_.load();
+  for (RawMessage msg : messages) {
+    if (msg.variable.empty()) msg.variable = variable_;
+    s.decoded.clear();
+    decode::decode(format_, msg, s.decoded);
+    received += s.decoded.readings.size();
+    if (s.decoded.payload_rejected) {
+      ++decode_failed;
+      log_problem("decode", msg.device_key, "payload not decoded: " + s.decoded.first_error);
+      continue;
+    }
+    if (s.decoded.invalid > 0) {
+      invalid += s.decoded.invalid;
+      log_problem("invalid", msg.device_key, "reading refused: " + s.decoded.first_error);
+    }
+    const MappedDevice* device = table ? table->find(msg.device_key) : nullptr;
+    if (device == nullptr) {
+      unmapped += s.decoded.readings.size();
+      log_problem("unmapped", msg.device_key,
+                  "not in devices: and unmapped is reject; its readings are dropped");
+      continue;
+    }
+    for (Reading& r : s.decoded.readings) {
+      if (!device->variables.empty()) {
+        if (auto it = device->variables.find(r.variable); it != device->variables.end()) {
+          auto problem = apply(it->second, r);
+          if (!problem) problem = decode::normalize(r);
+          if (problem) {
+            ++invalid;
+            log_problem("invalid", msg.device_key, "variable " + r.variable + ": " + *problem);
+            continue;
+          }
+        }
+      }
+      decode::append_cloud_json(r, s.json);
+      s.ids.push_back(device->id);
+      s.ends.push_back(s.json.size());
+    }
+  }
+
+  SourceStats& st = *stats_;
+  st.messages.fetch_add(messages.size(), std::memory_order_relaxed);
+  if (received) st.received.fetch_add(received, std::memory_order_relaxed);
+  if (decode_failed) st.rejected_decode.fetch_add(decode_failed, std::memory_order_relaxed);
+  if (invalid) st.rejected_invalid.fetch_add(invalid, std::memory_order_relaxed);
+  if (unmapped) st.rejected_unmapped.fetch_add(unmapped, std::memory_order_relaxed);
+
+  Status status;
+  if (!s.ids.empty()) {
+    s.records.clear();
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < s.ids.size(); ++i) {
+      s.records.push_back({s.ids[i], std::string_view(s.json).substr(begin, s.ends[i] - begin)});
+      begin = s.ends[i];
+    }
+    status = buffer_.append(s.records);
+    if (status) {
+      st.appended.fetch_add(s.records.size(), std::memory_order_relaxed);
+    } else if (status.code() == Code::kResourceExhausted) {
+      st.rejected_buffer_full.fetch_add(s.records.size(), std::memory_order_relaxed);
+    }
+  }
+  if (s.json.capacity() > kKeepScratchBytes) s = Scratch();
+  return status;
+}
+
+}  // namespace edgegw::ingest

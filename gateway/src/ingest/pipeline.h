@@ -1,0 +1,67 @@
+// What the host's append callback does for one source: decode each raw message with the source's
+// format, map it to its cloud device (rename, unit, scale/offset), encode each reading once as the
+// cloud's JSON, and append them all to the buffer in one call (one group commit).
+//
+// Hot path: no lock of our own, no per-reading allocation once the per-thread scratch buffers have
+// grown; counters are relaxed atomics bumped once per call; problems are logged rate-limited.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "buffer/buffer.h"
+#include "config/config.h"
+#include "edgegw/reading.h"
+#include "edgegw/status.h"
+#include "ingest/mapping.h"
+#include "log/rate_limited.h"
+
+namespace edgegw::ingest {
+
+// A source's counters (for edgegw_readings_received_total, edgegw_readings_rejected_total and
+// edgegw_source_up). Shared with the metrics; outlives a reload of an unchanged source.
+struct SourceStats {
+  std::atomic<std::uint64_t> messages{0};  // raw messages handed to the host
+  std::atomic<std::uint64_t> received{0};  // readings decoded
+  std::atomic<std::uint64_t> appended{0};  // readings now in the buffer
+  // Rejected, by reason: payloads that did not decode (one per message), readings refused by the
+  // edge rules or by their mapping, readings of unmapped devices, readings the full buffer refused.
+  std::atomic<std::uint64_t> rejected_decode{0};
+  std::atomic<std::uint64_t> rejected_invalid{0};
+  std::atomic<std::uint64_t> rejected_unmapped{0};
+  std::atomic<std::uint64_t> rejected_buffer_full{0};
+  std::atomic<bool> up{false};
+};
+
+class Pipeline {
+ public:
+  // `mapping` and `buffer` must outlive the pipeline.
+  Pipeline(const config::SourceConfig& source, const Mapping& mapping, buffer::Buffer& buffer,
+           std::shared_ptr<SourceStats> stats,
+           std::chrono::milliseconds log_interval = std::chrono::seconds(10));
+
+  // Decodes, maps and appends. OK: every reading that could be kept is durable (payloads that
+  // could not be decoded and unmapped devices are counted, logged and dropped: not an error).
+  // An error (kResourceExhausted: buffer or disk full) means nothing of the call was appended.
+  Status append(std::span<const RawMessage> messages);
+
+  const std::string& source() const noexcept { return source_; }
+  SourceStats& stats() noexcept { return *stats_; }
+
+ private:
+  void log_problem(std::string_view key, std::string_view device_key, std::string_view what);
+
+  std::string source_;
+  decode::Format format_;
+  std::string variable_;  // the fallback variable of raw payloads
+  const Mapping& mapping_;
+  buffer::Buffer& buffer_;
+  std::shared_ptr<SourceStats> stats_;
+  log::RateLimitedLog problems_;
+};
+
+}  // namespace edgegw::ingest

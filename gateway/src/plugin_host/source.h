@@ -1,0 +1,88 @@
+// The plugin host: finds a source's plugin (libedgegw_<plugin>.so in gateway.plugin_dir), checks
+// its ABI version, creates the instance with the source's config and gives it the host's
+// callbacks, whose append runs the source's ingest pipeline. Every failure says which source,
+// which file and what to do.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "buffer/buffer.h"
+#include "config/config.h"
+#include "edgegw/plugin.h"
+#include "edgegw/status.h"
+#include "ingest/pipeline.h"
+#include "log/log.h"
+#include "plugin_host/library.h"
+
+namespace edgegw::plugin_host {
+
+// <directory of the running executable>/../lib/edgegw/plugins (normalised).
+std::string default_plugin_dir();
+// gateway.plugin_dir, or the default when it is empty.
+std::string plugin_dir(const config::GatewayConfig& gateway);
+// <dir>/libedgegw_<plugin>.so
+std::string plugin_path(std::string_view dir, std::string_view plugin);
+
+// "1.0" for 0x00010000.
+std::string abi_version_string(std::uint32_t version);
+
+// An opened plugin whose ABI version this host accepts.
+struct LoadedPlugin {
+  Library library;
+  const edgegw_plugin* table = nullptr;  // owned by the library: valid while it is open
+};
+
+// Opens and checks a plugin file. Messages name the file and the remedy (without the source).
+Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& path,
+                                                  std::string_view plugin_dir);
+
+// One configured source: a plugin instance and its ingest pipeline.
+class Source {
+ public:
+  // Loads the plugin and creates the instance (not started). `index` is the source's position in
+  // `sources:` (for messages). `mapping` and `buffer` must outlive the source.
+  static Result<std::unique_ptr<Source>> create(const config::SourceConfig& config,
+                                                std::size_t index, const std::string& plugin_dir,
+                                                const ingest::Mapping& mapping,
+                                                buffer::Buffer& buffer,
+                                                std::shared_ptr<ingest::SourceStats> stats = {});
+  ~Source();  // stops (if started) and destroys the instance, then closes the library
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+
+  Status start();
+  // Returns once the plugin makes no more calls. Idempotent.
+  void stop();
+
+  const config::SourceConfig& config() const noexcept { return config_; }
+  ingest::SourceStats& stats() noexcept { return pipeline_.stats(); }
+  std::shared_ptr<ingest::SourceStats> shared_stats() const noexcept { return stats_; }
+
+ private:
+  Source(const config::SourceConfig& config, std::string label,
+         std::shared_ptr<LoadedPlugin> plugin, const ingest::Mapping& mapping,
+         buffer::Buffer& buffer, std::shared_ptr<ingest::SourceStats> stats);
+
+  static std::int32_t on_append(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                                std::size_t count, char* error, std::size_t error_size) noexcept;
+  static void on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
+                     std::size_t len) noexcept;
+  static void on_set_up(edgegw_host_ctx* host_ptr, std::int32_t up) noexcept;
+
+  config::SourceConfig config_;
+  std::string label_;                     // "sources[0] 'plant': plugin 'mqtt'"
+  std::shared_ptr<LoadedPlugin> plugin_;  // first: closed last
+  std::shared_ptr<ingest::SourceStats> stats_;
+  ingest::Pipeline pipeline_;
+  std::shared_ptr<spdlog::logger> logger_;
+  edgegw_host host_{};
+  edgegw_instance* instance_ = nullptr;  // the plugin's
+  bool started_ = false;
+  std::atomic<bool> stopped_{false};  // after stop(): appends are refused
+};
+
+}  // namespace edgegw::plugin_host

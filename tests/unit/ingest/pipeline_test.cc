@@ -1,0 +1,127 @@
+#include "ingest/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "support/subprocess.h"
+
+namespace edgegw::ingest {
+namespace {
+
+RawMessage msg(std::string_view device, std::string_view payload, std::string_view variable = {}) {
+  return RawMessage{"src", device, variable, payload, 1700000000000};
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    buffer::Options o;
+    o.path = dir_.path() + "/buffer";
+    o.sync = config::SyncMode::kNone;
+    o.max_bytes = 64 * 1024;
+    o.on_full = config::OnFull::kRejectNew;
+    buffer_ = std::move(buffer::Buffer::open(o)).value();
+    boiler_ = *buffer_->register_device("boiler-1");
+    other_ = *buffer_->register_device(kUnmappedDeviceKey);
+    std::vector<config::DeviceConfig> devices(1);
+    devices[0].key = "boiler-1";
+    config::VariableMapping temp;
+    temp.rename = "temperature";
+    temp.unit = "C";
+    temp.scale = 0.1;
+    devices[0].variables["temp"] = temp;
+    mapping_.store(std::make_shared<const MappingTable>(
+        devices, std::vector<buffer::DeviceId>{boiler_}, std::nullopt));
+    source_.name = "src";
+    source_.format = decode::Format::kTagoJson;
+  }
+
+  std::string queued(buffer::DeviceId id) {
+    auto batch = buffer_->read(id, 1000, 1 << 20);
+    EXPECT_TRUE(batch);
+    return batch->body;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<buffer::Buffer> buffer_;
+  buffer::DeviceId boiler_ = 0;
+  buffer::DeviceId other_ = 0;
+  Mapping mapping_;
+  config::SourceConfig source_;
+};
+
+TEST_F(PipelineTest, DecodesMapsAndAppendsInOneCall) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const RawMessage messages[] = {
+      msg("boiler-1", R"([{"variable":"temp","value":215},{"variable":"Hum","value":40}])"),
+      msg("boiler-1", R"({"variable":"temp","value":200,"time":"2024-01-02T03:04:05Z"})"),
+  };
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(
+      queued(boiler_),
+      R"([{"variable":"temperature","value":21.5,"unit":"C","time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"hum","value":40,"time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"temperature","value":20.0,"unit":"C","time":"2024-01-02T03:04:05.000Z"}])");
+  EXPECT_EQ(p.stats().messages, 2u);
+  EXPECT_EQ(p.stats().received, 3u);
+  EXPECT_EQ(p.stats().appended, 3u);
+  EXPECT_EQ(p.stats().rejected_decode, 0u);
+}
+
+TEST_F(PipelineTest, UndecodablePayloadIsCountedNotAnError) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const RawMessage messages[] = {msg("boiler-1", "not json"),
+                                 msg("boiler-1", R"({"variable":"ok","value":1})")};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().rejected_decode, 1u);
+  EXPECT_EQ(p.stats().appended, 1u);
+}
+
+TEST_F(PipelineTest, InvalidReadingsAreCountedAndTheOthersKept) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const RawMessage messages[] = {
+      msg("boiler-1", R"([{"variable":"a-b","value":1},{"variable":"good","value":2}])")};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().rejected_invalid, 1u);
+  EXPECT_EQ(p.stats().appended, 1u);
+}
+
+TEST_F(PipelineTest, UnmappedIsRejectedOrSentToTheDefaultDevice) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const RawMessage messages[] = {
+      msg("stranger", R"([{"variable":"x","value":1},{"variable":"y"}])")};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().rejected_unmapped, 2u);
+  EXPECT_EQ(p.stats().appended, 0u);
+
+  mapping_.store(std::make_shared<const MappingTable>(std::vector<config::DeviceConfig>{},
+                                                      std::vector<buffer::DeviceId>{}, other_));
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().appended, 2u);
+  EXPECT_EQ(buffer_->queued(other_).readings, 2u);
+}
+
+TEST_F(PipelineTest, RawUsesTheSourceVariableUnlessTheMessageNamesOne) {
+  source_.format = decode::Format::kRaw;
+  source_.variable = "level";
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const RawMessage messages[] = {msg("boiler-1", "12"), msg("boiler-1", "7", "depth")};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(queued(boiler_),
+            R"([{"variable":"level","value":12,"time":"2023-11-14T22:13:20.000Z"},)"
+            R"({"variable":"depth","value":7,"time":"2023-11-14T22:13:20.000Z"}])");
+}
+
+TEST_F(PipelineTest, AFullBufferRefusesTheWholeCall) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  const std::string big = R"({"variable":"blob","value":")" + std::string(5000, 'x') + "\"}";
+  std::vector<RawMessage> messages(4, msg("boiler-1", big));
+  Status last;
+  for (int i = 0; i < 20 && last; ++i) last = p.append(messages);
+  ASSERT_FALSE(last);
+  EXPECT_EQ(last.code(), Code::kResourceExhausted);
+  EXPECT_GT(p.stats().rejected_buffer_full, 0u);
+  EXPECT_EQ(p.stats().appended % 4, 0u);  // all or nothing per call
+}
+
+}  // namespace
+}  // namespace edgegw::ingest

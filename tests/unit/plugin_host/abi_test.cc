@@ -1,0 +1,116 @@
+// Pins the plugin ABI: changing plugins/include/edgegw/plugin.h (anything but comments and
+// whitespace) fails this test until the version is bumped and the pin updated. Adding a field or
+// an error code: bump EDGEGW_PLUGIN_ABI_MINOR. Changing or removing anything: bump the MAJOR.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "edgegw/plugin.h"
+#include "edgegw/plugin_sdk.h"
+#include "support/subprocess.h"
+
+namespace edgegw {
+namespace {
+
+constexpr std::uint32_t kPinnedVersion = 0x00010000;       // 1.0
+constexpr std::uint64_t kPinnedHash = 0xfdf3b655cb1c1df3;  // of the normalized text of version 1.0
+
+// The header without comments, with every run of whitespace as one space.
+std::string normalized(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "/*") == 0) {
+      const std::size_t end = text.find("*/", i + 2);
+      i = end == std::string::npos ? text.size() : end + 1;
+      space = true;
+      continue;
+    }
+    if (text.compare(i, 2, "//") == 0) {
+      const std::size_t end = text.find('\n', i);
+      i = end == std::string::npos ? text.size() : end;
+      space = true;
+      continue;
+    }
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+TEST(PluginAbi, HeaderChangesComeWithAVersionBump) {
+  const std::string text =
+      testing::read_file(testing::source_dir() + "/plugins/include/edgegw/plugin.h");
+  ASSERT_FALSE(text.empty());
+  const std::uint64_t hash = fnv1a(normalized(text));
+  EXPECT_EQ(EDGEGW_PLUGIN_ABI_VERSION, kPinnedVersion)
+      << "the ABI version changed: update kPinnedVersion and kPinnedHash together";
+  EXPECT_EQ(hash, kPinnedHash) << std::hex << std::showbase
+                               << "plugin.h changed without a version bump: bump "
+                                  "EDGEGW_PLUGIN_ABI_MINOR (additions) or _MAJOR (changes), "
+                                  "then pin kPinnedVersion and kPinnedHash = "
+                               << hash;
+}
+
+TEST(PluginAbi, LayoutOfVersionOneOnLp64) {
+  // Fields of 1.0 never move; newer versions may only grow the structs (struct_size tells).
+  static_assert(offsetof(edgegw_raw_message, struct_size) == 0);
+  static_assert(offsetof(edgegw_host, struct_size) == 0);
+  static_assert(offsetof(edgegw_plugin, struct_size) == 0);
+  static_assert(offsetof(edgegw_source_info, struct_size) == 0);
+  if constexpr (sizeof(void*) == 8) {
+    EXPECT_EQ(offsetof(edgegw_raw_message, payload), 40u);
+    EXPECT_EQ(offsetof(edgegw_raw_message, receive_time_ms), 56u);
+    EXPECT_EQ(sizeof(edgegw_raw_message), 96u);
+    EXPECT_EQ(offsetof(edgegw_host, append), 24u);
+    EXPECT_EQ(offsetof(edgegw_host, set_up), 40u);
+    EXPECT_EQ(sizeof(edgegw_host), 112u);
+    EXPECT_EQ(offsetof(edgegw_plugin, create), 32u);
+    EXPECT_EQ(offsetof(edgegw_plugin, destroy), 56u);
+    EXPECT_EQ(sizeof(edgegw_plugin), 128u);
+    EXPECT_EQ(sizeof(edgegw_source_info), 72u);
+  }
+}
+
+TEST(PluginAbi, ErrorCodesNeverRenumber) {
+  EXPECT_EQ(EDGEGW_OK, 0);
+  EXPECT_EQ(EDGEGW_ERR_INVALID_ARGUMENT, 1);
+  EXPECT_EQ(EDGEGW_ERR_FULL, 2);
+  EXPECT_EQ(EDGEGW_ERR_UNAVAILABLE, 3);
+  EXPECT_EQ(EDGEGW_ERR_IO, 4);
+  EXPECT_EQ(EDGEGW_ERR_INTERNAL, 5);
+  EXPECT_EQ(EDGEGW_ERR_STOPPED, 6);
+  EXPECT_EQ(EDGEGW_ERR_UNSUPPORTED, 7);
+}
+
+TEST(PluginSdk, GuardTurnsExceptionsIntoCodes) {
+  char error[16];
+  EXPECT_EQ(sdk::guard(error, sizeof error,
+                       [] { throw sdk::Error(EDGEGW_ERR_FULL, "buffer is quite full"); }),
+            EDGEGW_ERR_FULL);
+  EXPECT_STREQ(error, "buffer is quite");  // truncated to fit, NUL-terminated
+  EXPECT_EQ(sdk::guard(error, sizeof error, [] { throw 42; }), EDGEGW_ERR_INTERNAL);
+  EXPECT_STREQ(error, "unknown excepti");
+  EXPECT_EQ(sdk::guard(nullptr, 0, [] { return std::int32_t{EDGEGW_ERR_IO}; }), EDGEGW_ERR_IO);
+  EXPECT_EQ(sdk::guard(error, sizeof error, [] {}), EDGEGW_OK);
+}
+
+}  // namespace
+}  // namespace edgegw
