@@ -10,8 +10,8 @@ jobs=${JOBS:-$(nproc)}
 
 deploy/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs" --target edgegw
+cmake --build --preset release -j "$jobs" --target edgegw edgegw_plugin_example
 
-build/release/gateway/src/app/edgegw check-config -c "$config"
+build/release/bin/edgegw check-config -c "$config"
 echo "demo: starting the gateway (Ctrl-C to stop)"
-exec build/release/gateway/src/app/edgegw run -c "$config"
+exec build/release/bin/edgegw run -c "$config"

@@ -158,7 +158,7 @@ int free_port() {
 std::string edgegw_binary() {
   const char* dir = std::getenv("EDGEGW_BINARY_DIR");
   if (dir == nullptr) throw std::runtime_error("EDGEGW_BINARY_DIR is not set (run under ctest)");
-  return std::string(dir) + "/gateway/src/app/edgegw";
+  return std::string(dir) + "/bin/edgegw";
 }
 
 std::string source_dir() { return EDGEGW_SOURCE_DIR; }

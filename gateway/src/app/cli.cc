@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "app/data_dir.h"
 #include "app/version.h"
 #include "config/loader.h"
+#include "plugin_host/source.h"
 
 namespace edgegw::app {
 
@@ -170,6 +172,23 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err) 
     print_errors(loaded.errors, err);
     err << path << ": " << loaded.errors.size() << " error(s)\n";
     return kExitUsage;
+  }
+  // Each source's plugin file should exist. A warning, not an error: a config may be checked
+  // where the plugins are not installed (yet); `edgegw run` refuses to start without them.
+  const std::string dir = plugin_host::plugin_dir(loaded.config->gateway);
+  for (std::size_t i = 0; i < loaded.config->sources.size(); ++i) {
+    const config::SourceConfig& source = loaded.config->sources[i];
+    const std::string file = plugin_host::plugin_path(dir, source.plugin);
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      const config::Mark mark = source.plugin_mark.line > 0 ? source.plugin_mark : source.mark;
+      err << config::Diagnostic{path, mark,
+                                "warning: sources[" + std::to_string(i) + "].plugin: " + file +
+                                    " not found (gateway.plugin_dir is " + dir +
+                                    "); edgegw run would not start"}
+                 .to_string()
+          << '\n';
+    }
   }
   out << path << ": OK (" << loaded.config->sources.size() << " source(s), "
       << loaded.config->devices.size() << " device(s))\n";

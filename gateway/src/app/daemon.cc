@@ -40,6 +40,12 @@ const char* signal_name(int signal_number) {
   }
 }
 
+// A source whose plugin must be restarted when it changes like this.
+bool same_source(const config::SourceConfig& a, const config::SourceConfig& b) {
+  return a.plugin == b.plugin && a.format == b.format && a.variable == b.variable &&
+         a.config_json == b.config_json;
+}
+
 unsigned io_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
@@ -75,10 +81,20 @@ Status Daemon::init() {
       std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud, std::move(client).value());
   apply_devices();
   buffer_->set_on_append([this](buffer::DeviceId id) { forwarder_->notify(id); });
+  const std::string dir = plugin_host::plugin_dir(config_.gateway);
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    auto source = plugin_host::Source::create(config_.sources[i], i, dir, mapping_, *buffer_);
+    if (!source) return source.status();
+    sources_.push_back(std::move(source).value());
+  }
   return Status::ok();
 }
 
 void Daemon::apply_devices() {
+  std::vector<config::DeviceConfig> mapped;
+  std::vector<buffer::DeviceId> ids;
+  mapped.reserve(config_.devices.size());
+  ids.reserve(config_.devices.size());
   for (const auto& device : config_.devices) {
     auto id = buffer_->register_device(device.key);
     if (!id) {
@@ -86,13 +102,42 @@ void Daemon::apply_devices() {
       continue;
     }
     forwarder_->set_device(*id, device.key, device.token);
+    mapped.push_back(device);
+    ids.push_back(*id);
   }
+  // unmapped: {default: {token}}: one catch-all cloud device under a reserved buffer key.
+  std::optional<buffer::DeviceId> default_id;
+  if (!config_.unmapped.reject) {
+    auto id = buffer_->register_device(ingest::kUnmappedDeviceKey);
+    if (id) {
+      forwarder_->set_device(*id, "(unmapped default)", config_.unmapped.default_token);
+      default_id = *id;
+    } else {
+      logger_->error("unmapped default device: {}", id.status().message());
+    }
+  }
+  mapping_.store(std::make_shared<const ingest::MappingTable>(mapped, ids, default_id));
+}
+
+void Daemon::stop_sources() {
+  // In reverse order of start; each stop returns once its plugin no longer calls the host.
+  for (auto it = sources_.rbegin(); it != sources_.rend(); ++it) (*it)->stop();
 }
 
 int Daemon::run() {
   wait_for_signal();
   schedule_expiry();
   forwarder_->start();
+  // Sources start once the buffer and the forwarder are up: what they append is delivered.
+  for (auto& source : sources_) {
+    if (Status s = source->start(); !s) {
+      logger_->error("cannot start: {}", s.message());
+      stats_.source_start_failures.fetch_add(1, std::memory_order_relaxed);
+      stop_sources();
+      log::flush();
+      return 1;
+    }
+  }
   const buffer::Stats stats = buffer_->stats();
   logger_->info("edgegw started: id={} data_dir={} sources={} devices={} io_threads={}",
                 config_.gateway.id, config_.gateway.data_dir, config_.sources.size(),
@@ -133,6 +178,7 @@ void Daemon::reload() {
     logger_->error("reload refused: {} has {} error(s); the running config is kept", config_.path,
                    loaded.errors.size());
     for (const auto& error : loaded.errors) logger_->error("{}", error.to_string());
+    stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   config::Config next = std::move(*loaded.config);
@@ -140,11 +186,65 @@ void Daemon::reload() {
     logger_->warn("reload: gateway.data_dir changed; it takes effect at the next restart");
     next.gateway.data_dir = config_.gateway.data_dir;
   }
+
+  // Sources: an unchanged one keeps running; added and changed ones are created (not started)
+  // before anything changes, so that a plugin that cannot be loaded keeps the running config.
+  const std::string dir = plugin_host::plugin_dir(next.gateway);
+  std::vector<std::unique_ptr<plugin_host::Source>> next_sources(next.sources.size());
+  std::vector<bool> is_new(next.sources.size(), false);
+  for (std::size_t i = 0; i < next.sources.size(); ++i) {
+    const config::SourceConfig& wanted = next.sources[i];
+    auto running = std::find_if(sources_.begin(), sources_.end(), [&](const auto& s) {
+      return s && s->config().name == wanted.name;
+    });
+    if (running != sources_.end() && same_source((*running)->config(), wanted)) continue;
+    auto stats = running != sources_.end() ? (*running)->shared_stats() : nullptr;
+    auto created = plugin_host::Source::create(wanted, i, dir, mapping_, *buffer_, stats);
+    if (!created) {
+      logger_->error("reload refused: {}; the running config is kept", created.status().message());
+      stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    next_sources[i] = std::move(created).value();
+    is_new[i] = true;
+  }
+
   // Said before the new log level applies, so that it is seen whatever that level is.
   logger_->info("config reloaded (log_level: {})", config::to_string(next.gateway.log_level));
   apply_logging(next);
   config_ = std::move(next);
-  apply_devices();  // new devices get lanes; a new token releases a held lane
+  apply_devices();  // new devices get lanes; a new token releases a held lane; the map is swapped
+
+  // Stop what is removed or replaced, then start what is new.
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    if (is_new[i]) continue;
+    for (auto& running : sources_) {
+      if (running && running->config().name == config_.sources[i].name) {
+        next_sources[i] = std::move(running);
+        break;
+      }
+    }
+  }
+  for (auto& old : sources_) {
+    if (!old) continue;
+    const std::string name = old->config().name;
+    const bool replaced = std::any_of(config_.sources.begin(), config_.sources.end(),
+                                      [&](const auto& s) { return s.name == name; });
+    old.reset();  // stops, then destroys
+    logger_->info("source {}: {}", name, replaced ? "changed: restarting" : "removed");
+  }
+  sources_.clear();
+  for (std::size_t i = 0; i < next_sources.size(); ++i) {
+    if (is_new[i]) {
+      if (Status s = next_sources[i]->start(); !s) {
+        logger_->error("{}", s.message());
+        stats_.source_start_failures.fetch_add(1, std::memory_order_relaxed);
+        continue;  // not running; the next reload tries again
+      }
+    }
+    sources_.push_back(std::move(next_sources[i]));
+  }
+  stats_.reloads.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Daemon::begin_shutdown(int signal_number) {
@@ -165,6 +265,7 @@ void Daemon::begin_shutdown(int signal_number) {
   // Components stop in order: sources (nothing new comes in), then the forwarder finishes its
   // in-flight batches; the buffer closes when the daemon is destroyed. Whatever is not done by
   // the deadline stays in the buffer for the next start.
+  stop_sources();
   forwarder_->stop([this] { boost::asio::post(strand_, [this] { finish_shutdown(); }); });
 }
 

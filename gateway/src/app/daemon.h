@@ -19,9 +19,18 @@
 #include "buffer/buffer.h"
 #include "config/config.h"
 #include "forward/forwarder.h"
+#include "ingest/mapping.h"
 #include "log/log.h"
+#include "plugin_host/source.h"
 
 namespace edgegw::app {
+
+// The daemon's own counters (for the metrics).
+struct DaemonStats {
+  std::atomic<std::uint64_t> reloads{0};          // SIGHUPs whose config was applied
+  std::atomic<std::uint64_t> reload_failures{0};  // refused: invalid config, a plugin not loadable
+  std::atomic<std::uint64_t> source_start_failures{0};
+};
 
 class Daemon {
  public:
@@ -30,8 +39,11 @@ class Daemon {
   // Runs until stopped; returns the process exit code.
   int run();
 
-  // Builds the forwarder (parses cloud.url, loads the TLS trust store); an error stops start-up.
+  // Builds the forwarder (parses cloud.url, loads the TLS trust store) and loads and creates every
+  // source's plugin (started by run(), once the forwarder is up); an error stops start-up.
   Status init();
+
+  const DaemonStats& stats() const noexcept { return stats_; }
 
  private:
   void wait_for_signal();
@@ -41,11 +53,17 @@ class Daemon {
   void finish_shutdown();
   void schedule_expiry();
   void apply_devices();
+  // Stops every source (nothing new comes in); returns once no plugin calls the host.
+  void stop_sources();
 
   config::Config config_;
   DataDirLock lock_;
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<forward::Forwarder> forwarder_;  // after buffer_: destroyed before it
+  ingest::Mapping mapping_;                        // the device map the sources read
+  // In config order; after forwarder_ and mapping_: stopped and destroyed before them.
+  std::vector<std::unique_ptr<plugin_host::Source>> sources_;
+  DaemonStats stats_;
   std::shared_ptr<spdlog::logger> logger_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
