@@ -352,6 +352,10 @@ void Forwarder::handle_refused(Lane& lane, Range range, const Response& response
 }
 
 void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> refused) {
+  // The request is over: its slot goes to the next lane now, while this lane (still busy, so its
+  // order holds) waits for its ack. A slot held through the disk work would leave the cloud idle.
+  --in_flight_;
+  ++removing_;
   const buffer::Batch& b = *lane.batch;
   const buffer::AckPoint point = buffer::AckPoint::of(b.entries[range.end - 1]);
   std::string reading;
@@ -370,12 +374,14 @@ void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> ref
       on_removed(id, range, std::move(s), dead, http_status, reason);
     });
   });
+  pump();  // the freed slot
 }
 
 void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool dead_lettered,
                            int http_status, const std::string& reason) {
   Lane& lane = *lanes_.at(id);
-  release(lane, LaneState::kWaiting);
+  --removing_;
+  lane.state = LaneState::kWaiting;
   if (!status) {
     if (dead_lettered) {
       // Not stored as a dead letter: the reading stays in the queue and is tried again later.
@@ -448,7 +454,7 @@ void Forwarder::breaker_failure() {
 }
 
 void Forwarder::maybe_finish_stop() {
-  if (!stopping_ || in_flight_ > 0 || !stopped_) return;
+  if (!stopping_ || in_flight_ > 0 || removing_ > 0 || !stopped_) return;
   auto done = std::move(stopped_);
   stopped_ = nullptr;
   done();

@@ -87,8 +87,8 @@ class Forwarder {
   void make_ready(Lane& lane);
   void pump();
   void schedule_pump(std::chrono::steady_clock::time_point when);
-  // A lane is busy (kInFlight, counted in in_flight_) from dispatch until its answer is handled:
-  // reading its batch, the request, and the ack.
+  // A lane is busy (kInFlight) from dispatch until its answer is handled: reading its batch, the
+  // request, and the ack. It holds one of the max_in_flight slots for the read and the request.
   void dispatch(Lane& lane);
   void on_read(buffer::DeviceId id, Result<buffer::Batch> batch);
   void send_part(Lane& lane);
@@ -118,7 +118,8 @@ class Forwarder {
 
   std::unordered_map<buffer::DeviceId, std::unique_ptr<Lane>> lanes_;
   std::deque<buffer::DeviceId> ready_;
-  std::size_t in_flight_ = 0;
+  std::size_t in_flight_ = 0;  // slots taken: batches being read and requests (max_in_flight)
+  std::size_t removing_ = 0;   // acks and dead letters being written
   Pacer pacer_;
   boost::asio::steady_timer pump_timer_;
   bool pump_scheduled_ = false;
