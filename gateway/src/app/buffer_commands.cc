@@ -104,36 +104,35 @@ int dead_letter_list(const std::string& config_path, std::ostream& out, std::ost
   return kExitOk;
 }
 
-int dead_letter_retry(const std::string& config_path, std::ostream& out, std::ostream& err) {
+namespace {
+
+// Runs `change` on the buffer of a stopped gateway and prints what it says it did.
+int change_dead_letters(const std::string& config_path, std::ostream& out, std::ostream& err,
+                        Result<std::uint64_t> (buffer::Buffer::*change)(), const char* done) {
   auto config = load(config_path, err);
   if (!config) return kExitUsage;
   auto lock = lock_stopped_gateway(*config, err);
   if (!lock) return kExitFailure;
   auto buf = open(*config, /*read_only=*/false, err);
   if (!buf) return kExitFailure;
-  auto retried = buf->retry_dead_letters();
-  if (!retried) {
-    err << "edgegw: " << retried.status().message() << '\n';
+  auto count = ((*buf).*change)();
+  if (!count) {
+    err << "edgegw: " << count.status().message() << '\n';
     return kExitFailure;
   }
-  out << *retried << " dead letter(s) queued again; they are sent when the gateway runs\n";
+  out << *count << " dead letter(s) " << done << '\n';
   return kExitOk;
 }
 
+}  // namespace
+
+int dead_letter_retry(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  return change_dead_letters(config_path, out, err, &buffer::Buffer::retry_dead_letters,
+                             "queued again; they are sent when the gateway runs");
+}
+
 int dead_letter_purge(const std::string& config_path, std::ostream& out, std::ostream& err) {
-  auto config = load(config_path, err);
-  if (!config) return kExitUsage;
-  auto lock = lock_stopped_gateway(*config, err);
-  if (!lock) return kExitFailure;
-  auto buf = open(*config, /*read_only=*/false, err);
-  if (!buf) return kExitFailure;
-  auto purged = buf->purge_dead_letters();
-  if (!purged) {
-    err << "edgegw: " << purged.status().message() << '\n';
-    return kExitFailure;
-  }
-  out << *purged << " dead letter(s) deleted\n";
-  return kExitOk;
+  return change_dead_letters(config_path, out, err, &buffer::Buffer::purge_dead_letters, "deleted");
 }
 
 int buffer_repair(const std::string& config_path, std::ostream& out, std::ostream& err) {

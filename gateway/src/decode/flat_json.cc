@@ -12,23 +12,10 @@ namespace {
 namespace json = boost::json;
 using internal::Problem;
 
-constexpr std::size_t kLoneObject = static_cast<std::size_t>(-1);
-
-std::string where_of(std::size_t index) {
-  std::string where;
-  if (index != kLoneObject) where.append("[").append(std::to_string(index)).append("]");
-  return where;
-}
-
 void add_object(const json::value& item, std::size_t index, const RawMessage& msg,
                 DecodeOutput& out) {
-  const json::object* obj = item.if_object();
-  if (obj == nullptr) {
-    internal::note_invalid(
-        out, where_of(index),
-        {"", "is " + std::string(internal::kind_phrase(item)) + ", not an object"});
-    return;
-  }
+  const json::object* obj = internal::require_object(item, index, out);
+  if (obj == nullptr) return;
   std::int64_t time_ms = msg.receive_time_ms;
   std::optional<Problem> time_problem;
   if (const json::value* time = obj->if_contains("time")) {
@@ -37,7 +24,7 @@ void add_object(const json::value& item, std::size_t index, const RawMessage& ms
   for (const json::key_value_pair& kv : *obj) {
     if (kv.key() == "time") continue;
     if (time_problem) {  // the time of every reading of this object
-      internal::note_invalid(out, where_of(index), *time_problem);
+      internal::note_invalid(out, internal::where_of(index), *time_problem);
       continue;
     }
     const json::value& v = kv.value();
@@ -58,7 +45,7 @@ void add_object(const json::value& item, std::size_t index, const RawMessage& ms
       }
       if (problem) out.readings.pop_back();
     }
-    if (problem) internal::note_invalid(out, where_of(index), *problem);
+    if (problem) internal::note_invalid(out, internal::where_of(index), *problem);
   }
 }
 
@@ -73,7 +60,7 @@ void decode_flat_json(const RawMessage& msg, DecodeOutput& out) {
   const json::value& root = doc.root();
   if (root.is_object()) {
     out.readings.reserve(out.readings.size() + root.get_object().size());
-    add_object(root, kLoneObject, msg, out);
+    add_object(root, internal::kLoneObject, msg, out);
   } else if (const json::array* items = root.if_array()) {
     for (std::size_t i = 0; i < items->size(); ++i) add_object((*items)[i], i, msg, out);
   } else {

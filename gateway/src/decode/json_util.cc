@@ -260,4 +260,20 @@ std::string_view kind_phrase(const json::value& value) noexcept {
   return "a value";
 }
 
+std::string where_of(std::size_t index) {
+  std::string where;
+  if (index != kLoneObject) where.append("[").append(std::to_string(index)).append("]");
+  return where;
+}
+
+const boost::json::object* require_object(const boost::json::value& item, std::size_t index,
+                                          DecodeOutput& out) {
+  const boost::json::object* obj = item.if_object();
+  if (obj == nullptr) {
+    note_invalid(out, where_of(index),
+                 {"", "is " + std::string(kind_phrase(item)) + ", not an object"});
+  }
+  return obj;
+}
+
 }  // namespace edgegw::decode::internal

@@ -50,6 +50,15 @@ void append_json_string(std::string_view text, std::string& out);
 // False (out partly written) when it holds a non-finite double (a number like 1e400).
 bool append_compact_json(const boost::json::value& value, std::string& out);
 
+// The index of a lone object (not in an array), for where_of().
+inline constexpr std::size_t kLoneObject = static_cast<std::size_t>(-1);
+// "[i]" for an element of an array, "" for a lone object; built only for messages.
+std::string where_of(std::size_t index);
+// The object `item` is, or nullptr after noting it as an invalid reading (the tago_json and
+// flat_json arrays hold objects only).
+const boost::json::object* require_object(const boost::json::value& item, std::size_t index,
+                                          DecodeOutput& out);
+
 // "a number", "a string", "an object", ... for messages.
 std::string_view kind_phrase(const boost::json::value& value) noexcept;
 

@@ -11,8 +11,6 @@ namespace {
 namespace json = boost::json;
 using internal::Problem;
 
-constexpr std::size_t kLoneObject = static_cast<std::size_t>(-1);
-
 // The reading of one data item, or why it is refused. Unknown fields are ignored.
 std::optional<Problem> fill_reading(const json::object& item, Reading& r) {
   const json::value* variable = nullptr;
@@ -75,27 +73,15 @@ std::optional<Problem> fill_reading(const json::object& item, Reading& r) {
   return internal::check_reading(r);
 }
 
-// "[i]" for an element of an array, "" for a lone object; built only for messages.
-std::string where_of(std::size_t index) {
-  std::string where;
-  if (index != kLoneObject) where.append("[").append(std::to_string(index)).append("]");
-  return where;
-}
-
 void add_item(const json::value& item, std::size_t index, const RawMessage& msg,
               DecodeOutput& out) {
-  const json::object* obj = item.if_object();
-  if (obj == nullptr) {
-    internal::note_invalid(
-        out, where_of(index),
-        {"", "is " + std::string(internal::kind_phrase(item)) + ", not an object"});
-    return;
-  }
+  const json::object* obj = internal::require_object(item, index, out);
+  if (obj == nullptr) return;
   Reading& r = out.readings.emplace_back();
   r.time_ms = msg.receive_time_ms;
   if (auto problem = fill_reading(*obj, r)) {
     out.readings.pop_back();
-    internal::note_invalid(out, where_of(index), *problem);
+    internal::note_invalid(out, internal::where_of(index), *problem);
   }
 }
 
@@ -109,7 +95,7 @@ void decode_tago_json(const RawMessage& msg, DecodeOutput& out) {
   }
   const json::value& root = doc.root();
   if (root.is_object()) {
-    add_item(root, kLoneObject, msg, out);
+    add_item(root, internal::kLoneObject, msg, out);
   } else if (const json::array* items = root.if_array()) {
     out.readings.reserve(out.readings.size() + items->size());
     for (std::size_t i = 0; i < items->size(); ++i) add_item((*items)[i], i, msg, out);
