@@ -52,15 +52,6 @@ void fill(const std::string& data_dir, const std::string& key, int n) {
   ASSERT_TRUE(b->append(records));
 }
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 TEST(GatewayDelivery, DeliversTheBufferAndPicksUpAFixedTokenOnReload) {
   testing::CloudEmulator cloud({"--device", std::string("boiler=") + kBoiler, "--device",
                                 std::string("press=") + kPressFixed});
@@ -72,7 +63,8 @@ TEST(GatewayDelivery, DeliversTheBufferAndPicksUpAFixedTokenOnReload) {
 
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg},
                          {std::string("PRESS_TOKEN=") + kPress});
-  ASSERT_TRUE(wait_for([&] { return cloud.device_stat("boiler", "readings") == 500; }, 10s))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return cloud.device_stat("boiler", "readings") == 500; }, 10s))
       << gw.err();
   EXPECT_EQ(cloud.device_stat("boiler", "order_violations"), 0);
   // press-7's token is refused: its readings wait, the log says so without the token.
@@ -83,7 +75,8 @@ TEST(GatewayDelivery, DeliversTheBufferAndPicksUpAFixedTokenOnReload) {
   // The operator writes the right token into the file and reloads.
   dir.write("gw.yaml", config(data, cloud.url(), kPressFixed), 0600);
   gw.signal(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return cloud.device_stat("press", "readings") == 120; }, 10s))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return cloud.device_stat("press", "readings") == 120; }, 10s))
       << gw.err();
 
   gw.signal(SIGTERM);

@@ -45,15 +45,6 @@ std::string config(const std::string& data_dir, const std::string& url,
          "unmapped: reject\n";
 }
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 TEST(PluginSource, DeliversMappedReadingsAndSurvivesReplacingTheSource) {
   testing::CloudEmulator cloud({"--device", std::string("boiler=") + kBoiler});
   testing::TempDir dir;
@@ -62,7 +53,8 @@ TEST(PluginSource, DeliversMappedReadingsAndSurvivesReplacingTheSource) {
       dir.write("gw.yaml", config(data, cloud.url(), source("first", "temp", 300)), 0600);
 
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
-  ASSERT_TRUE(wait_for([&] { return cloud.device_stat("boiler", "readings") == 300; }, 15s))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return cloud.device_stat("boiler", "readings") == 300; }, 15s))
       << gw.err();
 
   // The mapping renamed temp and set its unit.
@@ -78,7 +70,8 @@ TEST(PluginSource, DeliversMappedReadingsAndSurvivesReplacingTheSource) {
   // SIGHUP: the first source is removed, a second one added.
   dir.write("gw.yaml", config(data, cloud.url(), source("second", "pressure", 200)), 0600);
   gw.signal(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return cloud.device_stat("boiler", "readings") == 500; }, 15s))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return cloud.device_stat("boiler", "readings") == 500; }, 15s))
       << gw.err();
   r = client.get("/data?variable=pressure&query=count", auth);
   EXPECT_EQ(r.body, R"({"status":true,"result":200})");

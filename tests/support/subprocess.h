@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `done` every 20 ms until it is true or `timeout` passes; its last answer.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released).
 int free_port();

@@ -14,15 +14,6 @@ using namespace std::chrono_literals;
 const std::string kPluginDir = EDGEGW_PLUGIN_DIR;
 const std::string kTestPluginDir = EDGEGW_TEST_PLUGIN_DIR;
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
-
 class HostTest : public ::testing::Test {
  protected:
   void open_buffer(std::uint64_t max_bytes = 1 << 30) {
@@ -81,7 +72,7 @@ TEST_F(HostTest, RunsTheExamplePlugin) {
                           0, kPluginDir, mapping_, *buffer_);
   ASSERT_TRUE(s) << s.status().to_string();
   ASSERT_TRUE((*s)->start());
-  ASSERT_TRUE(wait_for([&] { return (*s)->stats().appended == 25; }, 5s));
+  ASSERT_TRUE(testing::wait_until([&] { return (*s)->stats().appended == 25; }, 5s));
   EXPECT_TRUE((*s)->stats().up);
   (*s)->stop();
   EXPECT_FALSE((*s)->stats().up);
@@ -102,14 +93,14 @@ TEST_F(HostTest, ExamplePluginRetriesWhileTheBufferIsFull) {
       kPluginDir, mapping_, *buffer_);
   ASSERT_TRUE(s) << s.status().to_string();
   ASSERT_TRUE((*s)->start());
-  ASSERT_TRUE(wait_for([&] { return (*s)->stats().rejected_buffer_full > 0; }, 5s));
+  ASSERT_TRUE(testing::wait_until([&] { return (*s)->stats().rejected_buffer_full > 0; }, 5s));
   const std::uint64_t stored = (*s)->stats().appended;
   EXPECT_LT(stored, 50u);
   // The forwarder would drain the queue; here we ack what is there and the plugin goes on.
   auto batch = buffer_->read(device_, 1000, 1 << 20);
   ASSERT_TRUE(batch);
   ASSERT_TRUE(buffer_->ack(device_, buffer::AckPoint::of(batch->entries.back())));
-  ASSERT_TRUE(wait_for([&] { return (*s)->stats().appended > stored; }, 5s));
+  ASSERT_TRUE(testing::wait_until([&] { return (*s)->stats().appended > stored; }, 5s));
   (*s)->stop();  // returns although the plugin is still retrying
 }
 
