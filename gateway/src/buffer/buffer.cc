@@ -347,7 +347,7 @@ Status Buffer::append(std::span<const Record> records) {
 Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group) {
   while (!group->done) {
     if (writing_) {
-      committed_.wait(lock);
+      group->written.wait(lock);
       continue;
     }
     // Nobody is writing: this thread writes the pending group (which holds `group`) for everyone,
@@ -361,6 +361,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
       lock.lock();
       g->status = s;
       g->done = true;
+      g->written.notify_all();
       if (!s) {
         // The in-memory state counted writes that did not happen. Fail what was built on top
         // of them too, then re-read the state from the store (nobody else is writing now).
@@ -368,6 +369,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         if (pending_) {
           pending_->status = s;
           pending_->done = true;
+          pending_->written.notify_all();
           pending_.reset();
         }
         (void)load_state();  // if even reading fails, the next write reports the store's error
@@ -375,10 +377,10 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         disk_full_ = false;
         if (options_.sync == config::SyncMode::kBatch) unsynced_ = true;
       }
-      committed_.notify_all();
     }
     writing_ = false;
-    committed_.notify_all();
+    // Hand over: one thread of the group gathered meanwhile becomes the next writer.
+    if (pending_) pending_->written.notify_one();
   }
   return group->status;
 }

@@ -169,6 +169,8 @@ class Buffer {
     std::unique_ptr<rocksdb::WriteBatch> batch;
     bool done = false;
     Status status;
+    // Its own wake-up: only the threads of this group wake when it is written, not every waiter.
+    std::condition_variable written;
   };
 
   explicit Buffer(Options options);
@@ -195,7 +197,6 @@ class Buffer {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   mutable std::mutex mu_;
-  std::condition_variable committed_;
   std::unordered_map<DeviceId, Device> devices_;
   std::unordered_map<std::string, DeviceId> device_ids_;
   std::shared_ptr<Group> pending_;
