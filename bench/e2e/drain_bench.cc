@@ -3,7 +3,7 @@
 // same size, against the same emulator) and print both and their ratio.
 //
 //   build/release/bench/e2e/edgegw-drain-bench [--devices 1000] [--readings 1000000]
-//       [--in-flight 8] [--batch 500] [--baseline-seconds 5]
+//       [--in-flight 8] [--batch 500] [--baseline-seconds 5] [--threads N]
 #include <unistd.h>
 
 #include <charconv>
@@ -35,6 +35,7 @@ struct Args {
   int in_flight = 8;
   std::size_t batch = 500;
   int baseline_seconds = 5;
+  unsigned threads = 0;  // I/O threads; 0: one per core, as the daemon
 };
 
 Args parse(int argc, char** argv) {
@@ -52,6 +53,8 @@ Args parse(int argc, char** argv) {
       a.batch = static_cast<std::size_t>(v);
     else if (k == "--baseline-seconds")
       a.baseline_seconds = static_cast<int>(v);
+    else if (k == "--threads")
+      a.threads = static_cast<unsigned>(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
@@ -124,7 +127,8 @@ int main(int argc, char** argv) {
                          config::Secret(token(d)));
   }
   std::vector<std::thread> threads;
-  const unsigned n_threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n_threads =
+      args.threads > 0 ? args.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n_threads; ++i) threads.emplace_back([&] { io.run(); });
 
   const auto start = Clock::now();
