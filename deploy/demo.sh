@@ -16,10 +16,11 @@ cmake --build --preset release -j "$jobs" --target edgegw edgegw_plugin_example 
 
 build/release/bin/edgegw check-config -c "$config"
 
-# The cloud: the project's emulator with the demo devices' tokens (config/demo.yaml).
-boiler=00000000-0000-4000-8000-00000000b001
+# The cloud: the project's emulator with the demo devices' tokens (as in config/demo.yaml).
+devices=config/demo-cloud-devices.txt
+boiler=$(awk '$2 == "boiler-1" { print $1 }' "$devices")
 build/release/tests/cloud_emulator/edgegw-cloud-emulator --listen 127.0.0.1:18080 \
-  --device "boiler-1=$boiler" --device "press-7=00000000-0000-4000-8000-00000000b002" &
+  --devices "$devices" &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null; wait "$emulator" 2>/dev/null' EXIT
 
