@@ -1,5 +1,7 @@
 #include "forward/forwarder.h"
 
+#include <algorithm>
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -107,7 +109,25 @@ void Forwarder::start() {
 }
 
 void Forwarder::notify(buffer::DeviceId id) {
-  asio::post(strand_, [this, id] { on_notify(id); });
+  // Called once per append, on the producers' threads: gather the devices and post one drain,
+  // rather than one strand handler per append.
+  std::lock_guard lock(notify_mu_);
+  if (notified_.empty() || notified_.back() != id) notified_.push_back(id);
+  if (notify_posted_) return;
+  notify_posted_ = true;
+  asio::post(strand_, [this] { drain_notifications(); });
+}
+
+void Forwarder::drain_notifications() {
+  std::vector<buffer::DeviceId> ids;
+  {
+    std::lock_guard lock(notify_mu_);
+    ids.swap(notified_);
+    notify_posted_ = false;
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const buffer::DeviceId id : ids) on_notify(id);
 }
 
 void Forwarder::stop(std::function<void()> done) {

@@ -23,6 +23,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -83,6 +84,7 @@ class Forwarder {
     std::size_t end;
   };
 
+  void drain_notifications();
   void on_notify(buffer::DeviceId id);
   void make_ready(Lane& lane);
   void pump();
@@ -135,6 +137,11 @@ class Forwarder {
   bool stopping_ = false;
   std::function<void()> stopped_;
   RequestObserver* observer_ = nullptr;
+
+  // Devices announced by appends since the strand last looked: many appends, one strand post.
+  std::mutex notify_mu_;
+  std::vector<buffer::DeviceId> notified_;
+  bool notify_posted_ = false;
 
   mutable std::mutex stats_mu_;
   ForwarderStats stats_;
