@@ -43,20 +43,23 @@ bool is_ipv6(std::string_view inside) {
   return true;
 }
 
-std::optional<std::string> port_problem(std::string_view port) {
+// A listen address may name port 0 (any free port, logged at start: for tests); a URL may not.
+std::optional<std::string> port_problem(std::string_view port, bool listen) {
+  const std::string range = listen ? "(0..65535)" : "(1..65535)";
   if (port.empty()) return "has an empty port";
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size()) {
-    if (ec == std::errc::result_out_of_range) return "has a port out of range (1..65535)";
+    if (ec == std::errc::result_out_of_range) return "has a port out of range " + range;
     return "has a port that is not a number";
   }
-  if (value < 1 || value > 65535) return "has a port out of range (1..65535)";
+  if ((value < 1 && !listen) || value > 65535) return "has a port out of range " + range;
   return std::nullopt;
 }
 
-// "host[:port]" or "[v6][:port]"; require_port for listen addresses.
-std::optional<std::string> host_port_problem(std::string_view authority, bool require_port) {
+// "host[:port]" or "[v6][:port]"; listen addresses require the port.
+std::optional<std::string> host_port_problem(std::string_view authority, bool listen) {
+  const bool require_port = listen;
   if (authority.empty()) return "has no host";
   std::string_view host;
   std::string_view rest;
@@ -82,7 +85,7 @@ std::optional<std::string> host_port_problem(std::string_view authority, bool re
     return std::nullopt;
   }
   if (rest.front() != ':') return "has text after the host that is no ':port'";
-  return port_problem(rest.substr(1));
+  return port_problem(rest.substr(1), listen);
 }
 
 }  // namespace

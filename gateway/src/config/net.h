@@ -11,7 +11,8 @@ namespace edgegw::config::detail {
 // might hold credentials).
 std::optional<std::string> url_problem(std::string_view url);
 
-// Why `listen` is not host:port (an IPv6 host in brackets: [::1]:9464), or nullopt.
+// Why `listen` is not host:port (an IPv6 host in brackets: [::1]:9464), or nullopt. Port 0 is
+// allowed: any free port, which the gateway logs (tests use it).
 std::optional<std::string> listen_problem(std::string_view listen);
 
 }  // namespace edgegw::config::detail

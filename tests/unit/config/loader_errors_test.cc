@@ -303,8 +303,7 @@ TEST(ConfigLoaderErrorsTest, BadMetricsListen) {
   const Case cases[] = {
       {"0.0.0.0", "'0.0.0.0' has no port (write host:port, e.g. 127.0.0.1:9464)"},
       {":9464", "':9464' has no host"},
-      {"localhost:0", "'localhost:0' has a port out of range (1..65535)"},
-      {"localhost:70000", "'localhost:70000' has a port out of range (1..65535)"},
+      {"localhost:70000", "'localhost:70000' has a port out of range (0..65535)"},
       {"::1:9464", "'::1:9464' has an IPv6 address without brackets (write e.g. [::1]:9464)"},
       {"[::1]", "'[::1]' has no port (write host:port, e.g. 127.0.0.1:9464)"},
       {"[::1]9464", "'[::1]9464' has text after the host that is no ':port'"},
@@ -316,7 +315,8 @@ TEST(ConfigLoaderErrorsTest, BadMetricsListen) {
                           std::string(c.listen) + "\"\n"),
                 ElementsAre("test.yaml:3:11: metrics.listen: " + std::string(c.message)));
   }
-  for (const char* listen : {"127.0.0.1:9464", "[::1]:9464", "[::]:1", "metrics.local:65535"}) {
+  for (const char* listen :
+       {"127.0.0.1:9464", "[::1]:9464", "[::]:1", "metrics.local:65535", "127.0.0.1:0"}) {
     SCOPED_TRACE(listen);
     const LoadResult result = testing::load("gateway: {data_dir: /d}\nmetrics:\n  listen: \"" +
                                             std::string(listen) + "\"\n");
