@@ -32,6 +32,7 @@ std::string config(const std::string& data_dir, const std::string& url,
                    const std::string& sources) {
   return "gateway:\n  data_dir: " + data_dir +
          "\n  log_level: debug\n  shutdown_timeout: 3s\n"
+         "metrics: { listen: '127.0.0.1:0' }\n"
          "cloud:\n  url: " +
          url +
          "\n  batch: { max_readings: 50, linger: 20ms }\n"

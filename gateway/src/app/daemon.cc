@@ -5,7 +5,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include "app/version.h"
 #include "config/loader.h"
+#include "edgegw/plugin.h"
 
 namespace edgegw::app {
 
@@ -87,7 +89,29 @@ Status Daemon::init() {
     if (!source) return source.status();
     sources_.push_back(std::move(source).value());
   }
+  stats_.last_reload_ok_ms.store(metrics::unix_ms(), std::memory_order_relaxed);
+  metrics_ = metrics::Metrics::start(
+      config_, {*buffer_, *forwarder_, stats_},
+      {std::string(version()), plugin_host::abi_version_string(EDGEGW_PLUGIN_ABI_VERSION),
+       std::string(commit())});
+  forwarder_->set_observer(&metrics_->request_observer());
+  publish_sources();
+  if (const std::string address = metrics_->address(); !address.empty()) {
+    logger_->info("metrics: http://{}/metrics, /healthz, /readyz", address);
+  }
   return Status::ok();
+}
+
+void Daemon::publish_sources() {
+  std::vector<metrics::SourceInfo> infos;
+  infos.reserve(sources_.size());
+  for (const auto& source : sources_) {
+    const config::SourceConfig& c = source->config();
+    infos.push_back({c.name, c.plugin, std::string(source->plugin_version()),
+                     plugin_host::abi_version_string(source->plugin_abi_version()),
+                     std::string(decode::format_name(c.format)), source->shared_stats()});
+  }
+  metrics_->set_sources(std::move(infos));
 }
 
 void Daemon::apply_devices() {
@@ -138,6 +162,8 @@ int Daemon::run() {
       return 1;
     }
   }
+  metrics_->start_sampling(strand_);
+  metrics_->set_state(metrics::Metrics::State::kReady);
   const buffer::Stats stats = buffer_->stats();
   logger_->info("edgegw started: id={} data_dir={} sources={} devices={} io_threads={}",
                 config_.gateway.id, config_.gateway.data_dir, config_.sources.size(),
@@ -179,12 +205,17 @@ void Daemon::reload() {
                    loaded.errors.size());
     for (const auto& error : loaded.errors) logger_->error("{}", error.to_string());
     stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);
+    stats_.last_reload_ok.store(false, std::memory_order_relaxed);
     return;
   }
   config::Config next = std::move(*loaded.config);
   if (next.gateway.data_dir != config_.gateway.data_dir) {
     logger_->warn("reload: gateway.data_dir changed; it takes effect at the next restart");
     next.gateway.data_dir = config_.gateway.data_dir;
+  }
+  if (next.metrics.listen != config_.metrics.listen) {
+    logger_->warn("reload: metrics.listen changed; it takes effect at the next restart");
+    next.metrics.listen = config_.metrics.listen;
   }
 
   // Sources: an unchanged one keeps running; added and changed ones are created (not started)
@@ -203,6 +234,7 @@ void Daemon::reload() {
     if (!created) {
       logger_->error("reload refused: {}; the running config is kept", created.status().message());
       stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);
+      stats_.last_reload_ok.store(false, std::memory_order_relaxed);
       return;
     }
     next_sources[i] = std::move(created).value();
@@ -244,7 +276,11 @@ void Daemon::reload() {
     }
     sources_.push_back(std::move(next_sources[i]));
   }
+  publish_sources();
+  metrics_->set_per_device(config_.metrics.per_device);
   stats_.reloads.fetch_add(1, std::memory_order_relaxed);
+  stats_.last_reload_ok.store(true, std::memory_order_relaxed);
+  stats_.last_reload_ok_ms.store(metrics::unix_ms(), std::memory_order_relaxed);
 }
 
 void Daemon::begin_shutdown(int signal_number) {
@@ -254,6 +290,7 @@ void Daemon::begin_shutdown(int signal_number) {
     return;
   }
   stopping_ = true;
+  metrics_->set_state(metrics::Metrics::State::kStopping);
   logger_->info("{}: stopping (at most {} ms)", signal_name(signal_number),
                 config_.gateway.shutdown_timeout.count());
   shutdown_deadline_.expires_after(config_.gateway.shutdown_timeout);
@@ -288,6 +325,7 @@ void Daemon::schedule_expiry() {
 }
 
 void Daemon::finish_shutdown() {
+  metrics_->stop_sampling();
   expiry_timer_.cancel();
   shutdown_deadline_.cancel();
   signals_.cancel();

@@ -21,16 +21,13 @@
 #include "forward/forwarder.h"
 #include "ingest/mapping.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "plugin_host/source.h"
 
 namespace edgegw::app {
 
 // The daemon's own counters (for the metrics).
-struct DaemonStats {
-  std::atomic<std::uint64_t> reloads{0};          // SIGHUPs whose config was applied
-  std::atomic<std::uint64_t> reload_failures{0};  // refused: invalid config, a plugin not loadable
-  std::atomic<std::uint64_t> source_start_failures{0};
-};
+using DaemonStats = metrics::DaemonStats;
 
 class Daemon {
  public:
@@ -55,6 +52,8 @@ class Daemon {
   void apply_devices();
   // Stops every source (nothing new comes in); returns once no plugin calls the host.
   void stop_sources();
+  // Tells the metrics which sources run (after start-up and every reload).
+  void publish_sources();
 
   config::Config config_;
   DataDirLock lock_;
@@ -74,6 +73,9 @@ class Daemon {
   boost::asio::steady_timer shutdown_deadline_;
   boost::asio::steady_timer expiry_timer_;
   bool stopping_ = false;
+  // /metrics, /healthz, /readyz. Last: destroyed first, while what it reads (buffer_,
+  // forwarder_, stats_) and the strand its sampling timer runs on are still there.
+  std::unique_ptr<metrics::Metrics> metrics_;
 };
 
 // Applies the logging part of a config: level, format, and the secrets to scrub.

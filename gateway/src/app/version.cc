@@ -10,6 +10,7 @@
 namespace edgegw::app {
 
 std::string_view version() noexcept { return EDGEGW_VERSION; }
+std::string_view commit() noexcept { return EDGEGW_GIT_COMMIT; }
 
 std::string version_text() {
   return fmt::format(

@@ -332,6 +332,7 @@ Status Buffer::append(std::span<const Record> records) {
   total_bytes_ += needed;
   std::shared_ptr<Group> group = pending_;
   Status s = commit(lock, group);
+  if (s) appended_ += records.size();
   auto callback = on_append_;
   lock.unlock();
   if (s && callback) {
@@ -676,6 +677,7 @@ Stats Buffer::stats() const {
   s.readings = total_readings_;
   s.bytes = total_bytes_;
   s.dead_letters = dead_letters_;
+  s.appended = appended_;
   s.dropped_max_age = dropped_max_age_;
   s.dropped_oldest = dropped_oldest_;
   s.rejected_full = rejected_full_;

@@ -92,6 +92,7 @@ struct Stats {
   std::int64_t oldest_stored_ms = 0;  // 0: empty
   std::uint64_t dead_letters = 0;
   // Since open:
+  std::uint64_t appended = 0;  // readings written by append()
   std::uint64_t dropped_max_age = 0;
   std::uint64_t dropped_oldest = 0;  // on_full: drop_oldest
   std::uint64_t rejected_full = 0;   // on_full: reject_new, or the disk is full
@@ -205,6 +206,7 @@ class Buffer {
   std::uint64_t total_bytes_ = 0;
   std::uint64_t dead_letters_ = 0;
   std::uint64_t next_dead_letter_id_ = 1;
+  std::uint64_t appended_ = 0;
   std::uint64_t dropped_max_age_ = 0;
   std::uint64_t dropped_oldest_ = 0;
   std::uint64_t rejected_full_ = 0;

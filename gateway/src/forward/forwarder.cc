@@ -173,6 +173,7 @@ void Forwarder::make_ready(Lane& lane) {
   if (lane.state == LaneState::kHeld) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
+    stats_.lanes[lane.id].held = false;
   }
   lane.state = LaneState::kReady;
   ready_.push_back(lane.id);
@@ -340,6 +341,7 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
       {
         std::lock_guard lock(stats_mu_);
         ++stats_.devices_held;
+        stats_.lanes[lane.id].held = true;
       }
       logger_->error(
           "device {}: the cloud refused its token ({}); its readings are kept and sent again "
@@ -419,11 +421,14 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
   }
   {
     std::lock_guard lock(stats_mu_);
+    LaneStats& lane_stats = stats_.lanes[id];
     if (dead_lettered) {
       ++stats_.readings_dead_lettered;
       ++stats_.dead_lettered_by_status[http_status];
+      ++lane_stats.readings_dead_lettered;
     } else {
       stats_.readings_forwarded += range.end - range.begin;
+      lane_stats.readings_forwarded += range.end - range.begin;
     }
   }
   if (dead_lettered) {
@@ -457,6 +462,10 @@ void Forwarder::breaker_success() {
   if (breaker_open_) {
     breaker_open_ = false;
     breaker_backoff_.reset();
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.breaker_open = false;
+    }
     logger_->info("the cloud answers again; sending at full rate");
   }
 }
@@ -468,6 +477,8 @@ void Forwarder::breaker_failure() {
   if (!breaker_open_) {
     logger_->warn("the cloud failed {} requests in a row; probing with one request at a time",
                   consecutive_failures_);
+    std::lock_guard lock(stats_mu_);
+    stats_.breaker_open = true;
   }
   breaker_open_ = true;
   breaker_until_ = Clock::now() + wait;

@@ -61,6 +61,11 @@ class Source {
   const config::SourceConfig& config() const noexcept { return config_; }
   ingest::SourceStats& stats() noexcept { return pipeline_.stats(); }
   std::shared_ptr<ingest::SourceStats> shared_stats() const noexcept { return stats_; }
+  // What the plugin says of itself (edgegw_plugin_info): its version and the ABI it was built for.
+  std::string_view plugin_version() const noexcept {
+    return plugin_->table->version != nullptr ? plugin_->table->version : "";
+  }
+  std::uint32_t plugin_abi_version() const noexcept { return plugin_->table->abi_version; }
 
  private:
   Source(const config::SourceConfig& config, std::string label,

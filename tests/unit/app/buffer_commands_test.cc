@@ -19,8 +19,9 @@ using testing::run_command;
 class BufferCommands : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_ = dir_.write("gw.yaml",
-                         "gateway:\n  data_dir: " + dir_.path() + "/data\n  log_level: info\n");
+    config_ =
+        dir_.write("gw.yaml", "gateway:\n  data_dir: " + dir_.path() +
+                                  "/data\n  log_level: info\nmetrics: { listen: '127.0.0.1:0' }\n");
     buffer::Options o;
     o.path = dir_.path() + "/data/buffer";
     auto b = std::move(buffer::Buffer::open(o)).value();

@@ -24,6 +24,7 @@ std::string config_text(const std::string& data_dir, const std::string& level = 
          level +
          "\n"
          "  shutdown_timeout: 2s\n"
+         "metrics: { listen: '127.0.0.1:0' }\n"
          "devices:\n"
          "  - key: boiler-1\n"
          "    token: " +

@@ -1,0 +1,248 @@
+#include "metrics/catalog.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include "ingest/mapping.h"
+
+namespace edgegw::metrics {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+constexpr Description kCatalogue[] = {
+    // Sources (label `source`: the source's configured name).
+    {"edgegw_source_messages_total", MetricType::Counter,
+     "Raw messages (MQTT messages, serial lines, HTTP bodies) a source handed to the gateway."},
+    {"edgegw_readings_received_total", MetricType::Counter,
+     "Readings decoded from a source's messages."},
+    {"edgegw_readings_accepted_total", MetricType::Counter,
+     "Readings of a source written to the buffer (and so acknowledged upstream)."},
+    {"edgegw_readings_rejected_total", MetricType::Counter,
+     "Readings refused at the edge, by reason: decode (one per payload that did not decode), "
+     "invalid, unmapped, buffer_full."},
+    {"edgegw_source_up", MetricType::Gauge,
+     "1 while the source's plugin reports it is connected or receiving, else 0."},
+    {"edgegw_plugin_info", MetricType::Gauge,
+     "1 for each running source: its plugin, the plugin's version and ABI, and the payload "
+     "format."},
+    // Buffer.
+    {"edgegw_buffer_readings", MetricType::Gauge, "Readings waiting in the buffer."},
+    {"edgegw_buffer_bytes", MetricType::Gauge,
+     "Bytes the waiting readings take in the buffer (as counted against buffer.max_bytes)."},
+    {"edgegw_buffer_capacity_bytes", MetricType::Gauge,
+     "The buffer's capacity (buffer.max_bytes)."},
+    {"edgegw_buffer_usage_ratio", MetricType::Gauge,
+     "edgegw_buffer_bytes / edgegw_buffer_capacity_bytes (0 to 1)."},
+    {"edgegw_buffer_oldest_reading_age_seconds", MetricType::Gauge,
+     "Age of the oldest waiting reading since it was buffered (0 when the buffer is empty)."},
+    {"edgegw_buffer_dead_letter_readings", MetricType::Gauge,
+     "Readings in the dead-letter store (edgegw buffer dead-letter list)."},
+    {"edgegw_buffer_disk_full", MetricType::Gauge,
+     "1 while the disk is full and appends are refused, else 0."},
+    {"edgegw_buffer_ingest_readings_per_second", MetricType::Gauge,
+     "Readings appended to the buffer per second, over the last minute."},
+    {"edgegw_buffer_drain_readings_per_second", MetricType::Gauge,
+     "Readings leaving the buffer by delivery (or dead-lettering) per second, over the last "
+     "minute."},
+    {"edgegw_buffer_time_to_drain_seconds", MetricType::Gauge,
+     "Waiting readings divided by the drain rate: how long sending the backlog takes at the "
+     "current rate (0 when empty, +Inf when nothing drains)."},
+    {"edgegw_buffer_time_to_full_seconds", MetricType::Gauge,
+     "Free buffer bytes divided by the buffer's net growth over the last minute: when it will be "
+     "full at the current rates (0 when full, +Inf when not growing)."},
+    {"edgegw_readings_dropped_total", MetricType::Counter,
+     "Readings the buffer dropped without delivering them, by reason: max_age, drop_oldest."},
+    // Forwarder.
+    {"edgegw_readings_forwarded_total", MetricType::Counter,
+     "Readings the cloud accepted (and that were removed from the buffer)."},
+    {"edgegw_readings_dead_lettered_total", MetricType::Counter,
+     "Readings the cloud refused for good, moved to the dead-letter store, by HTTP status."},
+    {"edgegw_forward_requests_total", MetricType::Counter,
+     "Requests to the cloud, by answer: the HTTP status, or error (no answer: connection "
+     "error, timeout)."},
+    {"edgegw_forward_retries_total", MetricType::Counter,
+     "Requests that will be sent again (429, 5xx, timeouts, connection errors)."},
+    {"edgegw_forward_request_duration_seconds", MetricType::Histogram,
+     "Time from sending a request to the cloud until its answer (or its failure)."},
+    {"edgegw_forward_batch_readings", MetricType::Histogram, "Readings per request to the cloud."},
+    {"edgegw_devices_held", MetricType::Gauge,
+     "Devices whose token the cloud refused (401/403): their readings wait for a new token."},
+    {"edgegw_forward_circuit_open", MetricType::Gauge,
+     "1 while the circuit breaker is open (the cloud failed repeatedly: one probe at a time)."},
+    // Per device (metrics.per_device: true; label `device`: the configured device key).
+    {"edgegw_device_buffer_readings", MetricType::Gauge, "Readings of the device waiting."},
+    {"edgegw_device_buffer_bytes", MetricType::Gauge, "Bytes of the device's waiting readings."},
+    {"edgegw_device_buffer_oldest_reading_age_seconds", MetricType::Gauge,
+     "Age of the device's oldest waiting reading (0 when none waits)."},
+    {"edgegw_device_readings_forwarded_total", MetricType::Counter,
+     "Readings of the device the cloud accepted."},
+    {"edgegw_device_readings_dead_lettered_total", MetricType::Counter,
+     "Readings of the device the cloud refused for good."},
+    {"edgegw_device_held", MetricType::Gauge, "1 while the cloud refuses the device's token."},
+    // The process.
+    {"edgegw_build_info", MetricType::Gauge,
+     "1, labelled with the gateway's version, plugin ABI version and commit."},
+    {"edgegw_start_time_seconds", MetricType::Gauge,
+     "When the gateway started (Unix time, seconds)."},
+    {"edgegw_config_reloads_total", MetricType::Counter,
+     "Config reloads (SIGHUP), by result: success, failure (the running config was kept)."},
+    {"edgegw_config_last_reload_successful", MetricType::Gauge,
+     "1 if the last config reload was applied (or none was tried), 0 if it was refused."},
+    {"edgegw_config_last_reload_success_timestamp_seconds", MetricType::Gauge,
+     "When the running config was loaded (Unix time, seconds)."},
+    {"edgegw_source_start_failures_total", MetricType::Counter,
+     "Sources whose plugin failed to start (at start-up or after a reload)."},
+};
+
+const Description& describe(std::string_view name) {
+  for (const Description& d : kCatalogue) {
+    if (d.name == name) return d;
+  }
+  std::abort();  // a family missing from the catalogue is a bug caught by every test that scrapes
+}
+
+double seconds_of(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// Builds the families in catalogue order.
+class Families {
+ public:
+  MetricFamily& family(std::string_view name) {
+    const auto [it, added] = index_.try_emplace(name, out_.size());
+    if (added) {
+      const Description& d = describe(name);
+      out_.push_back({std::string(d.name), std::string(d.help), d.type, {}});
+    }
+    return out_[it->second];
+  }
+
+  void add(std::string_view name, double value, std::vector<ClientMetric::Label> labels = {}) {
+    MetricFamily& f = family(name);
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter) {
+      m.counter.value = value;
+    } else {
+      m.gauge.value = value;
+    }
+    f.metric.push_back(std::move(m));
+  }
+
+  std::vector<MetricFamily> take() { return std::move(out_); }
+
+ private:
+  std::vector<MetricFamily> out_;
+  std::map<std::string_view, std::size_t> index_;  // names are literals: the views stay valid
+};
+
+double as_double(std::uint64_t v) { return static_cast<double>(v); }
+
+double load(const std::atomic<std::uint64_t>& counter) {
+  return static_cast<double>(counter.load(std::memory_order_relaxed));
+}
+
+std::string code_label(int status) { return status == 0 ? "error" : std::to_string(status); }
+
+double age_seconds(std::int64_t now_ms, std::int64_t stored_ms) {
+  if (stored_ms == 0) return 0;
+  return std::max<double>(0, seconds_of(now_ms - stored_ms));
+}
+
+}  // namespace
+
+std::string device_label(std::string_view buffer_key) {
+  if (buffer_key == ingest::kUnmappedDeviceKey) return "(unmapped default)";
+  return std::string(buffer_key);
+}
+
+std::span<const Description> catalogue() { return kCatalogue; }
+
+std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
+  Families f;
+
+  for (const SourceInfo& src : s.sources) {
+    const ingest::SourceStats& st = *src.stats;
+    const ClientMetric::Label source{"source", src.name};
+    f.add("edgegw_source_messages_total", load(st.messages), {source});
+    f.add("edgegw_readings_received_total", load(st.received), {source});
+    f.add("edgegw_readings_accepted_total", load(st.appended), {source});
+    const std::pair<const char*, const std::atomic<std::uint64_t>*> reasons[] = {
+        {"decode", &st.rejected_decode},
+        {"invalid", &st.rejected_invalid},
+        {"unmapped", &st.rejected_unmapped},
+        {"buffer_full", &st.rejected_buffer_full},
+    };
+    for (const auto& [reason, counter] : reasons) {
+      f.add("edgegw_readings_rejected_total", load(*counter), {{"reason", reason}, source});
+    }
+    f.add("edgegw_source_up", st.up.load(std::memory_order_relaxed) ? 1 : 0, {source});
+    f.add("edgegw_plugin_info", 1,
+          {{"abi", src.plugin_abi},
+           {"format", src.format},
+           {"plugin", src.plugin},
+           source,
+           {"version", src.plugin_version}});
+  }
+
+  const buffer::Stats& b = s.buffer;
+  f.add("edgegw_buffer_readings", as_double(b.readings));
+  f.add("edgegw_buffer_bytes", as_double(b.bytes));
+  f.add("edgegw_buffer_capacity_bytes", as_double(s.buffer_max_bytes));
+  f.add("edgegw_buffer_usage_ratio",
+        s.buffer_max_bytes == 0 ? 0 : as_double(b.bytes) / as_double(s.buffer_max_bytes));
+  f.add("edgegw_buffer_oldest_reading_age_seconds", age_seconds(s.now_ms, b.oldest_stored_ms));
+  f.add("edgegw_buffer_dead_letter_readings", as_double(b.dead_letters));
+  f.add("edgegw_buffer_disk_full", b.disk_full ? 1 : 0);
+  f.add("edgegw_buffer_ingest_readings_per_second", s.runway.ingest_per_second);
+  f.add("edgegw_buffer_drain_readings_per_second", s.runway.drain_per_second);
+  f.add("edgegw_buffer_time_to_drain_seconds", s.runway.time_to_drain_seconds);
+  f.add("edgegw_buffer_time_to_full_seconds", s.runway.time_to_full_seconds);
+  f.add("edgegw_readings_dropped_total", as_double(b.dropped_max_age), {{"reason", "max_age"}});
+  f.add("edgegw_readings_dropped_total", as_double(b.dropped_oldest), {{"reason", "drop_oldest"}});
+
+  const forward::ForwarderStats& fw = s.forward;
+  f.add("edgegw_readings_forwarded_total", as_double(fw.readings_forwarded));
+  f.family("edgegw_readings_dead_lettered_total");  // present (empty) before the first one
+  for (const auto& [status, n] : fw.dead_lettered_by_status) {
+    f.add("edgegw_readings_dead_lettered_total", as_double(n), {{"status", code_label(status)}});
+  }
+  f.family("edgegw_forward_requests_total");
+  for (const auto& [status, n] : fw.requests_by_status) {
+    f.add("edgegw_forward_requests_total", as_double(n), {{"code", code_label(status)}});
+  }
+  f.add("edgegw_forward_retries_total", as_double(fw.retries));
+  f.add("edgegw_devices_held", as_double(fw.devices_held));
+  f.add("edgegw_forward_circuit_open", fw.breaker_open ? 1 : 0);
+
+  if (per_device) {
+    for (const buffer::DeviceStats& d : s.devices) {
+      const ClientMetric::Label device{"device", device_label(d.key)};
+      f.add("edgegw_device_buffer_readings", as_double(d.readings), {device});
+      f.add("edgegw_device_buffer_bytes", as_double(d.bytes), {device});
+      f.add("edgegw_device_buffer_oldest_reading_age_seconds",
+            age_seconds(s.now_ms, d.oldest_stored_ms), {device});
+      forward::LaneStats lane;
+      if (auto it = fw.lanes.find(d.id); it != fw.lanes.end()) lane = it->second;
+      f.add("edgegw_device_readings_forwarded_total", as_double(lane.readings_forwarded), {device});
+      f.add("edgegw_device_readings_dead_lettered_total", as_double(lane.readings_dead_lettered),
+            {device});
+      f.add("edgegw_device_held", lane.held ? 1 : 0, {device});
+    }
+  }
+
+  f.add("edgegw_build_info", 1,
+        {{"abi", s.build.abi}, {"commit", s.build.commit}, {"version", s.build.version}});
+  f.add("edgegw_start_time_seconds", seconds_of(s.start_ms));
+  f.add("edgegw_config_reloads_total", as_double(s.reloads), {{"result", "success"}});
+  f.add("edgegw_config_reloads_total", as_double(s.reload_failures), {{"result", "failure"}});
+  f.add("edgegw_config_last_reload_successful", s.last_reload_ok ? 1 : 0);
+  f.add("edgegw_config_last_reload_success_timestamp_seconds", seconds_of(s.last_reload_ok_ms));
+  f.add("edgegw_source_start_failures_total", as_double(s.source_start_failures));
+  return f.take();
+}
+
+}  // namespace edgegw::metrics
