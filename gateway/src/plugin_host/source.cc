@@ -92,6 +92,10 @@ std::string plugin_dir(const config::GatewayConfig& gateway) {
   return gateway.plugin_dir.empty() ? default_plugin_dir() : gateway.plugin_dir;
 }
 
+std::string state_root(const config::GatewayConfig& gateway) {
+  return gateway.data_dir + "/sources";
+}
+
 std::string plugin_path(std::string_view dir, std::string_view plugin) {
   std::string path(dir);
   if (!path.empty() && path.back() != '/') path += '/';
@@ -176,6 +180,7 @@ Source::Source(const config::SourceConfig& config, std::string label,
 
 Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& config,
                                                std::size_t index, const std::string& plugin_dir,
+                                               const std::string& state_root,
                                                const ingest::Mapping& mapping,
                                                buffer::Buffer& buffer,
                                                std::shared_ptr<ingest::SourceStats> stats) {
@@ -190,6 +195,22 @@ Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& confi
   info.struct_size = sizeof info;
   info.name = {source->config_.name.data(), source->config_.name.size()};
   info.config_json = {source->config_.config_json.data(), source->config_.config_json.size()};
+  std::string state_dir;
+  if (!state_root.empty()) {
+    // The source's own directory, private to the gateway's user (it may hold messages).
+    state_dir = state_root + "/" + config.name;
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir, ec);
+    if (!ec) {
+      std::filesystem::permissions(state_root, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
+    if (ec) {
+      return Status::io_error(fmt::format("{}: cannot create its state directory {}: {}",
+                                          source->label_, state_dir, ec.message()));
+    }
+    info.state_dir = {state_dir.data(), state_dir.size()};
+  }
   std::array<char, kErrorBytes> error{};
   edgegw_instance* instance = nullptr;
   const std::int32_t code =

@@ -26,6 +26,8 @@ std::string default_plugin_dir();
 std::string plugin_dir(const config::GatewayConfig& gateway);
 // <dir>/libedgegw_<plugin>.so
 std::string plugin_path(std::string_view dir, std::string_view plugin);
+// <data_dir>/sources: where each source's state directory is.
+std::string state_root(const config::GatewayConfig& gateway);
 
 // "1.0" for 0x00010000.
 std::string abi_version_string(std::uint32_t version);
@@ -44,9 +46,12 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& path,
 class Source {
  public:
   // Loads the plugin and creates the instance (not started). `index` is the source's position in
-  // `sources:` (for messages). `mapping` and `buffer` must outlive the source.
+  // `sources:` (for messages). `state_root` (e.g. <data_dir>/sources) holds each source's state
+  // directory, made here (empty: none is given to the plugin). `mapping` and `buffer` must
+  // outlive the source.
   static Result<std::unique_ptr<Source>> create(const config::SourceConfig& config,
                                                 std::size_t index, const std::string& plugin_dir,
+                                                const std::string& state_root,
                                                 const ingest::Mapping& mapping,
                                                 buffer::Buffer& buffer,
                                                 std::shared_ptr<ingest::SourceStats> stats = {});

@@ -31,7 +31,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 0u
+#define EDGEGW_PLUGIN_ABI_MINOR 1u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -109,7 +109,11 @@ typedef struct edgegw_source_info {
   size_t struct_size;
   edgegw_bytes name;        /* the source's `name:` */
   edgegw_bytes config_json; /* the source's `config:` as a JSON object text ("{}" when absent) */
-  void* reserved[4];
+  /* Since 1.1 (empty from a 1.0 host): a directory of this source's own on the gateway's data
+   * disk (<data_dir>/sources/<name>), created by the host and kept across restarts, for state the
+   * plugin must not lose (an MQTT client's persistence, say). */
+  edgegw_bytes state_dir;
+  void* reserved[2];
 } edgegw_source_info;
 
 /* The table a plugin returns from edgegw_plugin_entry (static storage, never freed). */

@@ -6,6 +6,9 @@
 //   class MySource {
 //    public:
 //     MySource(edgegw::sdk::Host host, std::string_view name, std::string_view config_json);
+//     // or, to receive the source's state directory (ABI 1.1; empty from an older host):
+//     // MySource(Host, std::string_view name, std::string_view config_json,
+//     //          std::string_view state_dir);
 //     void start();  // throw edgegw::sdk::Error(EDGEGW_ERR_..., "why") to fail
 //     void stop();   // returns once no host callback runs
 //   };
@@ -14,6 +17,7 @@
 //   }
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -126,6 +130,14 @@ class Host {
   const edgegw_host* host_;
 };
 
+// The source's state directory (ABI 1.1), or empty from an older host.
+inline std::string_view state_dir(const edgegw_source_info& source) noexcept {
+  if (source.struct_size < offsetof(edgegw_source_info, state_dir) + sizeof(edgegw_bytes)) {
+    return {};
+  }
+  return view(source.state_dir);
+}
+
 namespace detail {
 
 template <typename T>
@@ -140,7 +152,14 @@ std::int32_t create(const edgegw_host* host, const edgegw_source_info* source,
     if (host == nullptr || source == nullptr || out_plugin_ptr == nullptr) {
       throw Error(EDGEGW_ERR_INVALID_ARGUMENT, "create: null argument");
     }
-    T* instance = new T(Host(host), view(source->name), view(source->config_json));
+    T* instance = nullptr;
+    if constexpr (std::is_constructible_v<T, Host, std::string_view, std::string_view,
+                                          std::string_view>) {
+      instance =
+          new T(Host(host), view(source->name), view(source->config_json), state_dir(*source));
+    } else {
+      instance = new T(Host(host), view(source->name), view(source->config_json));
+    }
     *out_plugin_ptr = reinterpret_cast<edgegw_instance*>(instance);
   });
 }

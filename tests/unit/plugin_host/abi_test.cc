@@ -14,8 +14,8 @@
 namespace edgegw {
 namespace {
 
-constexpr std::uint32_t kPinnedVersion = 0x00010000;       // 1.0
-constexpr std::uint64_t kPinnedHash = 0xfdf3b655cb1c1df3;  // of the normalized text of version 1.0
+constexpr std::uint32_t kPinnedVersion = 0x00010001;       // 1.1
+constexpr std::uint64_t kPinnedHash = 0x9bb70c404ccf9f97;  // of the normalized text of version 1.1
 
 // The header without comments, with every run of whitespace as one space.
 std::string normalized(const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "support/subprocess.h"
@@ -43,12 +44,13 @@ class HostTest : public ::testing::Test {
 
   std::string create_error(const std::string& dir, const std::string& plugin,
                            const std::string& config_json = "{}") {
-    auto s = Source::create(source(plugin, config_json), 0, dir, mapping_, *buffer_);
+    auto s = Source::create(source(plugin, config_json), 0, dir, "", mapping_, *buffer_);
     EXPECT_FALSE(s);
     return s ? std::string() : std::string(s.status().message());
   }
 
   testing::TempDir dir_;
+  testing::TempDir state_;
   std::unique_ptr<buffer::Buffer> buffer_;
   buffer::DeviceId device_ = 0;
   ingest::Mapping mapping_;
@@ -69,8 +71,12 @@ TEST(PluginPaths, FileNameAndDefaultDirectory) {
 TEST_F(HostTest, RunsTheExamplePlugin) {
   auto s = Source::create(source("example", R"({"device":"dev-1","count":25,"batch":4,)"
                                             R"("payload":"{\"variable\":\"n\",\"value\":{i}}"})"),
-                          0, kPluginDir, mapping_, *buffer_);
+                          0, kPluginDir, state_.path() + "/sources", mapping_, *buffer_);
   ASSERT_TRUE(s) << s.status().to_string();
+  // The host made the source's state directory (ABI 1.1), private to the gateway's user.
+  EXPECT_TRUE(std::filesystem::is_directory(state_.path() + "/sources/plant"));
+  EXPECT_EQ(std::filesystem::status(state_.path() + "/sources").permissions(),
+            std::filesystem::perms::owner_all);
   ASSERT_TRUE((*s)->start());
   ASSERT_TRUE(testing::wait_until([&] { return (*s)->stats().appended == 25; }, 5s));
   EXPECT_TRUE((*s)->stats().up);
@@ -90,7 +96,7 @@ TEST_F(HostTest, ExamplePluginRetriesWhileTheBufferIsFull) {
       R"({\"variable\":\"blob\",\"value\":\")" + std::string(1000, 'x') + R"(\"})";
   auto s = Source::create(
       source("example", R"({"device":"dev-1","count":50,"payload":")" + payload + "\"}"), 0,
-      kPluginDir, mapping_, *buffer_);
+      kPluginDir, "", mapping_, *buffer_);
   ASSERT_TRUE(s) << s.status().to_string();
   ASSERT_TRUE((*s)->start());
   ASSERT_TRUE(testing::wait_until([&] { return (*s)->stats().rejected_buffer_full > 0; }, 5s));
@@ -120,14 +126,18 @@ TEST_F(HostTest, WrongMajorIsRefused) {
   EXPECT_EQ(create_error(kTestPluginDir, "wrong_major"),
             "sources[0] 'plant': plugin 'wrong_major': " + kTestPluginDir +
                 "/libedgegw_wrong_major.so is built for plugin ABI 2.0; this gateway supports ABI "
-                "1.0 to 1.0: rebuild the plugin against this gateway's edgegw/plugin.h");
+                "1.0 to " +
+                abi_version_string(EDGEGW_PLUGIN_ABI_VERSION) +
+                ": rebuild the plugin against this gateway's edgegw/plugin.h");
 }
 
 TEST_F(HostTest, NewerMinorIsRefused) {
   EXPECT_EQ(create_error(kTestPluginDir, "newer_minor"),
             "sources[0] 'plant': plugin 'newer_minor': " + kTestPluginDir +
-                "/libedgegw_newer_minor.so is built for plugin ABI 1.7, newer than this "
-                "gateway's 1.0: upgrade the gateway or use a plugin built for ABI 1.0");
+                "/libedgegw_newer_minor.so is built for plugin ABI " +
+                abi_version_string(EDGEGW_PLUGIN_ABI_VERSION + 7) + ", newer than this gateway's " +
+                abi_version_string(EDGEGW_PLUGIN_ABI_VERSION) + ": upgrade the gateway or use a " +
+                "plugin built for ABI " + abi_version_string(EDGEGW_PLUGIN_ABI_VERSION));
 }
 
 TEST_F(HostTest, MissingEntryPointIsRefused) {
