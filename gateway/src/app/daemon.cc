@@ -73,6 +73,15 @@ Daemon::Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::
       shutdown_deadline_(strand_),
       expiry_timer_(strand_) {}
 
+// What runs handlers on io_ (the forwarder's timers and sockets, the sources that call into the
+// buffer, the metrics) goes while io_ still exists: members are destroyed in reverse order of
+// declaration, and io_ is declared after them.
+Daemon::~Daemon() {
+  metrics_.reset();
+  sources_.clear();
+  forwarder_.reset();
+}
+
 Status Daemon::init() {
   auto url = forward::parse_url(config_.cloud.url);
   if (!url) return url.status();
@@ -85,7 +94,8 @@ Status Daemon::init() {
   buffer_->set_on_append([this](buffer::DeviceId id) { forwarder_->notify(id); });
   const std::string dir = plugin_host::plugin_dir(config_.gateway);
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
-    auto source = plugin_host::Source::create(config_.sources[i], i, dir, mapping_, *buffer_);
+    auto source = plugin_host::Source::create(
+        config_.sources[i], i, dir, plugin_host::state_root(config_.gateway), mapping_, *buffer_);
     if (!source) return source.status();
     sources_.push_back(std::move(source).value());
   }
@@ -230,7 +240,8 @@ void Daemon::reload() {
     });
     if (running != sources_.end() && same_source((*running)->config(), wanted)) continue;
     auto stats = running != sources_.end() ? (*running)->shared_stats() : nullptr;
-    auto created = plugin_host::Source::create(wanted, i, dir, mapping_, *buffer_, stats);
+    auto created = plugin_host::Source::create(
+        wanted, i, dir, plugin_host::state_root(config_.gateway), mapping_, *buffer_, stats);
     if (!created) {
       logger_->error("reload refused: {}; the running config is kept", created.status().message());
       stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);

@@ -32,6 +32,7 @@ using DaemonStats = metrics::DaemonStats;
 class Daemon {
  public:
   Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::Buffer> buffer);
+  ~Daemon();
 
   // Runs until stopped; returns the process exit code.
   int run();
