@@ -1,0 +1,193 @@
+#include "mqtt_config.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+namespace edgegw::plugins::mqtt {
+namespace {
+
+namespace json = boost::json;
+
+[[noreturn]] void fail(std::string_view key, std::string_view what) {
+  throw std::invalid_argument(std::string(key) + ": " + std::string(what));
+}
+
+std::string get_string(std::string_view key, const json::value& v) {
+  if (!v.is_string()) fail(key, "expected a string");
+  return std::string(v.as_string());
+}
+
+bool get_bool(std::string_view key, const json::value& v) {
+  if (!v.is_bool()) fail(key, "expected true or false");
+  return v.as_bool();
+}
+
+// "250ms", "10s", "5m", "1h", "7d", or a number of seconds.
+std::chrono::milliseconds get_duration(std::string_view key, const json::value& v) {
+  if (v.is_int64() && v.as_int64() >= 0) return std::chrono::seconds(v.as_int64());
+  if (v.is_string()) {
+    const std::string_view s = v.as_string();
+    long long n = -1;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    const std::string_view unit(end, static_cast<std::size_t>(s.data() + s.size() - end));
+    if (ec == std::errc() && n >= 0) {
+      using namespace std::chrono;
+      if (unit == "ms") return milliseconds(n);
+      if (unit == "s") return seconds(n);
+      if (unit == "m") return minutes(n);
+      if (unit == "h") return hours(n);
+      if (unit == "d") return hours(24 * n);
+    }
+  }
+  fail(key, "expected a duration such as 250ms, 10s, 5m, 1h or 7d");
+}
+
+std::string default_client_id(std::string_view source_name) {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::string id = "edgegw-";
+  id += host.data()[0] != '\0' ? host.data() : "gateway";
+  id += '-';
+  id += source_name;
+  return id;
+}
+
+constexpr std::string_view kKnownKeys =
+    "uri, client_id, topics, qos, username, password, clean_session, protocol, session_expiry, "
+    "keep_alive, connect_timeout, reconnect_min, reconnect_max, device, persistence_dir, ca_file, "
+    "cert_file, key_file, key_password, tls_insecure_skip_verify";
+
+}  // namespace
+
+MqttConfig parse_config(std::string_view config_json, std::string_view source_name) {
+  boost::system::error_code ec;
+  const json::value root = json::parse(config_json, ec);
+  if (ec || !root.is_object()) fail("config", "expected a mapping of the mqtt source's keys");
+  MqttConfig c;
+  bool have_topics = false;
+  for (const auto& [k, v] : root.as_object()) {
+    const std::string_view key = k;
+    if (key == "uri") {
+      c.uri = get_string(key, v);
+    } else if (key == "client_id") {
+      c.client_id = get_string(key, v);
+      if (c.client_id.empty()) fail(key, "must not be empty (leave it out for the default)");
+    } else if (key == "topics") {
+      if (v.is_string()) fail(key, "expected a list of topics, e.g. [\"sensors/{device}/data\"]");
+      if (!v.is_array() || v.as_array().empty()) fail(key, "expected a non-empty list of topics");
+      std::size_t i = 0;
+      for (const json::value& t : v.as_array()) {
+        const std::string at = "topics[" + std::to_string(i++) + "]";
+        std::string error;
+        auto pattern = TopicPattern::parse(get_string(at, t), &error);
+        if (!pattern) fail(at, error);
+        c.topics.push_back(std::move(*pattern));
+      }
+      have_topics = true;
+    } else if (key == "qos") {
+      if (!v.is_int64() || v.as_int64() < 0 || v.as_int64() > 2) fail(key, "expected 0, 1 or 2");
+      c.qos = static_cast<int>(v.as_int64());
+    } else if (key == "username") {
+      c.username = get_string(key, v);
+    } else if (key == "password") {
+      if (!v.is_string()) fail(key, "expected a string");  // never quote the value
+      c.password = std::string(v.as_string());
+    } else if (key == "clean_session") {
+      c.clean_session = get_bool(key, v);
+    } else if (key == "protocol") {
+      const std::string p = v.is_string()   ? std::string(v.as_string())
+                            : v.is_int64()  ? std::to_string(v.as_int64())
+                            : v.is_double() ? std::to_string(v.as_double())
+                                            : std::string();
+      if (p == "5" || p == "5.0") {
+        c.protocol = 5;
+      } else if (p == "3.1.1" || p == "4") {
+        c.protocol = 4;
+      } else {
+        fail(key, "expected \"3.1.1\" or \"5\"");
+      }
+    } else if (key == "session_expiry") {
+      if (v.is_string() && v.as_string() == "never") {
+        c.session_expiry.reset();
+      } else {
+        c.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(get_duration(key, v));
+      }
+    } else if (key == "keep_alive") {
+      c.keep_alive = std::chrono::duration_cast<std::chrono::seconds>(get_duration(key, v));
+      if (c.keep_alive.count() < 1 || c.keep_alive.count() > 65535) {
+        fail(key, "expected between 1s and 65535s");
+      }
+    } else if (key == "connect_timeout") {
+      c.connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(get_duration(key, v));
+      if (c.connect_timeout.count() < 1) fail(key, "expected at least 1s");
+    } else if (key == "reconnect_min") {
+      c.reconnect_min = get_duration(key, v);
+    } else if (key == "reconnect_max") {
+      c.reconnect_max = get_duration(key, v);
+    } else if (key == "device") {
+      c.device = get_string(key, v);
+    } else if (key == "persistence_dir") {
+      c.persistence_dir = get_string(key, v);
+    } else if (key == "ca_file") {
+      c.tls.ca_file = get_string(key, v);
+    } else if (key == "cert_file") {
+      c.tls.cert_file = get_string(key, v);
+    } else if (key == "key_file") {
+      c.tls.key_file = get_string(key, v);
+    } else if (key == "key_password") {
+      if (!v.is_string()) fail(key, "expected a string");
+      c.tls.key_password = std::string(v.as_string());
+    } else if (key == "tls_insecure_skip_verify") {
+      c.tls.insecure_skip_verify = get_bool(key, v);
+    } else {
+      fail(key, "unknown key of the mqtt plugin (known: " + std::string(kKnownKeys) + ")");
+    }
+  }
+
+  if (c.uri.empty()) fail("uri", "required, e.g. tcp://127.0.0.1:1883 or ssl://broker:8883");
+  if (c.uri.starts_with("ssl://")) {
+    c.tls_enabled = true;
+  } else if (!c.uri.starts_with("tcp://")) {
+    fail("uri", "expected tcp://host:port or ssl://host:port");
+  }
+  if (c.uri.find('@') != std::string::npos) {
+    fail("uri", "must not hold credentials: use username and password");
+  }
+  if (!have_topics) fail("topics", "required, e.g. [\"sensors/{device}/data\"]");
+  if (c.client_id.empty()) c.client_id = default_client_id(source_name);
+  for (std::size_t i = 0; i < c.topics.size(); ++i) {
+    if (!c.topics[i].captures_device() && c.device.empty()) {
+      fail("topics[" + std::to_string(i) + "]",
+           "has no {device} capture: add one, or set `device:` to the key of its device");
+    }
+  }
+  if (!c.tls_enabled) {
+    for (const auto& [key, value] :
+         {std::pair<std::string_view, const std::string&>{"ca_file", c.tls.ca_file},
+          {"cert_file", c.tls.cert_file},
+          {"key_file", c.tls.key_file}}) {
+      if (!value.empty()) fail(key, "is only used with an ssl:// uri");
+    }
+  }
+  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
+    fail(c.tls.cert_file.empty() ? "cert_file" : "key_file",
+         "a client certificate needs both cert_file and key_file");
+  }
+  if (!c.password.empty() && c.username.empty()) {
+    fail("password", "is set but username is not");
+  }
+  if (c.session_expiry && c.protocol != 5) {
+    fail("session_expiry", "is an MQTT 5 setting: add protocol: \"5\"");
+  }
+  if (c.reconnect_min.count() < 10) fail("reconnect_min", "expected at least 10ms");
+  if (c.reconnect_max < c.reconnect_min) fail("reconnect_max", "must not be below reconnect_min");
+  return c;
+}
+
+}  // namespace edgegw::plugins::mqtt

@@ -1,0 +1,374 @@
+// The mqtt plugin in the real gateway against a real Mosquitto (started by the test on a free port)
+// and the cloud emulator: readings arrive complete and in order per device through a broker
+// restart, a kill -9 of the gateway, credentials, TLS, malformed payloads and a shared
+// subscription split over two gateways.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "launcher.h"
+#include "support/mosquitto.h"
+#include "support/mqtt_publisher.h"
+#include "support/pki.h"
+#include "support/subprocess.h"
+
+namespace edgegw {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Mosquitto;
+using testing::MqttPublisher;
+
+constexpr int kDevices = 4;
+
+std::string token(int device) {
+  char t[64];
+  std::snprintf(t, sizeof t, "11111111-2222-4333-8444-%012d", device);
+  return t;
+}
+
+std::vector<std::string> emulator_devices() {
+  std::vector<std::string> args;
+  for (int d = 1; d <= kDevices; ++d) {
+    args.push_back("--device");
+    args.push_back("dev-" + std::to_string(d) + "=" + token(d));
+  }
+  return args;
+}
+
+std::string payload(int seq) {
+  return R"({"variable":"temp","value":)" + std::to_string(seq % 97) + R"(,"metadata":{"seq":)" +
+         std::to_string(seq) + "}}";
+}
+
+// A gateway config with one mqtt source whose `config:` holds `mqtt` (YAML flow mapping lines).
+std::string gateway_config(const std::string& data_dir, const std::string& cloud_url,
+                           const std::string& mqtt) {
+  std::string devices;
+  for (int d = 1; d <= kDevices; ++d) {
+    devices += "  - key: dev-" + std::to_string(d) + "\n    token: " + token(d) + "\n";
+  }
+  return "gateway:\n  data_dir: " + data_dir +
+         "\n  log_level: info\n  shutdown_timeout: 3s\n"
+         "metrics:\n  listen: 127.0.0.1:0\n"
+         "cloud:\n  url: " +
+         cloud_url +
+         "\n  batch: { max_readings: 100, linger: 20ms }\n"
+         "  retry: { initial_backoff: 20ms, max_backoff: 500ms }\n"
+         "sources:\n  - name: plant\n    plugin: mqtt\n    format: tago_json\n    config:\n" +
+         mqtt + "devices:\n" + devices + "unmapped: reject\n";
+}
+
+std::string mqtt_block(const std::string& uri, const std::string& client_id,
+                       const std::string& extra = "",
+                       const std::string& topic = "sensors/{device}/data") {
+  return "      uri: " + uri + "\n      client_id: " + client_id + "\n      topics: [\"" + topic +
+         "\"]\n      qos: 1\n      clean_session: false\n      reconnect_min: 50ms\n"
+         "      reconnect_max: 500ms\n" +
+         extra;
+}
+
+std::int64_t total(testing::CloudEmulator& cloud, const std::string& field) {
+  std::int64_t sum = 0;
+  for (int d = 1; d <= kDevices; ++d) sum += cloud.device_stat("dev-" + std::to_string(d), field);
+  return sum;
+}
+
+// Every device got seqs 1..n (each at least once), none out of order.
+void expect_complete(testing::CloudEmulator& cloud, int n, bool allow_duplicates) {
+  for (int d = 1; d <= kDevices; ++d) {
+    const std::string dev = "dev-" + std::to_string(d);
+    EXPECT_EQ(cloud.device_stat(dev, "distinct_seqs"), n) << dev;
+    EXPECT_EQ(cloud.device_stat(dev, "missing_seqs"), 0) << dev;
+    EXPECT_EQ(cloud.device_stat(dev, "order_violations"), 0) << dev;
+    if (!allow_duplicates) {
+      EXPECT_EQ(cloud.device_stat(dev, "duplicates"), 0) << dev;
+    }
+  }
+}
+
+// Publishes seqs [from, to] for every device, one message at a time (each acknowledged before
+// the next: a publisher that survives a broker restart without reordering).
+void publish_range(MqttPublisher& pub, int from, int to) {
+  for (int seq = from; seq <= to; ++seq) {
+    for (int d = 1; d <= kDevices; ++d) {
+      ASSERT_TRUE(pub.publish("sensors/dev-" + std::to_string(d) + "/data", payload(seq)));
+    }
+  }
+}
+
+bool wait_distinct(testing::CloudEmulator& cloud, int n, std::chrono::milliseconds timeout) {
+  return testing::wait_until([&] { return total(cloud, "distinct_seqs") == n * kDevices; },
+                             timeout);
+}
+
+// The gateway's source is up once it logged its subscription.
+bool wait_subscribed(const testing::Subprocess& gw, std::chrono::milliseconds timeout = 15s) {
+  return gw.wait_for_err("subscribed to", timeout);
+}
+
+TEST(MqttSource, DeliversManyDevicesInOrderAndCountsMalformedPayloads) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  const std::string cfg = dir.write(
+      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
+      0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+
+  constexpr int kPerDevice = 500;
+  std::vector<MqttPublisher::Message> messages;
+  for (int seq = 1; seq <= kPerDevice; ++seq) {
+    for (int d = 1; d <= kDevices; ++d) {
+      messages.push_back({"sensors/dev-" + std::to_string(d) + "/data", payload(seq)});
+      if (seq % 100 == 0 && d == 1) {
+        messages.push_back({"sensors/dev-1/data", "{not json"});    // malformed: dropped, acked
+        messages.push_back({"sensors/nobody/data", payload(seq)});  // unmapped device
+      }
+    }
+  }
+  MqttPublisher pub(broker.uri(), "test-pub");
+  ASSERT_TRUE(pub.publish_all(messages, 1));
+  ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s)) << gw.err();
+  expect_complete(cloud, kPerDevice, /*allow_duplicates=*/false);
+  EXPECT_NE(gw.err().find("decode"), std::string::npos) << gw.err();
+
+  // The malformed messages were acknowledged: a restart of the gateway gets nothing back.
+  gw.signal(SIGTERM);
+  ASSERT_EQ(gw.wait(10s), 0) << gw.err();
+  testing::Subprocess again({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(again)) << again.err();
+  ASSERT_TRUE(pub.publish("sensors/dev-1/data", payload(kPerDevice + 1)));
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return cloud.device_stat("dev-1", "distinct_seqs") == kPerDevice + 1; }, 10s));
+  EXPECT_EQ(again.err().find("decode"), std::string::npos) << again.err();
+  EXPECT_EQ(total(cloud, "duplicates"), 0);
+}
+
+TEST(MqttSource, BrokerRestartMidStreamLosesNothing) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  const std::string cfg = dir.write(
+      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
+      0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+
+  constexpr int kPerDevice = 300;
+  std::thread publisher([&] {
+    MqttPublisher pub(broker.uri(), "test-pub");
+    publish_range(pub, 1, kPerDevice);
+  });
+  ASSERT_TRUE(testing::wait_until([&] { return total(cloud, "readings") >= 200; }, 20s));
+  broker.restart();
+  publisher.join();
+  ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s)) << gw.err() << broker.log();
+  expect_complete(cloud, kPerDevice, /*allow_duplicates=*/true);
+  EXPECT_NE(gw.err().find("connection to " + broker.uri() + " lost"), std::string::npos)
+      << gw.err();
+}
+
+TEST(MqttSource, KillNineOfTheGatewayLosesNothingWithAPersistentSession) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  const std::string cfg = dir.write(
+      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
+      0600);
+  const std::vector<std::string> argv = {testing::edgegw_binary(), "run", "-c", cfg};
+  auto gw = std::make_unique<testing::Subprocess>(argv);
+  ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
+
+  // The publisher goes on while the gateway is killed three times: the broker keeps what the
+  // dead gateway's session has not acknowledged, and what it acknowledged is in the buffer.
+  constexpr int kPerDevice = 1500;
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    MqttPublisher pub(broker.uri(), "test-pub");
+    for (int seq = 1; seq <= kPerDevice; ++seq) {
+      publish_range(pub, seq, seq);
+      published = seq;
+    }
+  });
+  for (int round = 1; round <= 3; ++round) {
+    const std::int64_t before = total(cloud, "readings");
+    ASSERT_TRUE(testing::wait_until([&] { return total(cloud, "readings") >= before + 300; }, 20s))
+        << gw->err();
+    gw->signal(SIGKILL);
+    gw->wait(5s);
+    EXPECT_LT(published.load(), kPerDevice) << "the publisher finished before kill " << round;
+    gw = std::make_unique<testing::Subprocess>(argv);
+  }
+  publisher.join();
+  ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 60s)) << gw->err();
+  expect_complete(cloud, kPerDevice, /*allow_duplicates=*/true);
+  // Duplicates only from batches in flight at each kill (3 kills, at most 100 per batch, and a
+  // few devices' batches each).
+  EXPECT_LE(total(cloud, "duplicates"), 3 * kDevices * 100) << total(cloud, "duplicates");
+}
+
+TEST(MqttSource, AFullBufferHoldsMessagesAndAStopKeepsTheHeldOne) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  // The cloud is unreachable and the buffer small with reject_new: it fills, and the source must
+  // stop taking messages rather than acknowledge what it could not keep.
+  const std::string full_cfg =
+      gateway_config(dir.path() + "/data", "http://127.0.0.1:9", mqtt_block(broker.uri(), "gw"));
+  const std::string buffer = "buffer:\n  max_bytes: 1MiB\n  on_full: reject_new\n";
+  const std::string cfg = dir.write("gw.yaml", buffer + full_cfg, 0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+  constexpr int kPerDevice = 4000;  // ~16,000 readings: more than 1 MiB holds
+  std::vector<MqttPublisher::Message> messages;
+  for (int seq = 1; seq <= kPerDevice; ++seq) {
+    for (int d = 1; d <= kDevices; ++d) {
+      messages.push_back({"sensors/dev-" + std::to_string(d) + "/data",
+                          payload(seq).insert(1, R"("unit":"degrees-celsius",)")});
+    }
+  }
+  MqttPublisher pub(broker.uri(), "test-pub");
+  ASSERT_TRUE(pub.publish_all(messages, 1));
+  ASSERT_TRUE(gw.wait_for_err("holding it unacknowledged", 20s)) << gw.err();
+  gw.signal(SIGTERM);
+  ASSERT_EQ(gw.wait(15s), 0) << gw.err();
+
+  // With the cloud back, everything arrives: the buffered readings, the held message and the
+  // rest the broker kept for the session.
+  dir.write("gw.yaml",
+            gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
+            0600);
+  testing::Subprocess again({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s))
+      << again.err() << boost::json::serialize(cloud.stats());
+  expect_complete(cloud, kPerDevice, /*allow_duplicates=*/true);
+  // The messages held at the stop (the one waiting, and any that arrived until the disconnect)
+  // were kept in the source's state directory and came back first.
+  EXPECT_NE(again.err().find("message(s) held at the last stop"), std::string::npos) << again.err();
+}
+
+TEST(MqttSource, UsernameAndPassword) {
+  testing::MosquittoOptions options;
+  options.users = {{"edge", "correct-horse-7"}};
+  Mosquitto broker(options);
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+
+  // A wrong password: the source stays down, says why, and never prints the password.
+  const std::string bad = dir.write(
+      "bad.yaml",
+      gateway_config(dir.path() + "/bad", cloud.url(),
+                     mqtt_block(broker.uri(), "gw-bad",
+                                "      username: edge\n      password: wrong-battery-9\n")),
+      0600);
+  testing::Subprocess gw_bad({testing::edgegw_binary(), "run", "-c", bad});
+  ASSERT_TRUE(gw_bad.wait_for_err("not authorised (check username and password", 10s))
+      << gw_bad.err();
+  gw_bad.signal(SIGTERM);
+  EXPECT_EQ(gw_bad.wait(10s), 0);
+  EXPECT_EQ(gw_bad.err().find("wrong-battery-9"), std::string::npos) << gw_bad.err();
+
+  const std::string good = dir.write(
+      "good.yaml",
+      gateway_config(dir.path() + "/good", cloud.url(),
+                     mqtt_block(broker.uri(), "gw-good",
+                                "      username: edge\n      password: ${MQTT_PASSWORD}\n")),
+      0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", good},
+                         {"MQTT_PASSWORD=correct-horse-7"});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+  testing::PublisherOptions publisher;
+  publisher.username = "edge";
+  publisher.password = "correct-horse-7";
+  MqttPublisher pub(broker.uri(), "test-pub", publisher);
+  publish_range(pub, 1, 20);
+  ASSERT_TRUE(wait_distinct(cloud, 20, 15s)) << gw.err();
+  EXPECT_EQ(gw.err().find("correct-horse-7"), std::string::npos);
+}
+
+TEST(MqttSource, TlsWithTheBrokersCaAndRefusalOfAnUnknownCa) {
+  testing::TempDir pki_dir;
+  const testing::Pki pki = testing::make_pki(pki_dir);
+  testing::MosquittoOptions options;
+  options.tls_ca_file = pki.ca;
+  options.tls_cert_file = pki.cert;
+  options.tls_key_file = pki.key;
+  Mosquitto broker(options);
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+
+  // Without our CA the system trust store does not know the broker: refused, with the reason.
+  const std::string untrusted = dir.write(
+      "untrusted.yaml",
+      gateway_config(dir.path() + "/u", cloud.url(), mqtt_block(broker.tls_uri(), "gw-u")), 0600);
+  testing::Subprocess gw_u({testing::edgegw_binary(), "run", "-c", untrusted});
+  ASSERT_TRUE(gw_u.wait_for_err("cannot connect to " + broker.tls_uri(), 10s)) << gw_u.err();
+  EXPECT_NE(gw_u.err().find("certificate"), std::string::npos) << gw_u.err();
+  gw_u.signal(SIGTERM);
+  EXPECT_EQ(gw_u.wait(10s), 0);
+
+  const std::string cfg = dir.write(
+      "gw.yaml",
+      gateway_config(dir.path() + "/data", cloud.url(),
+                     mqtt_block(broker.tls_uri(), "gw", "      ca_file: " + pki.ca + "\n")),
+      0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+  MqttPublisher pub(broker.uri(), "test-pub");  // the plain listener
+  publish_range(pub, 1, 20);
+  ASSERT_TRUE(wait_distinct(cloud, 20, 15s)) << gw.err();
+}
+
+TEST(MqttSource, SharedSubscriptionSplitsTheLoadBetweenTwoGateways) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  std::vector<std::unique_ptr<testing::Subprocess>> gateways;
+  for (const std::string name : {"a", "b"}) {
+    const std::string cfg =
+        dir.write(name + ".yaml",
+                  gateway_config(dir.path() + "/" + name, cloud.url(),
+                                 mqtt_block(broker.uri(), "gw-" + name, "      protocol: \"5\"\n",
+                                            "$share/edge/sensors/{device}/data")),
+                  0600);
+    gateways.push_back(std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{testing::edgegw_binary(), "run", "-c", cfg}));
+  }
+  for (auto& gw : gateways) ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
+
+  constexpr int kPerDevice = 250;
+  std::vector<MqttPublisher::Message> messages;
+  for (int seq = 1; seq <= kPerDevice; ++seq) {
+    for (int d = 1; d <= kDevices; ++d) {
+      messages.push_back({"sensors/dev-" + std::to_string(d) + "/data", payload(seq)});
+    }
+  }
+  MqttPublisher pub(broker.uri(), "test-pub");
+  ASSERT_TRUE(pub.publish_all(messages, 1));
+  ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s));
+  // Exactly once between them (no crash here, so no duplicate).
+  EXPECT_EQ(total(cloud, "duplicates"), 0);
+  EXPECT_EQ(total(cloud, "readings"), kPerDevice * kDevices);
+  // Both took a share: each buffered (and forwarded) some of the readings.
+  for (auto& gw : gateways) {
+    gw->signal(SIGTERM);
+    EXPECT_EQ(gw->wait(10s), 0) << gw->err();
+  }
+  for (const std::string name : {"a", "b"}) {
+    const auto stats = testing::run_command(
+        {testing::edgegw_binary(), "buffer", "stats", "-c", dir.path() + "/" + name + ".yaml"});
+    EXPECT_EQ(stats.exit_code, 0) << stats.err;
+    EXPECT_NE(stats.out.find("dev-"), std::string::npos) << name << ": " << stats.out;
+  }
+}
+
+}  // namespace
+}  // namespace edgegw
