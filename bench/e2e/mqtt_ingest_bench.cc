@@ -1,0 +1,268 @@
+// MQTT QoS 1 ingest into the buffer, against the same broker's delivery rate to a bare Paho
+// subscriber, measured in the same run (DESIGN.md: report ratios, the machine is shared).
+//
+// Each round: a persistent session is made for the subscriber, N messages are published while it
+// is away (Mosquitto keeps them: max_queued_messages 0), then the subscriber connects and the
+// clock runs from its subscription to the N-th message:
+//   bare:    a Paho MQTTAsync client whose callback only counts (and so acknowledges at once);
+//   gateway: edgegw with the mqtt source, each message decoded, mapped and in the buffer's
+//            write-ahead log before its PUBACK (measured by polling
+//            edgegw_readings_accepted_total).
+// The cloud is unreachable, so the forwarder stays idle: this is the intake alone.
+//
+//   edgegw-mqtt-ingest-bench [--messages 100000] [--devices 4] [--rounds 3] [--sync
+//   none|batch|always]
+#include <MQTTAsync.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/http_client.h"
+#include "support/mosquitto.h"
+#include "support/mqtt_publisher.h"
+#include "support/subprocess.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using edgegw::testing::MqttPublisher;
+
+struct Args {
+  int messages = 100000;
+  int devices = 4;
+  int rounds = 3;
+  std::string sync = "batch";
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--messages")
+      a.messages = std::atoi(argv[i + 1]);
+    else if (k == "--devices")
+      a.devices = std::atoi(argv[i + 1]);
+    else if (k == "--rounds")
+      a.rounds = std::atoi(argv[i + 1]);
+    else if (k == "--sync")
+      a.sync = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+std::string payload(int seq) {
+  // ~120 bytes, like the DESIGN appendix's readings.
+  return R"({"variable":"temperature","value":)" + std::to_string(20 + seq % 10) +
+         R"(.5,"unit":"C","metadata":{"seq":)" + std::to_string(seq) + R"(,"line":"A-7"}})";
+}
+
+void publish_backlog(const std::string& uri, const Args& a, int round) {
+  std::vector<MqttPublisher::Message> messages;
+  messages.reserve(static_cast<std::size_t>(a.messages));
+  for (int i = 0; i < a.messages; ++i) {
+    messages.push_back({"bench/dev-" + std::to_string(i % a.devices + 1) + "/data",
+                        payload(round * a.messages + i)});
+  }
+  MqttPublisher pub(uri, "bench-pub");
+  if (!pub.publish_all(messages, 1, 1000)) {
+    std::fprintf(stderr, "publishing the backlog failed\n");
+    std::exit(1);
+  }
+}
+
+// The bare subscriber: connects with a persistent session, subscribes, counts.
+class BareSubscriber {
+ public:
+  BareSubscriber(const std::string& uri, const std::string& id) {
+    MQTTAsync_create(&client_, uri.c_str(), id.c_str(), MQTTCLIENT_PERSISTENCE_NONE, nullptr);
+    MQTTAsync_setCallbacks(client_, this, nullptr, &on_message, nullptr);
+  }
+  ~BareSubscriber() {
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnect(client_, &d);
+    std::this_thread::sleep_for(100ms);
+    MQTTAsync_destroy(&client_);
+  }
+  // Connects and subscribes; returns once the subscription is acknowledged.
+  void connect() {
+    MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+    o.cleansession = 0;
+    o.context = this;
+    o.onSuccess = [](void* c, MQTTAsync_successData*) {
+      auto* self = static_cast<BareSubscriber*>(c);
+      MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
+      r.context = self;
+      r.onSuccess = [](void* c2, MQTTAsync_successData*) {
+        auto* s = static_cast<BareSubscriber*>(c2);
+        std::lock_guard lock(s->mu_);
+        s->subscribed_at_ = Clock::now();
+        s->cv_.notify_all();
+      };
+      MQTTAsync_subscribe(self->client_, "bench/+/data", 1, &r);
+    };
+    MQTTAsync_connect(client_, &o);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 10s, [&] { return subscribed_at_ != Clock::time_point{}; });
+  }
+  // Seconds from the subscription to the n-th message.
+  double wait_for(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 300s, [&] { return count_ >= n; });
+    return std::chrono::duration<double>(last_at_ - subscribed_at_).count();
+  }
+
+ private:
+  static int on_message(void* c, char* topic, int, MQTTAsync_message* m) {
+    auto* self = static_cast<BareSubscriber*>(c);
+    {
+      std::lock_guard lock(self->mu_);
+      ++self->count_;
+      self->last_at_ = Clock::now();
+    }
+    self->cv_.notify_all();
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    return 1;
+  }
+
+  MQTTAsync client_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int count_ = 0;
+  Clock::time_point subscribed_at_{}, last_at_{};
+};
+
+double bare_round(const std::string& uri, const Args& a, int round) {
+  const std::string id = "bench-bare-" + std::to_string(round);
+  {
+    BareSubscriber first(uri, id);
+    first.connect();  // makes the session
+  }
+  publish_backlog(uri, a, round);
+  BareSubscriber sub(uri, id);
+  sub.connect();
+  return sub.wait_for(a.messages);
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t close = s.rfind(')');
+  std::istringstream rest(s.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15; ++i) {
+    rest >> field;
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long long accepted(edgegw::testing::HttpClient& metrics) {
+  const auto r = metrics.get("/metrics");
+  const std::string key = "edgegw_readings_accepted_total{source=\"plant\"} ";
+  const std::size_t at = r.body.find(key);
+  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
+}
+
+struct GatewayResult {
+  double seconds = 0;
+  double cpu_us_per_message = 0;
+};
+
+GatewayResult gateway_round(const std::string& uri, const Args& a, int round,
+                            const edgegw::testing::TempDir& dir) {
+  const int metrics_port = edgegw::testing::free_port();
+  const std::string data = dir.path() + "/data-" + std::to_string(round);
+  std::string cfg = "gateway:\n  data_dir: " + data +
+                    "\n  log_level: info\nbuffer:\n  sync: " + a.sync +
+                    "\nmetrics:\n  listen: 127.0.0.1:" + std::to_string(metrics_port) +
+                    "\ncloud:\n  url: http://127.0.0.1:9\n"
+                    "sources:\n  - name: plant\n    plugin: mqtt\n    format: tago_json\n"
+                    "    config:\n      uri: " +
+                    uri + "\n      client_id: bench-gw-" + std::to_string(round) +
+                    "\n      topics: [\"bench/{device}/data\"]\n      qos: 1\n"
+                    "devices:\n";
+  for (int d = 1; d <= a.devices; ++d) {
+    cfg += "  - key: dev-" + std::to_string(d) + "\n    token: 11111111-2222-4333-8444-" +
+           std::to_string(100000000000LL + d) + "\n";
+  }
+  const std::string path = dir.write("gw-" + std::to_string(round) + ".yaml", cfg, 0600);
+  const std::vector<std::string> argv = {edgegw::testing::edgegw_binary(), "run", "-c", path};
+  {
+    edgegw::testing::Subprocess gw(argv);  // makes the session
+    if (!gw.wait_for_err("subscribed to", 10s)) {
+      std::fprintf(stderr, "gateway did not subscribe:\n%s\n", gw.err().c_str());
+      std::exit(1);
+    }
+    gw.signal(SIGTERM);
+    gw.wait(10s);
+  }
+  publish_backlog(uri, a, round);
+  edgegw::testing::Subprocess gw(argv);
+  edgegw::testing::HttpClient metrics("http://127.0.0.1:" + std::to_string(metrics_port));
+  if (!gw.wait_for_err("subscribed to", 10s)) std::exit(1);
+  const auto start = Clock::now();
+  const double cpu0 = cpu_seconds(gw.pid());
+  while (accepted(metrics) < a.messages) std::this_thread::sleep_for(10ms);
+  GatewayResult r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.cpu_us_per_message = (cpu_seconds(gw.pid()) - cpu0) * 1e6 / a.messages;
+  gw.signal(SIGTERM);
+  gw.wait(10s);
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  // The build tree's edgegw: this tool is <build>/bench/e2e/edgegw-mqtt-ingest-bench.
+  if (std::getenv("EDGEGW_BINARY_DIR") == nullptr) {
+    const auto build = std::filesystem::canonical("/proc/self/exe").parent_path() / ".." / "..";
+    ::setenv("EDGEGW_BINARY_DIR", std::filesystem::canonical(build).c_str(), 0);
+  }
+  edgegw::testing::Mosquitto broker;
+  edgegw::testing::TempDir dir;
+  std::vector<double> bare, gateway, ratio, cpu;
+  std::printf("round  bare msg/s  gateway msg/s  ratio  gateway CPU us/msg\n");
+  for (int round = 1; round <= a.rounds; ++round) {
+    const double b = a.messages / bare_round(broker.uri(), a, round);
+    const GatewayResult g = gateway_round(broker.uri(), a, round, dir);
+    const double gr = a.messages / g.seconds;
+    bare.push_back(b);
+    gateway.push_back(gr);
+    ratio.push_back(gr / b);
+    cpu.push_back(g.cpu_us_per_message);
+    std::printf("%5d  %10.0f  %13.0f  %5.2f  %18.1f\n", round, b, gr, gr / b, g.cpu_us_per_message);
+    std::fflush(stdout);
+  }
+  std::printf("median %9.0f  %13.0f  %5.2f  %18.1f   (%d messages, %d devices, QoS 1, sync %s)\n",
+              median(bare), median(gateway), median(ratio), median(cpu), a.messages, a.devices,
+              a.sync.c_str());
+  return 0;
+}
