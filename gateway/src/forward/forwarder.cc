@@ -71,6 +71,7 @@ Forwarder::Forwarder(asio::io_context& io, buffer::Buffer& buffer, const config:
       problems_(logger_, std::chrono::seconds(10)),
       pacer_(cloud.requests_per_minute),
       pump_timer_(strand_),
+      notify_timer_(strand_),
       rng_(std::random_device{}()),
       breaker_backoff_(cloud.retry.initial_backoff, cloud.retry.max_backoff,
                        cloud.retry.multiplier) {}
@@ -109,13 +110,20 @@ void Forwarder::start() {
 }
 
 void Forwarder::notify(buffer::DeviceId id) {
-  // Called once per append, on the producers' threads: gather the devices and post one drain,
-  // rather than one strand handler per append.
+  // Called once per append, on the producers' threads: gather the devices and drain them once a
+  // millisecond at most, rather than waking an I/O thread for every append (a producer of
+  // single-message appends, such as an MQTT subscriber, would pay a thread wake-up per message;
+  // batches wait for `linger` anyway).
   std::lock_guard lock(notify_mu_);
   if (notified_.empty() || notified_.back() != id) notified_.push_back(id);
   if (notify_posted_) return;
   notify_posted_ = true;
-  asio::post(strand_, [this] { drain_notifications(); });
+  asio::post(strand_, [this] {
+    notify_timer_.expires_after(std::chrono::milliseconds(1));
+    notify_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) drain_notifications();
+    });
+  });
 }
 
 void Forwarder::drain_notifications() {
@@ -135,6 +143,7 @@ void Forwarder::stop(std::function<void()> done) {
     stopping_ = true;
     stopped_ = std::move(done);
     pump_timer_.cancel();
+    notify_timer_.cancel();
     for (auto& [id, lane] : lanes_) lane->timer.cancel();
     client_->close_idle();
     maybe_finish_stop();

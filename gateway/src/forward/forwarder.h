@@ -133,6 +133,7 @@ class Forwarder {
   std::size_t removing_ = 0;   // acks and dead letters being written
   Pacer pacer_;
   boost::asio::steady_timer pump_timer_;
+  boost::asio::steady_timer notify_timer_;  // gathers appends' notifications for a moment
   bool pump_scheduled_ = false;
   std::mt19937_64 rng_;
 
