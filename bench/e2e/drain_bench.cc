@@ -23,6 +23,7 @@
 #include "forward/forwarder.h"
 #include "launcher.h"
 #include "support/subprocess.h"
+#include "support/tokens.h"
 
 namespace {
 
@@ -63,11 +64,7 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-std::string token(int device) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", device);
-  return buf;
-}
+std::string token(int device) { return testing::fake_token(device); }
 
 // 120 bytes, as the design's appendix and edgegw-post-loop.
 std::string reading(long long seq) {
