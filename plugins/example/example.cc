@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 
 namespace edgegw::plugins::example {
@@ -28,21 +30,14 @@ std::int64_t now_ms() {
 
 // "250ms", "2s", or a number of milliseconds.
 std::chrono::milliseconds parse_interval(const boost::json::value& v) {
-  if (v.is_int64() && v.as_int64() >= 0) return std::chrono::milliseconds(v.as_int64());
-  if (v.is_string()) {
-    const std::string s(v.as_string());
-    std::size_t used = 0;
-    long long n = -1;
-    try {
-      n = std::stoll(s, &used);
-    } catch (const std::exception&) {
-    }
-    const std::string unit = s.substr(used);
-    if (n >= 0 && (unit == "ms" || unit.empty())) return std::chrono::milliseconds(n);
-    if (n >= 0 && unit == "s") return std::chrono::seconds(n);
+  std::optional<std::chrono::milliseconds> d;
+  if (v.is_int64() && v.as_int64() >= 0) d = std::chrono::milliseconds(v.as_int64());
+  if (v.is_string()) d = sdk::parse_duration(v.as_string());
+  if (!d) {
+    throw Error(EDGEGW_ERR_INVALID_ARGUMENT,
+                "interval: expected a duration such as 100ms or 2s, or milliseconds");
   }
-  throw Error(EDGEGW_ERR_INVALID_ARGUMENT,
-              "interval: expected a duration such as 100ms or 2s, or milliseconds");
+  return *d;
 }
 
 class ExampleSource {

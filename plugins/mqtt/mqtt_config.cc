@@ -3,11 +3,12 @@
 #include <unistd.h>
 
 #include <array>
-#include <charconv>
 #include <stdexcept>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+
+#include "edgegw/plugin_config.h"
 
 namespace edgegw::plugins::mqtt {
 namespace {
@@ -28,24 +29,13 @@ bool get_bool(std::string_view key, const json::value& v) {
   return v.as_bool();
 }
 
-// "250ms", "10s", "5m", "1h", "7d", or a number of seconds.
+// A duration as the gateway's config writes it, or a number of milliseconds.
 std::chrono::milliseconds get_duration(std::string_view key, const json::value& v) {
-  if (v.is_int64() && v.as_int64() >= 0) return std::chrono::seconds(v.as_int64());
-  if (v.is_string()) {
-    const std::string_view s = v.as_string();
-    long long n = -1;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    const std::string_view unit(end, static_cast<std::size_t>(s.data() + s.size() - end));
-    if (ec == std::errc() && n >= 0) {
-      using namespace std::chrono;
-      if (unit == "ms") return milliseconds(n);
-      if (unit == "s") return seconds(n);
-      if (unit == "m") return minutes(n);
-      if (unit == "h") return hours(n);
-      if (unit == "d") return hours(24 * n);
-    }
-  }
-  fail(key, "expected a duration such as 250ms, 10s, 5m, 1h or 7d");
+  std::optional<std::chrono::milliseconds> d;
+  if (v.is_int64() && v.as_int64() >= 0) d = std::chrono::milliseconds(v.as_int64());
+  if (v.is_string()) d = sdk::parse_duration(v.as_string());
+  if (!d) fail(key, "expected a duration such as 250ms, 10s, 5m, 1h or 7d");
+  return *d;
 }
 
 std::string default_client_id(std::string_view source_name) {

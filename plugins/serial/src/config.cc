@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 
 namespace edgegw::plugins::serial {
@@ -131,20 +132,13 @@ bool split_number(std::string_view s, std::uint64_t& n, std::string_view& unit) 
   return true;
 }
 
-// "250ms", "10s", "5m", "1h" or an integer number of milliseconds.
+// "250ms", "10s", "5m", "1h", "7d" or an integer number of milliseconds.
 std::chrono::milliseconds as_duration(std::string_view key, const json::value& v) {
   if (auto n = as_unsigned(v)) return std::chrono::milliseconds(*n);
   if (v.is_string()) {
-    std::uint64_t n = 0;
-    std::string_view unit;
-    if (split_number(v.as_string(), n, unit) && n < 1'000'000'000) {
-      if (unit == "ms" || unit.empty()) return std::chrono::milliseconds(n);
-      if (unit == "s") return std::chrono::seconds(n);
-      if (unit == "m") return std::chrono::minutes(n);
-      if (unit == "h") return std::chrono::hours(n);
-    }
+    if (auto d = sdk::parse_duration(v.as_string())) return *d;
     fail(key, "'" + std::string(v.as_string()) +
-                  "' is not a duration (write 250ms, 10s, 5m, 1h or milliseconds)");
+                  "' is not a duration (write 250ms, 10s, 5m, 1h, 7d or milliseconds)");
   }
   fail(key, "expected a duration such as 250ms or 10s, got " + kind_of(v));
 }

@@ -1,0 +1,34 @@
+// Optional header-only helpers for reading a plugin's `config:`, so that every plugin writes its
+// values as the gateway's own config does (DESIGN.md: "Durations are written 250ms, 10s, 5m, 1h,
+// 7d"). Not part of the ABI.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace edgegw::sdk {
+
+// "250ms", "10s", "5m", "1h", "7d", or a bare number of milliseconds ("250"); nullopt for
+// anything else, and for more than about 30 years.
+inline std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::uint64_t n = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    if (n > 1'000'000'000'000ULL) return std::nullopt;
+  }
+  if (i == 0) return std::nullopt;
+  const std::string_view unit = text.substr(i);
+  const auto count = static_cast<std::int64_t>(n);
+  using namespace std::chrono;
+  if (unit == "ms" || unit.empty()) return milliseconds(count);
+  if (unit == "s") return seconds(count);
+  if (unit == "m") return minutes(count);
+  if (unit == "h") return hours(count);
+  if (unit == "d") return hours(24 * count);
+  return std::nullopt;
+}
+
+}  // namespace edgegw::sdk
