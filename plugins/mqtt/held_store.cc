@@ -49,7 +49,10 @@ bool write_all(int fd, std::string_view data) {
 // File names: 20-digit numbers, so that name order is arrival order.
 std::uint64_t number_of(const fs::path& p) {
   const std::string name = p.filename().string();
-  if (name.size() != 20 || !std::all_of(name.begin(), name.end(), ::isdigit)) return 0;
+  if (name.size() != 20 ||
+      !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return 0;
+  }
   return std::stoull(name);
 }
 

@@ -471,11 +471,12 @@ int MqttSource::on_message(void* context, char* topic, int topic_len, MQTTAsync_
     } catch (const std::exception& e) {
       self->host_.error(std::string("dropping a message: ") + e.what());
     }
+    bool last_at_stop = false;
     {
       std::lock_guard lock(self->mu_);
-      --self->in_callback_;
+      last_at_stop = --self->in_callback_ == 0 && self->closed_;
     }
-    self->cv_.notify_all();
+    if (last_at_stop) self->cv_.notify_all();  // stop() waits for it; no wake-up per message
   }
   MQTTAsync_freeMessage(&message);
   MQTTAsync_free(topic);

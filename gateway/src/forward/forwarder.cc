@@ -119,6 +119,7 @@ void Forwarder::notify(buffer::DeviceId id) {
   if (notify_posted_) return;
   notify_posted_ = true;
   asio::post(strand_, [this] {
+    if (stopping_) return;  // stop() cancelled the timer; nothing more is sent
     notify_timer_.expires_after(std::chrono::milliseconds(1));
     notify_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) drain_notifications();
