@@ -30,10 +30,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.h"
 #include "support/http_client.h"
 #include "support/mosquitto.h"
 #include "support/mqtt_publisher.h"
 #include "support/subprocess.h"
+#include "support/tokens.h"
 
 namespace {
 
@@ -162,21 +164,6 @@ double bare_round(const std::string& uri, const Args& a, int round) {
   return sub.wait_for(a.messages);
 }
 
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t close = s.rfind(')');
-  std::istringstream rest(s.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    rest >> field;
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 long long accepted(edgegw::testing::HttpClient& metrics) {
   const auto r = metrics.get("/metrics");
   const std::string key = "edgegw_readings_accepted_total{source=\"plant\"} ";
@@ -203,8 +190,8 @@ GatewayResult gateway_round(const std::string& uri, const Args& a, int round,
                     "\n      topics: [\"bench/{device}/data\"]\n      qos: 1\n"
                     "devices:\n";
   for (int d = 1; d <= a.devices; ++d) {
-    cfg += "  - key: dev-" + std::to_string(d) + "\n    token: 11111111-2222-4333-8444-" +
-           std::to_string(100000000000LL + d) + "\n";
+    cfg += "  - key: dev-" + std::to_string(d) + "\n    token: " + edgegw::testing::fake_token(d) +
+           "\n";
   }
   const std::string path = dir.write("gw-" + std::to_string(round) + ".yaml", cfg, 0600);
   const std::vector<std::string> argv = {edgegw::testing::edgegw_binary(), "run", "-c", path};
@@ -222,19 +209,14 @@ GatewayResult gateway_round(const std::string& uri, const Args& a, int round,
   edgegw::testing::HttpClient metrics("http://127.0.0.1:" + std::to_string(metrics_port));
   if (!gw.wait_for_err("subscribed to", 10s)) std::exit(1);
   const auto start = Clock::now();
-  const double cpu0 = cpu_seconds(gw.pid());
+  const double cpu0 = gw.cpu_seconds();
   while (accepted(metrics) < a.messages) std::this_thread::sleep_for(10ms);
   GatewayResult r;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.cpu_us_per_message = (cpu_seconds(gw.pid()) - cpu0) * 1e6 / a.messages;
+  r.cpu_us_per_message = (gw.cpu_seconds() - cpu0) * 1e6 / a.messages;
   gw.signal(SIGTERM);
   gw.wait(10s);
   return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -262,7 +244,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("median %9.0f  %13.0f  %5.2f  %18.1f   (%d messages, %d devices, QoS 1, sync %s)\n",
-              median(bare), median(gateway), median(ratio), median(cpu), a.messages, a.devices,
+              edgegw::bench::median(bare), edgegw::bench::median(gateway),
+              edgegw::bench::median(ratio), edgegw::bench::median(cpu), a.messages, a.devices,
               a.sync.c_str());
   return 0;
 }

@@ -27,17 +27,17 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "bench_stats.h"
 #include "launcher.h"
 #include "support/pty.h"
 #include "support/subprocess.h"
+#include "support/tokens.h"
 
 namespace {
 
 using namespace edgegw;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kToken = "5e41a1be-1111-4222-8333-000000000001";
 
 struct Args {
   long long lines = 300000;
@@ -76,22 +76,6 @@ std::string make_lines(long long n, std::size_t bytes) {
     s += '\n';
   }
   return s;
-}
-
-// user+system CPU seconds of a process, from /proc/PID/stat.
-double process_cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(stat.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::atof(field.c_str());
-    if (i == 15) stime = std::atof(field.c_str());
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double thread_cpu_seconds() {
@@ -139,7 +123,7 @@ Result run_baseline(const std::string& dir, const std::string& text, long long l
 
 // The gateway: edgegw run with one serial source on a fresh pty pair, into the emulator.
 Result run_gateway(const std::string& dir, const std::string& text, long long lines, int round) {
-  testing::CloudEmulator cloud({"--device", std::string("bench=") + kToken, "--keep", "0"});
+  testing::CloudEmulator cloud({"--device", "bench=" + testing::fake_token(1), "--keep", "0"});
   testing::PtyPair pty(dir + "/gw" + std::to_string(round),
                        dir + "/gw-dev" + std::to_string(round));
   const std::string data = dir + "/data" + std::to_string(round);
@@ -150,13 +134,13 @@ Result run_gateway(const std::string& dir, const std::string& text, long long li
       << "cloud:\n  url: " << cloud.url() << "\n  batch: { max_readings: 500, linger: 20ms }\n"
       << "sources:\n  - name: bus\n    plugin: serial\n    format: tago_json\n"
       << "    config: { port: '" << pty.gw_link() << "', baud: 115200, device: bench }\n"
-      << "devices:\n  - key: bench\n    token: " << kToken << "\n";
+      << "devices:\n  - key: bench\n    token: " << testing::fake_token(1) << "\n";
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", dir + "/gw.yaml"});
   if (!gw.wait_for_err("opened " + pty.gw_link(), 20s)) {
     std::fprintf(stderr, "the gateway did not open the port:\n%s\n", gw.err().c_str());
     std::exit(1);
   }
-  const double cpu0 = process_cpu_seconds(gw.pid());
+  const double cpu0 = gw.cpu_seconds();
   const auto t0 = Clock::now();
   pty.write(text);
   if (!testing::wait_until([&] { return cloud.device_stat("bench", "readings") >= lines; }, 300s)) {
@@ -164,7 +148,7 @@ Result run_gateway(const std::string& dir, const std::string& text, long long li
     std::exit(1);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double cpu = process_cpu_seconds(gw.pid()) - cpu0;
+  const double cpu = gw.cpu_seconds() - cpu0;
   gw.signal(SIGTERM);
   (void)gw.wait(20s);
   if (cloud.device_stat("bench", "distinct_seqs") != lines ||
@@ -173,11 +157,6 @@ Result run_gateway(const std::string& dir, const std::string& text, long long li
     std::exit(1);
   }
   return {static_cast<double>(lines) / secs, cpu * 1e6 * 1e4 / static_cast<double>(lines)};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -200,13 +179,13 @@ int main(int argc, char** argv) {
     gw_rate.push_back(g.per_second);
     gw_cpu.push_back(g.cpu_us_per_10k);
   }
-  const double br = median(base_rate), gr = median(gw_rate);
+  const double br = bench::median(base_rate), gr = bench::median(gw_rate);
   std::printf("\n%lld lines of %zu bytes from one pty, median of %d rounds\n", a.lines, a.bytes,
               a.rounds);
   std::printf("baseline (bare reader):  %10.0f lines/s     %8.0f CPU-us per 10k lines\n", br,
-              median(base_cpu));
+              bench::median(base_cpu));
   std::printf("edgegw (pty -> cloud):   %10.0f readings/s  %8.0f CPU-us per 10k readings\n", gr,
-              median(gw_cpu));
+              bench::median(gw_cpu));
   std::printf("ratio gateway/baseline:  %10.2f\n", gr / br);
   return 0;
 }

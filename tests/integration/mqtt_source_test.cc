@@ -17,6 +17,7 @@
 #include "support/mqtt_publisher.h"
 #include "support/pki.h"
 #include "support/subprocess.h"
+#include "support/tokens.h"
 
 namespace edgegw {
 namespace {
@@ -27,11 +28,7 @@ using testing::MqttPublisher;
 
 constexpr int kDevices = 4;
 
-std::string token(int device) {
-  char t[64];
-  std::snprintf(t, sizeof t, "11111111-2222-4333-8444-%012d", device);
-  return t;
-}
+std::string token(int device) { return testing::fake_token(device); }
 
 std::vector<std::string> emulator_devices() {
   std::vector<std::string> args;
@@ -72,6 +69,12 @@ std::string mqtt_block(const std::string& uri, const std::string& client_id,
          "\"]\n      qos: 1\n      clean_session: false\n      reconnect_min: 50ms\n"
          "      reconnect_max: 500ms\n" +
          extra;
+}
+
+// Writes <dir>/<name>.yaml (data in <dir>/<name>) and returns its path.
+std::string write_config(const testing::TempDir& dir, const std::string& name,
+                         const std::string& cloud_url, const std::string& mqtt) {
+  return dir.write(name + ".yaml", gateway_config(dir.path() + "/" + name, cloud_url, mqtt), 0600);
 }
 
 std::int64_t total(testing::CloudEmulator& cloud, const std::string& field) {
@@ -117,9 +120,7 @@ TEST(MqttSource, DeliversManyDevicesInOrderAndCountsMalformedPayloads) {
   Mosquitto broker;
   testing::CloudEmulator cloud(emulator_devices());
   testing::TempDir dir;
-  const std::string cfg = dir.write(
-      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
-      0600);
+  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
   ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
 
@@ -156,9 +157,7 @@ TEST(MqttSource, BrokerRestartMidStreamLosesNothing) {
   Mosquitto broker;
   testing::CloudEmulator cloud(emulator_devices());
   testing::TempDir dir;
-  const std::string cfg = dir.write(
-      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
-      0600);
+  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
   ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
 
@@ -180,9 +179,7 @@ TEST(MqttSource, KillNineOfTheGatewayLosesNothingWithAPersistentSession) {
   Mosquitto broker;
   testing::CloudEmulator cloud(emulator_devices());
   testing::TempDir dir;
-  const std::string cfg = dir.write(
-      "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
-      0600);
+  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
   const std::vector<std::string> argv = {testing::edgegw_binary(), "run", "-c", cfg};
   auto gw = std::make_unique<testing::Subprocess>(argv);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
@@ -222,7 +219,7 @@ TEST(MqttSource, AFullBufferHoldsMessagesAndAStopKeepsTheHeldOne) {
   // The cloud is unreachable and the buffer small with reject_new: it fills, and the source must
   // stop taking messages rather than acknowledge what it could not keep.
   const std::string full_cfg =
-      gateway_config(dir.path() + "/data", "http://127.0.0.1:9", mqtt_block(broker.uri(), "gw"));
+      gateway_config(dir.path() + "/gw", "http://127.0.0.1:9", mqtt_block(broker.uri(), "gw"));
   const std::string buffer = "buffer:\n  max_bytes: 1MiB\n  on_full: reject_new\n";
   const std::string cfg = dir.write("gw.yaml", buffer + full_cfg, 0600);
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
@@ -243,9 +240,7 @@ TEST(MqttSource, AFullBufferHoldsMessagesAndAStopKeepsTheHeldOne) {
 
   // With the cloud back, everything arrives: the buffered readings, the held message and the
   // rest the broker kept for the session.
-  dir.write("gw.yaml",
-            gateway_config(dir.path() + "/data", cloud.url(), mqtt_block(broker.uri(), "gw")),
-            0600);
+  write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
   testing::Subprocess again({testing::edgegw_binary(), "run", "-c", cfg});
   ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s))
       << again.err() << boost::json::serialize(cloud.stats());

@@ -98,6 +98,21 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
 
 bool Subprocess::running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
 
+double Subprocess::cpu_seconds() const {
+  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::size_t close = stat.rfind(')');  // the command name may hold spaces and ')'
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) stime = std::atof(field.c_str());
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 std::string Subprocess::out() const { return read_file(dir_ + "/stdout"); }
 std::string Subprocess::err() const { return read_file(dir_ + "/stderr"); }
 

@@ -27,6 +27,8 @@ class Subprocess {
   // Waits for the exit; the exit code, 128+signal when killed, or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
+  // User + system CPU seconds the process has used so far (/proc/PID/stat; 0 once reaped).
+  double cpu_seconds() const;
   // Everything written so far.
   std::string out() const;
   std::string err() const;
