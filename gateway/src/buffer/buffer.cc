@@ -367,6 +367,9 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         // The in-memory state counted writes that did not happen. Fail what was built on top
         // of them too, then re-read the state from the store (nobody else is writing now).
         if (s.code() == Code::kResourceExhausted) disk_full_ = true;
+        // The WAL file failed: RocksDB recovers to a new one; syncing this one is refused (and
+        // asserted against in Debian's build).
+        unsynced_ = false;
         if (pending_) {
           pending_->status = s;
           pending_->done = true;
@@ -382,6 +385,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
     writing_ = false;
     // Hand over: one thread of the group gathered meanwhile becomes the next writer.
     if (pending_) pending_->written.notify_one();
+    if (sync_waiting_) sync_wakeup_.notify_one();
   }
   return group->status;
 }
@@ -717,10 +721,19 @@ void Buffer::sync_loop() {
   while (!stopping_) {
     sync_wakeup_.wait_for(lock, options_.sync_interval);
     if (!unsynced_ || stopping_) continue;
+    // The sync takes the writer's turn: RocksDB's WAL must not be synced while a write is failing
+    // on it (Debian's RocksDB asserts then, so a full disk would abort the gateway).
+    sync_waiting_ = true;
+    sync_wakeup_.wait(lock, [this] { return !writing_ || stopping_; });
+    sync_waiting_ = false;
+    if (stopping_ || !unsynced_) continue;  // a failed write meanwhile: nothing to sync
     unsynced_ = false;
+    writing_ = true;
     lock.unlock();
     (void)db_->SyncWAL();  // a failure shows up as the next write's error
     lock.lock();
+    writing_ = false;
+    if (pending_) pending_->written.notify_one();
   }
 }
 

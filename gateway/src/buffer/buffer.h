@@ -217,6 +217,7 @@ class Buffer {
 
   // sync: batch — a background fsync of the WAL at most every sync_interval.
   bool unsynced_ = false;
+  bool sync_waiting_ = false;  // the sync thread waits for the writer's turn
   bool stopping_ = false;
   std::condition_variable sync_wakeup_;
   std::thread sync_thread_;
