@@ -3,12 +3,9 @@
 // ABI's contract (acknowledge only what append() accepted) and is what the host's tests load.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -16,17 +13,12 @@
 
 #include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
+#include "edgegw/plugin_worker.h"
 
 namespace edgegw::plugins::example {
 namespace {
 
 using sdk::Error;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "250ms", "2s", or a number of milliseconds.
 std::chrono::milliseconds parse_interval(const boost::json::value& v) {
@@ -78,24 +70,13 @@ class ExampleSource {
 
   void start() {
     host_.set_up(true);
-    thread_ = std::thread([this] { run(); });
+    worker_.start([this] { run(); });
   }
 
-  void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    wakeup_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void stop() { worker_.stop(); }
 
  private:
-  // Waits `d` unless stopped; returns false when stopped.
-  bool pause(std::chrono::milliseconds d) {
-    std::unique_lock lock(mu_);
-    return !wakeup_.wait_for(lock, d, [this] { return stopping_; });
-  }
+  bool pause(std::chrono::milliseconds d) { return worker_.pause(d); }
 
   void run() {
     std::vector<std::string> payloads;
@@ -106,7 +87,7 @@ class ExampleSource {
       messages.clear();
       const std::int64_t n = std::min(batch_, count_ - sent);
       for (std::int64_t i = 0; i < n; ++i) payloads.push_back(render(sent + i + 1));
-      const std::int64_t time = now_ms();
+      const std::int64_t time = sdk::now_ms();
       for (const auto& p : payloads) messages.push_back(sdk::message(device_, p, time, variable_));
       // Retry while full: what append() refused is not acknowledged, it is sent again.
       for (;;) {
@@ -120,14 +101,9 @@ class ExampleSource {
       }
       sent += n;
       if (sent < count_ && interval_.count() > 0 && !pause(interval_)) return;
-      if (stopped()) return;
+      if (worker_.stopping()) return;
     }
     host_.info("sent " + std::to_string(sent) + " message(s)");
-  }
-
-  bool stopped() {
-    std::lock_guard lock(mu_);
-    return stopping_;
   }
 
   // The payload with every "{i}" replaced by the message's number (1-based).
@@ -154,10 +130,7 @@ class ExampleSource {
   std::int64_t batch_ = 1;
   std::chrono::milliseconds interval_{0};
 
-  std::mutex mu_;
-  std::condition_variable wakeup_;
-  bool stopping_ = false;
-  std::thread thread_;
+  sdk::Worker worker_;  // last: stopped before the members its thread uses go
 };
 
 }  // namespace
