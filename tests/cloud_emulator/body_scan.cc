@@ -388,6 +388,7 @@ struct BodyScanner::Handler {
         case Field::kTime:
           if (const auto ms = core::parse_iso8601(text)) {
             item.time_ms = *ms;
+            item.has_time = true;
             p_time.clear();
           } else {
             p_time = "time " + quote(text) + " is not a valid date";
@@ -434,6 +435,7 @@ struct BodyScanner::Handler {
         case Field::kTime:
           if (const auto ms = core::unix_timestamp_to_ms(d)) {
             item.time_ms = *ms;
+            item.has_time = true;
             p_time.clear();
           } else {
             p_time = "time is not a valid Unix timestamp";
@@ -509,6 +511,7 @@ struct BodyScanner::Handler {
         item.number.reset();
       } else if (field == Field::kTime) {
         item.time_ms = now_ms;
+        item.has_time = false;
       }
     } else if (in_metadata()) {
       metadata_size += 4;

@@ -20,6 +20,7 @@ struct ScannedItem {
   bool has_location = false;
   std::optional<double> number;     // the value, when it is a number
   std::int64_t time_ms = 0;         // `time`, or the receive time
+  bool has_time = false;            // `time` was given
   std::optional<std::int64_t> seq;  // an integer metadata.seq
 };
 

@@ -499,6 +499,7 @@ Response Emulator::post_data(Device& device, std::string_view body, std::int64_t
   readings_accepted_ += count;
   device.last_input_ms = now;
   for (std::size_t i = 0; i < count; ++i) {
+    if (items[i].has_time) latency_.add(now - items[i].time_ms);
     if (!items[i].seq) continue;
     const std::int64_t seq = *items[i].seq;
     const bool had_any = !device.seqs.empty();
@@ -888,6 +889,16 @@ json::value Emulator::stats_json_locked() const {
       {"total", requests_total_}, {"by_status", std::move(by_status)}, {"dropped", dropped_}};
   out["readings_accepted"] = readings_accepted_;
   out["max_body_bytes"] = max_body_bytes_;
+  json::object latency;
+  latency["readings"] = latency_.count();
+  latency["early"] = latency_.early();
+  latency["mean"] = latency_.mean();
+  latency["p50"] = latency_.percentile(0.5);
+  latency["p90"] = latency_.percentile(0.9);
+  latency["p99"] = latency_.percentile(0.99);
+  latency["p999"] = latency_.percentile(0.999);
+  latency["max"] = latency_.max();
+  out["latency_ms"] = std::move(latency);
   json::object devices;
   for (const auto& d : devices_) devices[d->name] = device_json_locked(*d);
   out["devices"] = std::move(devices);
@@ -913,6 +924,7 @@ void Emulator::reset_locked() {
   by_status_.clear();
   readings_accepted_ = 0;
   max_body_bytes_ = 0;
+  latency_.clear();
   clear_faults_locked();
 }
 

@@ -25,6 +25,7 @@
 #include <boost/json/value.hpp>
 
 #include "edgegw/status.h"
+#include "latency_histogram.h"
 #include "seq_set.h"
 #include "store.h"
 
@@ -115,6 +116,7 @@ class Emulator {
   std::map<unsigned, std::uint64_t> by_status_;
   std::uint64_t readings_accepted_ = 0;
   std::uint64_t max_body_bytes_ = 0;
+  LatencyHistogram latency_;  // arrival minus `time`, of readings that carry one
 };
 
 }  // namespace edgegw::cloud_emulator

@@ -2,6 +2,10 @@
 // metadata.seq, and /_emulator/reset.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
 #include "test_util.h"
 
 namespace edgegw::cloud_emulator {
@@ -95,6 +99,48 @@ TEST(CloudEmulatorStats, RequestCountersAndReset) {
   // Devices survive a reset.
   EXPECT_EQ(client.post("/data", readings(1), auth()).status, 200);
   EXPECT_EQ(cloud.device_stat("boiler-1", "readings"), 1);
+}
+
+// ISO 8601 (UTC, milliseconds) of `ms_ago` milliseconds before now.
+std::string iso_ago(std::int64_t ms_ago) {
+  const std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() -
+                          ms_ago;
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+TEST(CloudEmulatorStats, LatencyFromTheReadingsTime) {
+  CloudEmulator cloud(device_args());
+  HttpClient client = cloud.client();
+  auto latency = cloud.stats().at("latency_ms");
+  EXPECT_EQ(latency.at("readings").as_int64(), 0);
+  EXPECT_EQ(latency.at("p99").as_int64(), 0);
+
+  // Two readings 1.5 s and 3 s old, one without a time (not a latency), one from the future.
+  const std::string body = R"([{"variable":"t","value":1,"time":")" + iso_ago(1500) +
+                           R"("},{"variable":"t","value":2,"time":")" + iso_ago(3000) +
+                           R"("},{"variable":"t","value":3},{"variable":"t","value":4,"time":")" +
+                           iso_ago(-60000) + R"("}])";
+  ASSERT_EQ(client.post("/data", body, auth()).status, 200);
+  latency = cloud.stats().at("latency_ms");
+  EXPECT_EQ(latency.at("readings").as_int64(), 2);
+  EXPECT_EQ(latency.at("early").as_int64(), 1);
+  const std::int64_t p50 = latency.at("p50").as_int64();
+  EXPECT_GE(p50, 1500);
+  EXPECT_LE(p50, 1500 * 1.016 + 1000);  // the bucket's width, plus a slow machine's second
+  EXPECT_GE(latency.at("max").as_int64(), 3000);
+  EXPECT_EQ(latency.at("p999").as_int64(), latency.at("max").as_int64());
+
+  cloud.reset();
+  EXPECT_EQ(cloud.stats().at("latency_ms").at("readings").as_int64(), 0);
 }
 
 }  // namespace
