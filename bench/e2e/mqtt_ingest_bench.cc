@@ -12,24 +12,22 @@
 //
 //   edgegw-mqtt-ingest-bench [--messages 100000] [--devices 4] [--rounds 3] [--sync
 //   none|batch|always]
-#include <MQTTAsync.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bare_subscriber.h"
 #include "bench_stats.h"
 #include "support/http_client.h"
 #include "support/mosquitto.h"
@@ -41,6 +39,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using edgegw::bench::BareSubscriber;
 using edgegw::testing::MqttPublisher;
 
 struct Args {
@@ -90,78 +89,16 @@ void publish_backlog(const std::string& uri, const Args& a, int round) {
   }
 }
 
-// The bare subscriber: connects with a persistent session, subscribes, counts.
-class BareSubscriber {
- public:
-  BareSubscriber(const std::string& uri, const std::string& id) {
-    MQTTAsync_create(&client_, uri.c_str(), id.c_str(), MQTTCLIENT_PERSISTENCE_NONE, nullptr);
-    MQTTAsync_setCallbacks(client_, this, nullptr, &on_message, nullptr);
-  }
-  ~BareSubscriber() {
-    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-    MQTTAsync_disconnect(client_, &d);
-    std::this_thread::sleep_for(100ms);
-    MQTTAsync_destroy(&client_);
-  }
-  // Connects and subscribes; returns once the subscription is acknowledged.
-  void connect() {
-    MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
-    o.cleansession = 0;
-    o.context = this;
-    o.onSuccess = [](void* c, MQTTAsync_successData*) {
-      auto* self = static_cast<BareSubscriber*>(c);
-      MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
-      r.context = self;
-      r.onSuccess = [](void* c2, MQTTAsync_successData*) {
-        auto* s = static_cast<BareSubscriber*>(c2);
-        std::lock_guard lock(s->mu_);
-        s->subscribed_at_ = Clock::now();
-        s->cv_.notify_all();
-      };
-      MQTTAsync_subscribe(self->client_, "bench/+/data", 1, &r);
-    };
-    MQTTAsync_connect(client_, &o);
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, 10s, [&] { return subscribed_at_ != Clock::time_point{}; });
-  }
-  // Seconds from the subscription to the n-th message.
-  double wait_for(int n) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, 300s, [&] { return count_ >= n; });
-    return std::chrono::duration<double>(last_at_ - subscribed_at_).count();
-  }
-
- private:
-  static int on_message(void* c, char* topic, int, MQTTAsync_message* m) {
-    auto* self = static_cast<BareSubscriber*>(c);
-    {
-      std::lock_guard lock(self->mu_);
-      ++self->count_;
-      self->last_at_ = Clock::now();
-    }
-    self->cv_.notify_all();
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
-    return 1;
-  }
-
-  MQTTAsync client_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int count_ = 0;
-  Clock::time_point subscribed_at_{}, last_at_{};
-};
-
 double bare_round(const std::string& uri, const Args& a, int round) {
   const std::string id = "bench-bare-" + std::to_string(round);
   {
-    BareSubscriber first(uri, id);
-    first.connect();  // makes the session
+    BareSubscriber first(uri, id, "bench/+/data");
+    first.subscribe();  // makes the session
   }
   publish_backlog(uri, a, round);
-  BareSubscriber sub(uri, id);
-  sub.connect();
-  return sub.wait_for(a.messages);
+  BareSubscriber sub(uri, id, "bench/+/data");
+  sub.subscribe();
+  return sub.wait_for(a.messages, 300s);
 }
 
 long long accepted(edgegw::testing::HttpClient& metrics) {
