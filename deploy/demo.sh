@@ -155,7 +155,7 @@ wait_for 10 in_use "$mqtt_port" || fail "Mosquitto did not listen on port $mqtt_
 
 start cloud-emulator "$dir/emulator.log" "$emulator_bin" --listen "127.0.0.1:$cloud_port" \
   --devices config/demo-cloud-devices.txt --keep 1000
-wait_for 10 grep -q "listening on" "$dir/emulator.log" ||
+wait_for 10 grep -qs "listening on" "$dir/emulator.log" ||
   fail "the cloud emulator did not start" "$dir/emulator.log"
 
 metrics=http://127.0.0.1:$metrics_port
