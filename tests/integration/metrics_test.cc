@@ -50,14 +50,7 @@ std::string config(const std::string& data_dir, const std::string& url,
          kBoiler + "\n  - key: press-7\n    token: " + press_token + "\nunmapped: reject\n";
 }
 
-// The address from the gateway's "metrics: http://ADDR/metrics" line.
-std::string metrics_address(const testing::Subprocess& gw) {
-  if (!gw.wait_for_err("metrics: http://", 10s)) return "";
-  std::smatch m;
-  const std::string err = gw.err();
-  if (!std::regex_search(err, m, std::regex(R"(metrics: http://([^/]+)/metrics)"))) return "";
-  return m[1];
-}
+using testing::metrics_address;
 
 class Scraper {
  public:

@@ -1,6 +1,8 @@
 #include "support/metrics_text.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <regex>
 
 #include "support/subprocess.h"
 
@@ -10,6 +12,14 @@ HttpClient metrics_client(const std::string& address) {
   HttpClientOptions options;
   options.keep_alive = false;
   return HttpClient("http://" + address, options);
+}
+
+std::string metrics_address(const Subprocess& gateway) {
+  if (!gateway.wait_for_err("metrics: http://", std::chrono::seconds(10))) return "";
+  std::smatch m;
+  const std::string err = gateway.err();
+  if (!std::regex_search(err, m, std::regex(R"(metrics: http://([^/]+)/metrics)"))) return "";
+  return m[1];
 }
 
 std::map<std::string, double> parse_metrics(std::string_view text) {

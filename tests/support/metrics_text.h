@@ -17,6 +17,11 @@ namespace edgegw::testing {
 // connection after its answer, so the client does not keep it alive.
 HttpClient metrics_client(const std::string& address);
 
+class Subprocess;
+// The address from a running gateway's "metrics: http://ADDR/metrics" log line (waits up to
+// 10 s for it; metrics.listen with port 0 picks a free port), or "" if it does not come.
+std::string metrics_address(const Subprocess& gateway);
+
 std::map<std::string, double> parse_metrics(std::string_view text);
 
 // `promtool check metrics` over `text`: its complaints (stdout and stderr), empty when none, or
