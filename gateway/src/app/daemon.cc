@@ -180,6 +180,8 @@ int Daemon::run() {
                 config_.devices.size(), io_threads());
   logger_->info("buffer: {} reading(s), {} byte(s) waiting; {} dead letter(s)", stats.readings,
                 stats.bytes, stats.dead_letters);
+  systemd_.ready(running_status());
+  systemd_.start_watchdog(strand_);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < io_threads(); ++i) pool.emplace_back([this] { io_.run(); });
@@ -189,6 +191,11 @@ int Daemon::run() {
   logger_->info("edgegw stopped");
   log::flush();
   return 0;
+}
+
+std::string Daemon::running_status() const {
+  return "running: " + std::to_string(sources_.size()) + " source(s), " +
+         std::to_string(config_.devices.size()) + " device(s)";
 }
 
 void Daemon::wait_for_signal() {
@@ -201,7 +208,11 @@ void Daemon::wait_for_signal() {
 
 void Daemon::on_signal(int signal_number) {
   if (signal_number == SIGHUP) {
+    systemd_.reloading();
     reload();
+    systemd_.reloaded(stats_.last_reload_ok.load(std::memory_order_relaxed)
+                          ? running_status()
+                          : running_status() + "; last reload refused (see the log)");
     return;
   }
   begin_shutdown(signal_number);
@@ -302,6 +313,7 @@ void Daemon::begin_shutdown(int signal_number) {
   }
   stopping_ = true;
   metrics_->set_state(metrics::Metrics::State::kStopping);
+  systemd_.stopping(std::string("stopping (") + signal_name(signal_number) + ")");
   logger_->info("{}: stopping (at most {} ms)", signal_name(signal_number),
                 config_.gateway.shutdown_timeout.count());
   shutdown_deadline_.expires_after(config_.gateway.shutdown_timeout);
@@ -336,6 +348,7 @@ void Daemon::schedule_expiry() {
 }
 
 void Daemon::finish_shutdown() {
+  systemd_.stop_watchdog();
   metrics_->stop_sampling();
   expiry_timer_.cancel();
   shutdown_deadline_.cancel();

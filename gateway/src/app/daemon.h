@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "app/data_dir.h"
+#include "app/systemd_notify.h"
 #include "buffer/buffer.h"
 #include "config/config.h"
 #include "forward/forwarder.h"
@@ -55,6 +56,8 @@ class Daemon {
   void stop_sources();
   // Tells the metrics which sources run (after start-up and every reload).
   void publish_sources();
+  // The STATUS= line systemd shows while the gateway runs.
+  std::string running_status() const;
 
   config::Config config_;
   DataDirLock lock_;
@@ -73,6 +76,7 @@ class Daemon {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer shutdown_deadline_;
   boost::asio::steady_timer expiry_timer_;
+  SystemdNotifier systemd_;  // after io_: its watchdog timer is destroyed first
   bool stopping_ = false;
   // /metrics, /healthz, /readyz. Last: destroyed first, while what it reads (buffer_,
   // forwarder_, stats_) and the strand its sampling timer runs on are still there.
