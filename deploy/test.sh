@@ -25,6 +25,11 @@ fi
 step "tests: release build"
 ctest --preset release -j "$jobs"
 
+step "package: the .deb, lintian, installed on a fresh Debian 12 chroot (deploy/packaging/test-deb.sh)"
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+"${sudo[@]}" deploy/packaging/test-deb.sh build/release
+
 step "fuzz: each target for ${fuzz_seconds}s (clang, libFuzzer, ASan+UBSan)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs"
