@@ -14,7 +14,22 @@ packages=(
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients socat prometheus curl procps iproute2 openssl
+  # deploy: sd_notify, systemd-analyze, the .deb (cpack, dpkg-shlibdeps, lintian, a chroot)
+  libsystemd-dev systemd dpkg-dev file lintian debootstrap
 )
+# Node.js for the JS test tools (tests/deploy/k8s): Debian's, unless a node with npm is there.
+command -v npm >/dev/null || packages+=(nodejs npm)
+
+# JS test dependencies from npm, pinned by their package-lock.json; again only when it changed.
+npm_deps() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/deploy/k8s"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock" 2>/dev/null; then
+    echo "setup: npm ci in ${dir#"$PWD"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock"
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +40,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
+  npm_deps
   exit 0
 fi
 
@@ -44,4 +60,5 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ $created_policy -eq 1 ] && "${sudo[@]}" rm -f "$policy"' EXIT
 "${sudo[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" >/dev/null
+npm_deps
 echo "setup: done"
