@@ -2,18 +2,22 @@
 #   /usr/bin/edgegw, /usr/lib/edgegw/plugins/*.so, /usr/share/edgegw/config/*.yaml (examples),
 #   /etc/edgegw/gateway.yaml (conffile: a safe default with no sources and no devices),
 #   /lib/systemd/system/edgegw.service, the docs; the system user `edgegw` comes from postinst.
-# Only the `edgegw` install component goes in: the test tools (cloud emulator) stay out.
+# Only the `edgegw` install component (what `cmake --install` installs too) and `edgegw_deb`
+# go in: the test tools (cloud emulator) stay out. `edgegw_deb` holds the files with absolute
+# paths (/etc, /lib/systemd) and Debian's docs; EXCLUDE_FROM_ALL keeps them out of a plain
+# `cmake --install --prefix P`, which must not write to /etc.
 set(EDGEGW_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/deploy/packaging)
 set(EDGEGW_DEB_RELEASE 1)
 
-install(FILES ${EDGEGW_PACKAGING_DIR}/gateway.yaml DESTINATION /etc/edgegw COMPONENT edgegw)
+install(FILES ${EDGEGW_PACKAGING_DIR}/gateway.yaml DESTINATION /etc/edgegw
+        COMPONENT edgegw_deb EXCLUDE_FROM_ALL)
 # Debian 12 keeps units in /lib/systemd/system (usr-merged: the same directory as /usr/lib/...).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/edgegw.service DESTINATION /lib/systemd/system
-        COMPONENT edgegw)
+        COMPONENT edgegw_deb EXCLUDE_FROM_ALL)
 install(FILES ${EDGEGW_PACKAGING_DIR}/copyright ${PROJECT_SOURCE_DIR}/deploy/README.md
-        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT edgegw)
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT edgegw_deb EXCLUDE_FROM_ALL)
 install(FILES ${EDGEGW_PACKAGING_DIR}/lintian-overrides DESTINATION share/lintian/overrides
-        RENAME edgegw COMPONENT edgegw)
+        RENAME edgegw COMPONENT edgegw_deb EXCLUDE_FROM_ALL)
 
 # changelog.Debian.gz: the version comes from project(); gzip -9n (no name, no time stamp).
 configure_file(${EDGEGW_PACKAGING_DIR}/changelog.in ${CMAKE_BINARY_DIR}/packaging/changelog.Debian
@@ -23,7 +27,7 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz
                    DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.Debian)
 add_custom_target(edgegw_deb_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz)
 install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR}
-        COMPONENT edgegw)
+        COMPONENT edgegw_deb EXCLUDE_FROM_ALL)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME edgegw)
@@ -39,7 +43,7 @@ store. Prometheus metrics, health endpoints, systemd notify and watchdog.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
-set(CPACK_COMPONENTS_ALL edgegw)
+set(CPACK_COMPONENTS_ALL edgegw edgegw_deb)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE ${EDGEGW_DEB_RELEASE})
