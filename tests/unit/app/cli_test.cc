@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <sstream>
 
 #include "support/subprocess.h"
@@ -68,23 +67,7 @@ TEST(Binary, HelpVersionAndUsageExitCodes) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
-TEST(Binary, CheckConfigPassesOnEveryShippedConfig) {
-  const std::string bin = testing::edgegw_binary();
-  int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() + "/config")) {
-    if (entry.path().extension() != ".yaml") continue;
-    // The examples take their secrets from the environment, as an operator's would.
-    auto r = run_command({bin, "check-config", "-c", entry.path().string()},
-                         {"BOILER1_TOKEN=00000000-0000-4000-8000-000000000001",
-                          "PRESS7_TOKEN=00000000-0000-4000-8000-000000000002",
-                          "DEFAULT_TOKEN=00000000-0000-4000-8000-000000000003",
-                          "MQTT_PASSWORD=not-a-real-password"});
-    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
-    EXPECT_NE(r.out.find(": OK ("), std::string::npos) << r.out;
-    ++checked;
-  }
-  EXPECT_GE(checked, 2);
-}
+// Every shipped config passing check-config: tests/deploy/config_examples_test.cc.
 
 TEST(Binary, CheckConfigPrintsEveryLocatedError) {
   TempDir dir;
