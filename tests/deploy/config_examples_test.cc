@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <regex>
 #include <set>
 
