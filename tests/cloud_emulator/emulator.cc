@@ -53,6 +53,9 @@ struct Emulator::Fault {
   std::optional<std::int64_t> retry_after;
   std::optional<std::string> message;
   std::optional<std::string> body;
+  std::int64_t body_bytes = -1;  // >= 0: a body of this many bytes ("xxx...", text/plain)
+  bool truncate = false;
+  std::int64_t trickle_ms = 0;
   std::string token;   // only requests with this token ("" any)
   std::string method;  // only this method ("" any)
   std::string path;    // only this path ("" any)
@@ -671,7 +674,10 @@ std::optional<Emulator::Fault> Emulator::take_fault_locked(std::string_view meth
 Response Emulator::fault_response_locked(const Fault& fault) const {
   Response r;
   r.status = fault.status;
-  if (fault.body) {
+  if (fault.body_bytes >= 0) {
+    r.body.assign(static_cast<std::size_t>(fault.body_bytes), 'x');
+    r.content_type = "text/plain";
+  } else if (fault.body) {
     r.body = *fault.body;
     const bool is_json = !r.body.empty() && (r.body.front() == '{' || r.body.front() == '[');
     r.content_type = is_json ? "application/json" : "text/html";
@@ -683,6 +689,8 @@ Response Emulator::fault_response_locked(const Fault& fault) const {
     r.body = error_body(default_message(fault.status));
   }
   if (fault.retry_after && faults_->retry_after_header) r.retry_after_header = *fault.retry_after;
+  r.truncate = fault.truncate;
+  r.trickle = std::chrono::milliseconds(fault.trickle_ms);
   if (fault.status == 429 && !fault.retry_after && faults_->retry_after_header) {
     r.retry_after_header = 1;
   }
@@ -707,6 +715,9 @@ Status Emulator::apply_fault_locked(const json::value& spec) {
                                                "retry_after",
                                                "message",
                                                "body",
+                                               "body_bytes",
+                                               "truncate",
+                                               "trickle_ms",
                                                "token",
                                                "method",
                                                "path",
@@ -723,8 +734,10 @@ Status Emulator::apply_fault_locked(const json::value& spec) {
                                       "\" (known: " + allowed + ")");
     }
   }
-  std::optional<std::int64_t> status, count, for_ms, delay_ms, retry_after;
+  std::optional<std::int64_t> status, count, for_ms, delay_ms, retry_after, body_bytes, trickle_ms;
   if (auto s = get_int(o, "status", 100, 599, status); !s) return s;
+  if (auto s = get_int(o, "body_bytes", 0, 256LL << 20, body_bytes); !s) return s;
+  if (auto s = get_int(o, "trickle_ms", 1, 60'000, trickle_ms); !s) return s;
   if (auto s = get_int(o, "count", 1, INT64_MAX, count); !s) return s;
   if (auto s = get_int(o, "for_ms", 1, INT64_MAX / 2, for_ms); !s) return s;
   if (auto s = get_int(o, "delay_ms", 0, 600'000, delay_ms); !s) return s;
@@ -735,9 +748,16 @@ Status Emulator::apply_fault_locked(const json::value& spec) {
   if (auto s = get_string(o, "token", token); !s) return s;
   if (auto s = get_string(o, "method", method); !s) return s;
   if (auto s = get_string(o, "path", path); !s) return s;
-  bool drop = false, after = false;
+  bool drop = false, after = false, truncate = false;
   if (auto s = get_bool(o, "drop_connection", drop); !s) return s;
   if (auto s = get_bool(o, "after_processing", after); !s) return s;
+  if (auto s = get_bool(o, "truncate", truncate); !s) return s;
+  if (body && body_bytes)
+    return Status::invalid_argument("give \"body\" or \"body_bytes\", not both");
+  if ((body_bytes || truncate || trickle_ms) && !status) {
+    return Status::invalid_argument(
+        "\"body_bytes\", \"truncate\" and \"trickle_ms\" need a \"status\"");
+  }
 
   // Validate everything before changing anything.
   const json::object* reject = nullptr;
@@ -816,6 +836,9 @@ Status Emulator::apply_fault_locked(const json::value& spec) {
     f.retry_after = retry_after;
     f.message = message;
     f.body = body;
+    f.body_bytes = body_bytes.value_or(-1);
+    f.truncate = truncate;
+    f.trickle_ms = trickle_ms.value_or(0);
     f.token = token.value_or("");
     f.method = method.value_or("");
     f.path = path.value_or("");

@@ -46,7 +46,9 @@ struct Response {
   std::optional<std::int64_t> retry_after_header;  // seconds
   std::chrono::milliseconds delay{0};              // answer this much later
   bool drop = false;                               // close the connection without answering
-  std::string note;                                // for --log-requests: device, readings
+  bool truncate = false;  // send half the answer (its full Content-Length), then close
+  std::chrono::milliseconds trickle{0};  // send the answer one byte per this interval (slowloris)
+  std::string note;                      // for --log-requests: device, readings
 };
 
 struct EmulatorConfig {

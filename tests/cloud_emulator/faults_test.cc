@@ -216,12 +216,41 @@ TEST(CloudEmulatorFaults, StartupFaultsSurviveClearAndReset) {
   EXPECT_EQ(client.post("/data", readings(1), auth()).status, 200);
 }
 
+TEST(CloudEmulatorFaults, GarbledAnswersHugeTruncatedAndTrickled) {
+  CloudEmulator cloud(device_args());
+  testing::HttpClientOptions slow;
+  slow.timeout = 300ms;
+  HttpClient client = cloud.client();
+  // A huge non-JSON body.
+  cloud.set_fault(R"({"status":200,"count":1,"body_bytes":5000000})");
+  auto huge = client.post("/data", readings(2), auth());
+  EXPECT_EQ(huge.status, 200);
+  EXPECT_EQ(huge.body.size(), 5'000'000U);
+  EXPECT_EQ(huge.header("Content-Type"), "text/plain");
+  // Cut off halfway: the client sees a transport error, not an answer.
+  cloud.set_fault(R"({"status":503,"count":1,"truncate":true})");
+  auto cut = client.post("/data", readings(2), auth());
+  EXPECT_EQ(cut.status, 0) << cut.body;
+  EXPECT_FALSE(cut.error.empty());
+  // One byte every 50 ms: a client with a 300 ms timeout gives up long before the end.
+  HttpClient impatient(cloud.url(), slow);
+  cloud.set_fault(R"({"status":200,"count":1,"trickle_ms":50})");
+  const auto start = Clock::now();
+  auto trickled = impatient.post("/data", readings(2), auth());
+  EXPECT_EQ(trickled.status, 0);
+  EXPECT_LT(Clock::now() - start, 5s);
+  // Faults are used up; the connection is reopened and answers normally.
+  EXPECT_EQ(client.post("/data", readings(2, 3), auth()).status, 200);
+  EXPECT_EQ(stat(cloud.stats(), "boiler-1", "readings"), 2);
+}
+
 TEST(CloudEmulatorFaults, BadFaultSpecsAre400) {
   CloudEmulator cloud(device_args());
   HttpClient client = cloud.client();
-  for (const char* spec : {R"({"stauts":503})", R"({"status":99})", R"({"count":3})",
-                           R"({"status":503,"count":0})", R"({"delay_ms":-1})", R"({"reject":{}})",
-                           R"({"budget":{"window_ms":10}})", "[1]", "not json"}) {
+  for (const char* spec :
+       {R"({"stauts":503})", R"({"status":99})", R"({"count":3})", R"({"status":503,"count":0})",
+        R"({"delay_ms":-1})", R"({"reject":{}})", R"({"budget":{"window_ms":10}})",
+        R"({"truncate":true})", R"({"status":200,"body":"x","body_bytes":3})", "[1]", "not json"}) {
     auto r = client.post("/_emulator/faults", spec);
     EXPECT_EQ(r.status, 400) << spec << " -> " << r.body;
   }

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -56,6 +58,10 @@ struct Server::Impl {
   asio::awaitable<void> session(tcp::socket socket);
   template <typename Stream>
   asio::awaitable<bool> serve(Stream& stream, beast::flat_buffer& buffer);
+  template <typename Stream>
+  asio::awaitable<void> write_misbehaving(Stream& stream,
+                                          const http::response<http::string_body>& out,
+                                          const Response& res);
   void log(std::string_view method, std::string_view target, const Response& r,
            std::size_t body_bytes, std::chrono::steady_clock::time_point start) const;
 
@@ -236,9 +242,37 @@ asio::awaitable<bool> Server::Impl::serve(Stream& stream, beast::flat_buffer& bu
     out.body() = std::move(res.body);
     out.keep_alive(req.keep_alive() && !too_big);
     out.prepare_payload();
+    if (res.truncate || res.trickle.count() > 0) {
+      co_await write_misbehaving(stream, out, res);
+      lowest.close();
+      co_return false;
+    }
     auto [wec, wn] = co_await http::async_write(stream, out, kNoThrow);
     if (wec) co_return false;
     if (!out.keep_alive()) co_return true;
+  }
+}
+
+// A garbled answer for fault tests: the whole message trickled out byte by byte (a slowloris
+// server), or its first half only (a truncated answer); the caller then closes the connection.
+template <typename Stream>
+asio::awaitable<void> Server::Impl::write_misbehaving(Stream& stream,
+                                                      const http::response<http::string_body>& out,
+                                                      const Response& res) {
+  std::ostringstream text;
+  text << out;
+  std::string bytes = std::move(text).str();
+  if (res.truncate) bytes.resize(bytes.size() - out.body().size() / 2 - 1);
+  if (res.trickle.count() == 0) {
+    co_await asio::async_write(stream, asio::buffer(bytes), kNoThrow);
+    co_return;
+  }
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (const char c : bytes) {
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(&c, 1), kNoThrow);
+    if (ec) co_return;
+    timer.expires_after(res.trickle);
+    co_await timer.async_wait(kNoThrow);
   }
 }
 
