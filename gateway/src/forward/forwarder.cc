@@ -18,27 +18,31 @@ namespace {
 constexpr int kBreakerThreshold = 5;
 constexpr std::size_t kMaxReasonBytes = 500;
 
-// The cloud's explanation: {"status":false,"message":"..."} or {"result":{"message":...}}.
+// The cloud's explanation: {"status":false,"message":"..."} or {"result":{"message":...}}, else
+// the body; at most kMaxReasonBytes either way (a misbehaving cloud can send a megabyte of it).
 std::string cloud_message(const Response& r) {
-  if (r.status == 0) return r.error;
+  const auto clip = [](std::string_view text) {
+    return std::string(text.substr(0, kMaxReasonBytes));
+  };
+  if (r.status == 0) return clip(r.error);
   boost::json::error_code ec;
   const auto v = boost::json::parse(r.body, ec);
   if (!ec && v.is_object()) {
     const auto& o = v.get_object();
     if (auto it = o.find("message"); it != o.end() && it->value().is_string()) {
-      return std::string(it->value().get_string());
+      return clip(it->value().get_string());
     }
     if (auto it = o.find("result"); it != o.end()) {
-      if (it->value().is_string()) return std::string(it->value().get_string());
+      if (it->value().is_string()) return clip(it->value().get_string());
       if (it->value().is_object()) {
         if (auto m = it->value().get_object().find("message");
             m != it->value().get_object().end() && m->value().is_string()) {
-          return std::string(m->value().get_string());
+          return clip(m->value().get_string());
         }
       }
     }
   }
-  return r.body.substr(0, kMaxReasonBytes);
+  return clip(r.body);
 }
 
 }  // namespace
@@ -424,10 +428,31 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
       pump();
       return;
     }
-    // Delivered but still in the buffer: it goes again later, a duplicate and never a loss.
-    problems_.log(
-        log::Level::err, "ack",
-        "cannot remove delivered readings from the buffer: " + std::string(status.message()));
+    problems_.log(log::Level::err, "ack",
+                  "cannot remove delivered readings from the buffer: " +
+                      std::string(status.message()) + "; retrying the removal");
+    if (!stopping_) {
+      // Delivered but still in the buffer (a full disk, say): retry the removal after a backoff,
+      // the lane still busy. Sending the batch again would duplicate it at every attempt.
+      ++removing_;
+      lane.timer.expires_after(lane.backoff.next(rng_));
+      lane.timer.async_wait([this, &lane, range](const boost::system::error_code& ec) {
+        if (ec || stopping_) {
+          --removing_;  // left in the buffer: sent again after the restart (a duplicate)
+          maybe_finish_stop();
+          return;
+        }
+        const buffer::AckPoint point = buffer::AckPoint::of(lane.batch->entries[range.end - 1]);
+        asio::post(io_, [this, id = lane.id, range, point] {
+          Status s = buffer_.ack(id, point);
+          asio::post(strand_, [this, id, range, s = std::move(s)]() mutable {
+            on_removed(id, range, std::move(s), false, 0, "");
+          });
+        });
+      });
+      return;
+    }
+    // Stopping: the readings stay in the buffer and go again after the restart (a duplicate).
   }
   {
     std::lock_guard lock(stats_mu_);
