@@ -85,6 +85,11 @@ Daemon::~Daemon() {
 Status Daemon::init() {
   auto url = forward::parse_url(config_.cloud.url);
   if (!url) return url.status();
+  if (url->tls && !config_.cloud.tls.verify) {
+    logger_->warn(
+        "cloud.tls.verify is false: the cloud's certificate and host name are NOT verified; "
+        "anyone on the path can read the device tokens and forge the cloud's answers");
+  }
   auto client = forward::HttpClient::create(io_, std::move(url).value(), config_.cloud.tls,
                                             config_.cloud.timeout);
   if (!client) return client.status();
