@@ -1,44 +1,25 @@
 // A full disk: appends are refused with a clear reason (so sources push back), nothing accepted is
 // lost, and the buffer resumes by itself once space returns. Needs root to mount a small tmpfs.
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "buffer/buffer.h"
+#include "support/small_disk.h"
 #include "support/subprocess.h"
 
 namespace edgegw::buffer {
 namespace {
 
-class SmallDisk {
- public:
-  explicit SmallDisk(const std::string& path) : path_(path) {
-    std::filesystem::create_directories(path);
-    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, "size=64m") == 0;
-    error_ = mounted_ ? "" : std::strerror(errno);
-  }
-  ~SmallDisk() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
+using testing::SmallDisk;
 
 TEST(BufferDiskFull, RefusesThenResumesWithoutLosingAnything) {
   testing::TempDir dir;
-  SmallDisk disk(dir.path() + "/disk");
+  SmallDisk disk(dir.path() + "/disk", "64m");
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << ")";
   const std::string filler = dir.path() + "/disk/filler";
   {
