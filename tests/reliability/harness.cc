@@ -213,6 +213,12 @@ std::int64_t CloudTally::duplicates() const {
   return n;
 }
 
+std::int64_t CloudTally::order_violations() const {
+  std::int64_t n = 0;
+  for (const auto& [d, t] : devices_) n += t.order_violations;
+  return n;
+}
+
 std::int64_t CloudTally::readings() const {
   std::int64_t n = 0;
   for (const auto& [d, t] : devices_) n += t.readings;

@@ -120,6 +120,7 @@ class CloudTally {
   void add(testing::CloudEmulator& cloud, int devices);
   const DeviceTally& device(int d) const { return devices_.at(d); }
   std::int64_t duplicates() const;
+  std::int64_t order_violations() const;
   std::int64_t readings() const;
   std::string describe() const;
 

@@ -85,8 +85,12 @@ TEST(Reliability, BrokerRestartCloudDownAndRateLimitedThenEverythingDrains) {
   // Duplicates: the broker redelivers what was in flight to the gateway at its restart (20), and
   // the batches in flight when the cloud died may have been stored without an answer.
   expect_delivered(tally, kDevices, acked, 20 + 2 * kDevices * 100);
-  std::printf("outages: %d readings acknowledged by the broker, %lld duplicates, 0 lost\n",
-              acked * kDevices, static_cast<long long>(tally.duplicates()));
+  std::printf(
+      "outages of %lld ms: %d readings acknowledged by the broker, %lld at the cloud, "
+      "%lld duplicates, %lld order violations, lost: %s\n",
+      static_cast<long long>(outage.count()), acked * kDevices,
+      static_cast<long long>(tally.readings()), static_cast<long long>(tally.duplicates()),
+      static_cast<long long>(tally.order_violations()), HasFailure() ? "SEE FAILURES" : "0");
   const auto [status, scrape] = http_get(metrics, "/metrics");
   EXPECT_GT(metric(scrape, R"(edgegw_forward_requests_total{code="503"})"), 0) << scrape;
   EXPECT_GT(metric(scrape, R"(edgegw_forward_requests_total{code="429"})"), 0) << scrape;
