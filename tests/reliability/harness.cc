@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <regex>
 
 #include <boost/json.hpp>
 
@@ -71,14 +70,6 @@ bool wait_subscribed(const testing::Subprocess& gw, std::chrono::milliseconds ti
   return gw.wait_for_err("subscribed to", timeout);
 }
 
-std::string metrics_address(const testing::Subprocess& gw) {
-  if (!gw.wait_for_err("metrics: http://", 10s)) return "";
-  const std::string err = gw.err();
-  std::smatch m;
-  if (!std::regex_search(err, m, std::regex(R"(metrics: http://([^/]+)/metrics)"))) return "";
-  return m[1];
-}
-
 std::pair<int, std::string> http_get(const std::string& address, const std::string& path) {
   auto client = testing::metrics_client(address);
   auto r = client.get(path);
@@ -99,7 +90,7 @@ void Rig::start(GatewayOptions options, std::string data_dir) {
   config = dir.write("gw.yaml", gateway_config(data_dir, cloud.url(), broker.uri(), options), 0600);
   gw = start_gateway(config);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
-  metrics = metrics_address(*gw);
+  metrics = testing::metrics_address(*gw);
 }
 
 std::string Rig::stop_and_collect() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "launcher.h"
+#include "support/metrics_text.h"
 #include "support/mosquitto.h"
 #include "support/mqtt_publisher.h"
 #include "support/subprocess.h"
@@ -50,8 +51,6 @@ std::string gateway_config(const std::string& data_dir, const std::string& cloud
 std::unique_ptr<testing::Subprocess> start_gateway(const std::string& config);
 bool wait_subscribed(const testing::Subprocess& gw,
                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
-// The address of the gateway's metrics listener, from its log ("" when not logged in time).
-std::string metrics_address(const testing::Subprocess& gw);
 // GET http://address/path: the status (0 when there was no answer) and body.
 std::pair<int, std::string> http_get(const std::string& address, const std::string& path);
 // One sample of a scrape ("name{labels}" exactly as written), 0 when absent.

@@ -66,7 +66,7 @@ TEST(Reliability, KillNineAtRandomMomentsLosesNoAcknowledgedReading) {
 
   ASSERT_TRUE(wait_drained(cloud, kDevices, acked, 90s)) << gw->err();
   // Still serving: ready, and it takes new readings.
-  const std::string metrics = metrics_address(*gw);
+  const std::string metrics = testing::metrics_address(*gw);
   EXPECT_EQ(http_get(metrics, "/readyz").first, 200);
   CloudTally tally;
   tally.add(cloud, kDevices);

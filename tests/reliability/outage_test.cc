@@ -29,7 +29,7 @@ TEST(Reliability, BrokerRestartCloudDownAndRateLimitedThenEverythingDrains) {
       "gw.yaml", gateway_config(dir.path() + "/data", cloud->url(), broker.uri(), options), 0600);
   auto gw = start_gateway(config);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
-  const std::string metrics = metrics_address(*gw);
+  const std::string metrics = testing::metrics_address(*gw);
 
   LoadPublisher load(broker.uri(), kDevices, 400, /*reconnecting=*/true);
   auto readings = [&] {

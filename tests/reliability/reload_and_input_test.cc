@@ -26,7 +26,7 @@ TEST(Reload, InvalidConfigIsRefusedValidOneAppliedUnderLoadNothingLost) {
   const std::string config = dir.write("gw.yaml", good, 0600);
   auto gw = start_gateway(config);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
-  const std::string metrics = metrics_address(*gw);
+  const std::string metrics = testing::metrics_address(*gw);
   LoadPublisher load(broker.uri(), kDevices, 1000, /*reconnecting=*/false);
   std::this_thread::sleep_for(500ms);
 
@@ -75,7 +75,7 @@ TEST(BadInput, MalformedPayloadsAtAHighRateAreCountedAndNothingElseIsLost) {
       "gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), broker.uri(), options), 0600);
   auto gw = start_gateway(config);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
-  const std::string metrics = metrics_address(*gw);
+  const std::string metrics = testing::metrics_address(*gw);
 
   // Every kind of bad: not JSON, truncated, wrong types, refused names, binary, huge, empty.
   const std::vector<std::string> bad = {
