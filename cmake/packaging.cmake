@@ -50,7 +50,8 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE ${EDGEGW_DEB_RELEASE})
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52)")
+# procps: /bin/kill for the unit's ExecReload= (not in a minimal Debian).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52), procps")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${EDGEGW_PACKAGING_DIR}/conffiles ${EDGEGW_PACKAGING_DIR}/postinst
     ${EDGEGW_PACKAGING_DIR}/prerm ${EDGEGW_PACKAGING_DIR}/postrm)

@@ -14,8 +14,9 @@ packages=(
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients socat prometheus curl procps iproute2 openssl
-  # deploy: sd_notify, systemd-analyze, the .deb (cpack, dpkg-shlibdeps, lintian, a chroot)
-  libsystemd-dev systemd dpkg-dev file lintian debootstrap
+  # deploy: sd_notify, systemd-analyze, the .deb (cpack, dpkg-shlibdeps, lintian, a chroot,
+  # systemd-nspawn to boot it)
+  libsystemd-dev systemd systemd-container dpkg-dev file lintian debootstrap
   strace  # tests/reliability: the WAL is synced before an acknowledgement
 )
 # Node.js for the JS test tools (tests/deploy/k8s): Debian's, unless a node with npm is there.

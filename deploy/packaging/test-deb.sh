@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a build tree, lints it, and installs it on a fresh Debian 12
 # (a debootstrap chroot, so this machine is not changed): the installed binary checks and runs
-# the installed default config as the edgegw user, the installed plugins load, a changed
-# conffile survives a reinstall, and a purge cleans up. systemd is not PID 1 in the chroot (nor
-# in CI): the service itself is not started; the installed binary runs with the installed config
-# as the unit would run it (deploy/systemd/edgegw.service is checked by tests/deploy/).
+# the installed default config as the edgegw user, the installed plugins load, the service runs
+# under a real systemd (systemd-nspawn boots the chroot: boot-test.sh; systemd is not PID 1 on
+# this machine nor in CI), a changed conffile survives a reinstall, and a purge cleans up.
 #   deploy/packaging/test-deb.sh [BUILD_DIR]      (default build/release; needs root and
 #                                                  access to Debian's package mirror)
 # Environment: EDGEGW_DEB_BASE (default /var/tmp/edgegw-deb-base): a clean bookworm minbase,
@@ -123,6 +122,21 @@ sources:
 YAML
 chmod 644 "$root/tmp/plugins.yaml"
 run_until_ready /tmp/plugins.yaml
+
+say "the service under systemd: systemd-nspawn boots the chroot (deploy/packaging/boot-test.sh)"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  systemd systemd-sysv curl >/dev/null
+for m in dev/pts dev proc; do umount "$root/$m"; done
+boot=0
+deploy/packaging/boot-test.sh "$root" || boot=$?
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+mount --bind /dev/pts "$root/dev/pts"
+case $boot in
+  0) ;;
+  3) say "NOT CHECKED under systemd: systemd-nspawn cannot boot a container on this machine" ;;
+  *) fail "the service under systemd" ;;
+esac
 
 say "a changed conffile survives a reinstall"
 echo "# changed by the administrator" >>"$root/etc/edgegw/gateway.yaml"
