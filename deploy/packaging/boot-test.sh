@@ -3,7 +3,8 @@
 # installed) with systemd-nspawn, in a network namespace of its own, and checks inside it that
 # edgegw.service starts as Type=notify (READY, STATUS), answers /readyz, runs as edgegw with
 # dialout, no capabilities, no new privileges and a seccomp filter, reloads on
-# `systemctl reload`, is restarted by the watchdog when its loop is frozen (SIGSTOP; WatchdogSec
+# `systemctl reload`, reads a serial port (a pty of group dialout) through a source added by a
+# reload, is restarted by the watchdog when its loop is frozen (SIGSTOP; WatchdogSec
 # lowered to 4s by a drop-in for the test), and stops cleanly. Called by test-deb.sh.
 #   deploy/packaging/boot-test.sh ROOTFS
 # Exit 0: all checks passed; 1: a check failed; 3: systemd-nspawn could not boot the rootfs on
@@ -38,6 +39,29 @@ check "the buffer in /var/lib/edgegw, owned by edgegw" '[ "$(stat -c %U /var/lib
 check "systemctl reload" 'systemctl reload edgegw'
 sleep 1
 check "reloaded, same process, still ready" '[ "$(prop MainPID)" = "$pid" ] && [ "$(prop ActiveState)" = active ] && journalctl -u edgegw | grep -q "config reloaded"'
+# A serial port under the sandbox: a pty pair (socat) whose port end is group dialout, mode 660,
+# like a USB adapter's; a source added by a reload reads a line from it.
+cp /etc/edgegw/gateway.yaml /root/gateway.yaml.orig
+socat PTY,link=/dev/ttyEDGEGW0,group=dialout,mode=660,rawer PTY,link=/root/peer,rawer &
+socat_pid=$!
+for _ in $(seq 1 50); do [ -e /root/peer ] && break; sleep 0.1; done
+cat >/etc/edgegw/gateway.yaml <<'YAML'
+gateway: { data_dir: /var/lib/edgegw }
+cloud: { url: "http://127.0.0.1:1" }
+metrics: { listen: "127.0.0.1:9464" }
+sources:
+  - { name: line, plugin: serial, format: csv, config: { port: /dev/ttyEDGEGW0, device: press-7 } }
+unmapped: reject
+YAML
+systemctl reload edgegw
+for _ in $(seq 1 50); do journalctl -u edgegw | grep -q "opened /dev/ttyEDGEGW0" && break; sleep 0.1; done
+printf 'temp,21.5\n' >/root/peer
+received() { curl -s http://127.0.0.1:9464/metrics | grep '^edgegw_readings_received_total{source="line"}' | cut -d' ' -f2; }
+for _ in $(seq 1 50); do [ "$(received)" = 1 ] && break; sleep 0.1; done
+check "a serial port (dialout, 660) opened by a source added at a reload, a line read" '[ "$(received)" = 1 ]'
+kill "$socat_pid"
+cp /root/gateway.yaml.orig /etc/edgegw/gateway.yaml
+systemctl reload edgegw
 kill -STOP "$pid"
 for _ in $(seq 1 100); do [ "$(prop NRestarts)" = 1 ] && [ "$(prop ActiveState)" = active ] && break; sleep 0.2; done
 check "a frozen loop: watchdog timeout, restarted" '[ "$(prop NRestarts)" = 1 ] && [ "$(prop MainPID)" != "$pid" ] && journalctl -u edgegw | grep -q "Watchdog timeout"'

@@ -125,7 +125,7 @@ run_until_ready /tmp/plugins.yaml
 
 say "the service under systemd: systemd-nspawn boots the chroot (deploy/packaging/boot-test.sh)"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  systemd systemd-sysv curl >/dev/null
+  systemd systemd-sysv curl socat >/dev/null
 for m in dev/pts dev proc; do umount "$root/$m"; done
 boot=0
 deploy/packaging/boot-test.sh "$root" || boot=$?
