@@ -56,6 +56,7 @@ class SimulatorSource {
         pending -= n;
       }
       if (done()) break;
+      if (config_.rate <= 0) continue;  // unthrottled: the next batch at once
       const auto next = std::min(pacer.next_due(), Pacer::Clock::now() + 10ms);
       if (!worker_.pause_until(next)) break;
     }
