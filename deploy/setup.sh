@@ -14,6 +14,7 @@ packages=(
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients socat prometheus curl procps iproute2 openssl
+  gnuplot-nox  # bench/e2e/run_scenarios.sh: the report's plot
   # deploy: sd_notify, systemd-analyze, the .deb (cpack, dpkg-shlibdeps, lintian, a chroot,
   # systemd-nspawn to boot it)
   libsystemd-dev systemd systemd-container dpkg-dev file lintian debootstrap
