@@ -100,13 +100,15 @@ done
 "$edgegw" check-config -c "$config"
 
 # --- processes: started in order, stopped in reverse order on any exit ------------------------
+# Each child runs in a session of its own (setsid), so a Ctrl-C reaches this script (and its
+# sleep) only, which then stops them in order: devices, gateway, cloud, broker.
 pids=()
 names=()
 logs=()
 start() {  # NAME LOG COMMAND...: runs COMMAND in the background, output to LOG
   local name=$1 log=$2
   shift 2
-  "$@" >"$log" 2>&1 &
+  setsid "$@" >"$log" 2>&1 &
   pids+=($!)
   names+=("$name")
   logs+=("$log")
