@@ -306,6 +306,7 @@ live() {
   live_rate=$(json_number messages_per_second <"$work/pub-$name.json")
   live_cpu=$(calc "($(cpu_seconds "$gw_pid") - $cpu0) / $sent * 1000000" 2)
   live_rss=$(hwm_mib "$gw_pid")
+  live_per_request=$(calc "$(metric edgegw_readings_forwarded_total) / $(metric edgegw_forward_requests_total)" 1)
   live_duplicates=$(cloud_sum duplicates)
   live_missing=$(cloud_sum missing_seqs)
   sampler_stop
@@ -317,6 +318,7 @@ report_live() {  # NAME
   record "$1" latency_p99 "$(latency p99)" ms
   record "$1" latency_p999 "$(latency p999)" ms
   record "$1" gateway_cpu_per_million "$live_cpu" cpu_s
+  record "$1" readings_per_request "$live_per_request" readings
   record "$1" peak_rss "$live_rss" MiB
   record "$1" lost_or_duplicated "$((live_missing + live_duplicates))" readings
 }
