@@ -82,7 +82,7 @@ wait_for() {  # SECONDS CHECK...
   for ((; t > 0; t--)); do "$@" && return 0; sleep 0.02; done
   return 1
 }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }" 2>/dev/null || echo nan; }
 cpu_seconds() { awk -v t="$ticks" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
