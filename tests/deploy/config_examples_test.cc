@@ -61,12 +61,33 @@ bool acceptable_warning(const std::string& warning) {
   return warning.find(built) == std::string::npos && fs::exists(built);
 }
 
+// The config with each `token_file:` / `local_token_file:` pointing at a file in `dir` that holds
+// a made-up token (mode 0600), as the operator's box has them where the example says.
+std::string with_token_files(const std::string& text, const testing::TempDir& dir) {
+  const std::regex file_key(R"(((?:local_)?token_file: *)([^\s#,}]+))");
+  std::string out;
+  auto last = text.cbegin();
+  long long n = 100;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), file_key);
+       it != std::sregex_iterator(); ++it) {
+    const std::string path =
+        dir.write("token-" + std::to_string(n), testing::fake_token(n) + "\n", 0600);
+    ++n;
+    out.append(last, (*it)[0].first).append((*it)[1].str()).append(path);
+    last = (*it)[0].second;
+  }
+  return out.append(last, text.cend());
+}
+
 void expect_checks_clean(const std::string& file) {
   const std::string text = testing::read_file(file);
-  auto r =
-      testing::run_command({testing::edgegw_binary(), "check-config", "-c", file}, env_for(text));
+  testing::TempDir dir;
+  const std::string checked =
+      dir.write(fs::path(file).filename().string(), with_token_files(text, dir), 0600);
+  auto r = testing::run_command({testing::edgegw_binary(), "check-config", "-c", checked},
+                                env_for(text));
   EXPECT_EQ(r.exit_code, 0) << file << "\n" << r.err;
-  EXPECT_THAT(r.out, HasSubstr(file + ": OK")) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(checked + ": OK")) << r.err;
   std::istringstream lines(r.err);
   for (std::string line; std::getline(lines, line);) {
     EXPECT_TRUE(acceptable_warning(line)) << file << ": unexpected: " << line;
@@ -126,7 +147,8 @@ TEST(ConfigExamples, EveryExampleStartsWithItsPlugins) {
       continue;
     }
     testing::TempDir dir;
-    const std::string moved = dir.write("gw.yaml", moved_here(text, dir.path() + "/data"), 0600);
+    const std::string moved =
+        dir.write("gw.yaml", moved_here(with_token_files(text, dir), dir.path() + "/data"), 0600);
     testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", moved}, env_for(text));
     ASSERT_TRUE(gw.wait_for_err("edgegw started", 15s)) << gw.err();
     gw.signal(SIGTERM);
