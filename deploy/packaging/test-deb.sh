@@ -151,4 +151,9 @@ for f in /usr/bin/edgegw /etc/edgegw /var/lib/edgegw; do
 done
 [ -z "$(in_root dpkg-statoverride --list '/etc/edgegw*')" ] || fail "statoverrides left after purge"
 
+say "the container image's runtime stage, emulated on the same Debian 12 (deploy/container/emulate-runtime.sh)"
+in_root userdel edgegw                   # the image makes its own, with a fixed uid
+in_root groupdel edgegw 2>/dev/null || true
+deploy/container/emulate-runtime.sh "$root" "$deb"
+
 say "the package installs, runs, upgrades and purges on a fresh Debian 12"
