@@ -29,7 +29,7 @@ prop() { systemctl show -p "$1" --value edgegw; }
 for _ in $(seq 1 50); do [ "$(prop ActiveState)" = active ] && break; sleep 0.2; done
 pid=$(prop MainPID)
 check "active (running) as Type=notify" '[ "$(prop ActiveState)/$(prop SubState)/$(prop Type)" = active/running/notify ]'
-check "STATUS= from the gateway: $(prop StatusText)" '[ "$(prop StatusText)" = "running: 0 source(s), 0 device(s)" ]'
+check "STATUS= from the gateway: $(prop StatusText)" 'prop StatusText | grep -q "^running: 0 source(s), 0 device(s); 0 reading(s) waiting"'
 check "/readyz answers 200" '[ "$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:9464/readyz)" = 200 ]'
 check "runs as edgegw" '[ "$(stat -c %U /proc/$pid)" = edgegw ]'
 check "with the dialout group" 'grep -q "^Groups:.*\b$(getent group dialout | cut -d: -f3)\b" /proc/$pid/status'

@@ -100,16 +100,19 @@ TEST(SystemdNotify, ReadyWatchdogReloadAndStopping) {
                          {"NOTIFY_SOCKET=" + dir.path() + "/notify", "WATCHDOG_USEC=200000"});
 
   ASSERT_TRUE(systemd.read_until(has("READY=1"), 10s)) << systemd.all() << gw.err();
-  EXPECT_THAT(systemd.received().back(), HasSubstr("STATUS=running: 0 source(s), 1 device(s)"));
+  EXPECT_THAT(systemd.received().back(),
+              HasSubstr("STATUS=running: 0 source(s), 1 device(s); 0 reading(s) waiting"));
   // Ready for systemd is ready for the health check.
   const std::string address = testing::metrics_address(gw);
   ASSERT_FALSE(address.empty()) << gw.err();
   EXPECT_EQ(testing::HttpClient("http://" + address).get("/readyz").status, 200);
 
-  // The io loop pings.
+  // The io loop pings, each ping with the current status.
   ASSERT_TRUE(
       systemd.read_until([&](const std::string&) { return systemd.count("WATCHDOG=1") >= 3; }, 10s))
       << systemd.all();
+
+  EXPECT_EQ(systemd.count("WATCHDOG=1\nSTATUS=running: 0 source(s)"), systemd.count("WATCHDOG=1"));
 
   // A reload: RELOADING=1 with the monotonic time, then READY=1 again.
   gw.signal(SIGHUP);

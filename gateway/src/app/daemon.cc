@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "app/buffer_commands.h"
 #include "app/version.h"
 #include "config/loader.h"
 #include "edgegw/plugin.h"
@@ -186,7 +187,7 @@ int Daemon::run() {
   logger_->info("buffer: {} reading(s), {} byte(s) waiting; {} dead letter(s)", stats.readings,
                 stats.bytes, stats.dead_letters);
   systemd_.ready(running_status());
-  systemd_.start_watchdog(strand_);
+  systemd_.start_watchdog(strand_, [this] { return running_status(); });
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < io_threads(); ++i) pool.emplace_back([this] { io_.run(); });
@@ -199,8 +200,11 @@ int Daemon::run() {
 }
 
 std::string Daemon::running_status() const {
+  const buffer::Stats s = buffer_->stats();
+  const std::int64_t age = s.oldest_stored_ms == 0 ? -1 : metrics::unix_ms() - s.oldest_stored_ms;
   return "running: " + std::to_string(sources_.size()) + " source(s), " +
-         std::to_string(config_.devices.size()) + " device(s)";
+         std::to_string(config_.devices.size()) + " device(s); " + std::to_string(s.readings) +
+         " reading(s) waiting, oldest " + format_age(age);
 }
 
 void Daemon::wait_for_signal() {

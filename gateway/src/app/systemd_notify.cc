@@ -76,19 +76,25 @@ void SystemdNotifier::stopping(std::string_view status) const {
 
 void SystemdNotifier::status(std::string_view status) const { send("STATUS=" + one_line(status)); }
 
-void SystemdNotifier::start_watchdog(boost::asio::any_io_executor executor) {
+void SystemdNotifier::start_watchdog(boost::asio::any_io_executor executor,
+                                     std::function<std::string()> status) {
   if (!enabled_ || !watchdog_interval_) return;
   watchdog_timer_ = std::make_unique<boost::asio::steady_timer>(std::move(executor));
+  watchdog_status_ = std::move(status);
   watchdog_running_ = true;
-  send("WATCHDOG=1");
+  ping();
   arm_watchdog();
+}
+
+void SystemdNotifier::ping() const {
+  send("WATCHDOG=1\nSTATUS=" + one_line(watchdog_status_ ? watchdog_status_() : "running"));
 }
 
 void SystemdNotifier::arm_watchdog() {
   watchdog_timer_->expires_after(*watchdog_interval_);
   watchdog_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || !watchdog_running_) return;  // stopped
-    send("WATCHDOG=1");
+    ping();
     arm_watchdog();
   });
 }

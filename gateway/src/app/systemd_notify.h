@@ -7,8 +7,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,18 +41,21 @@ class SystemdNotifier {
   void status(std::string_view status) const;
 
   // Sends WATCHDOG=1 every watchdog_interval() from a timer on `executor` (a strand of the io
-  // loop) until stop_watchdog(), which must be called on that same executor. Nothing when
-  // systemd asked for no watchdog.
-  void start_watchdog(boost::asio::any_io_executor executor);
+  // loop) until stop_watchdog(), which must be called on that same executor. Each ping carries
+  // STATUS=status() (called on that executor), so `systemctl status` stays current. Nothing
+  // when systemd asked for no watchdog.
+  void start_watchdog(boost::asio::any_io_executor executor, std::function<std::string()> status);
   void stop_watchdog();
 
  private:
   void send(std::string_view state) const;
+  void ping() const;
   void arm_watchdog();
 
   bool enabled_ = false;
   std::optional<std::chrono::microseconds> watchdog_interval_;
   std::unique_ptr<boost::asio::steady_timer> watchdog_timer_;
+  std::function<std::string()> watchdog_status_;
   bool watchdog_running_ = false;  // on the timer's executor: a handler already queued stops too
 };
 
