@@ -24,8 +24,8 @@ dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 dpkg-deb --contents "$deb" | awk '{print $1, $2, $6}'
 
 say "lintian"
-# --fail-on warning: errors and warnings fail; informational tags are printed, not fatal.
-lintian --fail-on error,warning --info "$deb"
+# Errors and warnings fail; informational tags (I:) are shown, not fatal.
+lintian --fail-on error,warning --display-info "$deb"
 
 [ "$(id -u)" -eq 0 ] || fail "installing in a chroot needs root (sudo $0)"
 
