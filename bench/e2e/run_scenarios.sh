@@ -419,7 +419,7 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"
 # One block per scenario (a blank line between them: gnuplot breaks its lines there) and a label
 # at each scenario's start.
 awk -F, 'NR > 1 { if ($1 != prev && NR > 2) print ""; prev = $1; print }' "$timeline" >"$work/timeline.dat"
-labels=$(awk -F, 'NR > 1 && $1 != prev { printf "set label \"%s\" at %s, graph 0.92 left font \",9\"\n", $1, $2; prev = $1 }' "$timeline")
+labels=$(awk -F, 'NR > 1 && $1 != prev { printf "set label \"%s\" at %s, graph %s left font \",9\"\n", $1, $2, (n++ % 2 ? 0.84 : 0.94); prev = $1 }' "$timeline")
 gnuplot <<GP
 set terminal pngcairo size 1400,900 font ",10"
 set output "$out/timeline.png"
