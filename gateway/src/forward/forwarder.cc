@@ -183,7 +183,10 @@ void Forwarder::on_notify(buffer::DeviceId id) {
 }
 
 void Forwarder::make_ready(Lane& lane) {
-  if (lane.state == LaneState::kReady || lane.state == LaneState::kInFlight) return;
+  if (lane.state == LaneState::kReady || lane.state == LaneState::kLoading ||
+      lane.state == LaneState::kLoaded || lane.state == LaneState::kInFlight) {
+    return;
+  }
   if (lane.state == LaneState::kHeld) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
@@ -214,23 +217,52 @@ void Forwarder::schedule_pump(Clock::time_point when) {
 }
 
 void Forwarder::pump() {
-  const auto max_in_flight = static_cast<std::size_t>(cloud_.max_in_flight);
-  while (!stopping_ && in_flight_ < max_in_flight && !ready_.empty()) {
-    const auto now = Clock::now();
-    if (breaker_open_) {
-      if (now < breaker_until_) return schedule_pump(breaker_until_);
-      if (in_flight_ > 0) return;  // half-open: one probe at a time
-    }
-    if (const auto next = pacer_.next_allowed(); next > now) return schedule_pump(next);
+  // Reads run ahead of the requests: while the cloud works on a lane's batch, the next lanes'
+  // batches are read, so a freed slot sends at once instead of waiting for the disk.
+  while (start_loads() | start_sends()) {
+  }
+}
+
+bool Forwarder::start_loads() {
+  const auto max_loaded = static_cast<std::size_t>(cloud_.max_in_flight);
+  bool progress = false;
+  while (!stopping_ && loading_ + loaded_.size() < max_loaded && !ready_.empty()) {
     const buffer::DeviceId id = ready_.front();
     ready_.pop_front();
     auto it = lanes_.find(id);
     if (it == lanes_.end() || it->second->state != LaneState::kReady) continue;
-    // The budget's slot is taken now, before the batch is read, so that lanes dispatched one
-    // after the other cannot both pass the pacer.
-    pacer_.on_send(now);
-    dispatch(*it->second);
+    load(*it->second);
+    progress = true;
   }
+  return progress;
+}
+
+bool Forwarder::start_sends() {
+  const auto max_in_flight = static_cast<std::size_t>(cloud_.max_in_flight);
+  bool progress = false;
+  while (!stopping_ && in_flight_ < max_in_flight && !loaded_.empty()) {
+    const auto now = Clock::now();
+    if (breaker_open_) {
+      if (now < breaker_until_) {
+        schedule_pump(breaker_until_);
+        break;
+      }
+      if (in_flight_ > 0) break;  // half-open: one probe at a time
+    }
+    if (const auto next = pacer_.next_allowed(); next > now) {
+      schedule_pump(next);
+      break;
+    }
+    const buffer::DeviceId id = loaded_.front();
+    loaded_.pop_front();
+    Lane& lane = *lanes_.at(id);
+    pacer_.on_send(now);
+    lane.state = LaneState::kInFlight;
+    ++in_flight_;
+    send_part(lane);
+    progress = true;
+  }
+  return progress;
 }
 
 std::string_view Forwarder::body_of(Lane& lane, Range range) {
@@ -245,11 +277,15 @@ std::string_view Forwarder::body_of(Lane& lane, Range range) {
   return lane.part_body;
 }
 
-void Forwarder::dispatch(Lane& lane) {
-  lane.state = LaneState::kInFlight;
+void Forwarder::load(Lane& lane) {
+  if (!lane.parts.empty()) {  // the rest of a batch (a retry, a split): already in hand
+    lane.state = LaneState::kLoaded;
+    loaded_.push_back(lane.id);
+    return;
+  }
+  lane.state = LaneState::kLoading;
   lane.notified = false;  // appends written before now, the read sees; later ones notify again
-  ++in_flight_;
-  if (!lane.parts.empty()) return send_part(lane);  // the rest of a batch (a retry, a split)
+  ++loading_;
   asio::post(io_, [this, id = lane.id] {
     auto batch = buffer_.read(id, cloud_.batch.max_readings, cloud_.batch.max_bytes);
     asio::post(strand_,
@@ -264,13 +300,14 @@ void Forwarder::release(Lane& lane, LaneState state) {
 
 void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
   Lane& lane = *lanes_.at(id);
+  --loading_;
   if (!batch) {
-    release(lane, LaneState::kWaiting);
+    lane.state = LaneState::kWaiting;
     problems_.log(log::Level::err, "read",
                   "cannot read the buffer: " + std::string(batch.status().message()));
     wait_then_ready(lane, lane.backoff.next(rng_), LaneState::kWaiting);
   } else if (batch->empty() || stopping_) {
-    release(lane, LaneState::kIdle);
+    lane.state = LaneState::kIdle;
     if (lane.notified) {
       lane.notified = false;
       on_notify(id);  // an append landed after the read: look again
@@ -278,8 +315,8 @@ void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
   } else {
     lane.parts = {{0, batch->size()}};
     lane.batch = std::move(batch).value();
-    send_part(lane);
-    return;
+    lane.state = LaneState::kLoaded;
+    loaded_.push_back(id);
   }
   maybe_finish_stop();
   pump();
@@ -520,7 +557,7 @@ void Forwarder::breaker_failure() {
 }
 
 void Forwarder::maybe_finish_stop() {
-  if (!stopping_ || in_flight_ > 0 || removing_ > 0 || !stopped_) return;
+  if (!stopping_ || in_flight_ > 0 || loading_ > 0 || removing_ > 0 || !stopped_) return;
   auto done = std::move(stopped_);
   stopped_ = nullptr;
   done();

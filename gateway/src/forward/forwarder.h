@@ -86,7 +86,9 @@ class Forwarder {
   ForwarderStats stats() const;
 
  private:
-  enum class LaneState { kIdle, kLingering, kReady, kInFlight, kWaiting, kHeld };
+  // kReady: queued for a read; kLoading: its batch is being read; kLoaded: the batch waits for a
+  // request slot; kInFlight: the request and then the ack.
+  enum class LaneState { kIdle, kLingering, kReady, kLoading, kLoaded, kInFlight, kWaiting, kHeld };
   struct Lane;
   struct Range {
     std::size_t begin;
@@ -97,10 +99,13 @@ class Forwarder {
   void on_notify(buffer::DeviceId id);
   void make_ready(Lane& lane);
   void pump();
+  bool start_loads();  // ready lanes -> batches read ahead (at most max_in_flight of them)
+  bool start_sends();  // loaded lanes -> requests (at most max_in_flight; pacer, breaker)
   void schedule_pump(std::chrono::steady_clock::time_point when);
-  // A lane is busy (kInFlight) from dispatch until its answer is handled: reading its batch, the
-  // request, and the ack. It holds one of the max_in_flight slots for the read and the request.
-  void dispatch(Lane& lane);
+  // A lane is busy from load until its answer is handled: reading its batch (kLoading), waiting
+  // for a slot (kLoaded), the request and the ack (kInFlight). Only the request holds one of the
+  // max_in_flight slots.
+  void load(Lane& lane);
   void on_read(buffer::DeviceId id, Result<buffer::Batch> batch);
   void send_part(Lane& lane);
   void on_response(buffer::DeviceId id, Range range, Response response,
@@ -129,8 +134,10 @@ class Forwarder {
 
   std::unordered_map<buffer::DeviceId, std::unique_ptr<Lane>> lanes_;
   std::deque<buffer::DeviceId> ready_;
-  std::size_t in_flight_ = 0;  // slots taken: batches being read and requests (max_in_flight)
-  std::size_t removing_ = 0;   // acks and dead letters being written
+  std::deque<buffer::DeviceId> loaded_;  // lanes whose batch is read, in the order they were ready
+  std::size_t loading_ = 0;              // batches being read
+  std::size_t in_flight_ = 0;            // slots taken: requests (max_in_flight)
+  std::size_t removing_ = 0;             // acks and dead letters being written
   Pacer pacer_;
   boost::asio::steady_timer pump_timer_;
   boost::asio::steady_timer notify_timer_;  // gathers appends' notifications for a moment
