@@ -4,6 +4,7 @@
 //
 //   build/release/bench/e2e/edgegw-drain-bench [--devices 1000] [--readings 1000000]
 //       [--in-flight 8] [--batch 500] [--baseline-seconds 5] [--threads N]
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -28,6 +29,13 @@
 namespace {
 
 using namespace edgegw;
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 using Clock = std::chrono::steady_clock;
 
 struct Args {
@@ -88,6 +96,10 @@ int main(int argc, char** argv) {
   for (int d = 0; d < args.devices; ++d)
     devices_file += token(d) + " dev" + std::to_string(d) + "\n";
   const std::string devices_path = dir.write("devices.txt", devices_file);
+  // The baseline posts for the same devices, round-robin, as the forwarder's lanes do.
+  std::string tokens_file;
+  for (int d = 0; d < args.devices; ++d) tokens_file += token(d) + "\n";
+  const std::string tokens_path = dir.write("tokens.txt", tokens_file);
   testing::CloudEmulator cloud({"--devices", devices_path, "--keep", "0"});
 
   buffer::Options bo;
@@ -128,10 +140,14 @@ int main(int argc, char** argv) {
       args.threads > 0 ? args.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n_threads; ++i) threads.emplace_back([&] { io.run(); });
 
+  const double own_cpu_before = process_cpu_seconds();
+  const double cloud_cpu_before = cloud.process().cpu_seconds();
   const auto start = Clock::now();
   forwarder.start();
   while (buf->stats().readings > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double forwarder_cpu = process_cpu_seconds() - own_cpu_before;
+  const double cloud_cpu = cloud.process().cpu_seconds() - cloud_cpu_before;
   std::promise<void> stopped;
   forwarder.stop([&] { stopped.set_value(); });
   stopped.get_future().wait();
@@ -152,22 +168,33 @@ int main(int argc, char** argv) {
       total, seconds, rate, requests / seconds, total / requests,
       static_cast<long long>(duplicates), static_cast<long long>(order_violations));
 
+  std::printf(
+      "  CPU per reading: forwarder %.2f us (all its threads, RocksDB's included), "
+      "emulator %.2f us\n",
+      forwarder_cpu / total * 1e6, cloud_cpu / total * 1e6);
+
   // The baseline: the same emulator, bodies of the same size, as many connections.
   const std::string post_loop =
       std::filesystem::path(argv[0]).parent_path().string() + "/edgegw-post-loop";
   const auto per_request = static_cast<long long>(total / requests + 0.5);
-  auto r = testing::run_command(
-      {post_loop, "--url", cloud.url(), "--token", token(0), "-c", std::to_string(args.in_flight),
-       "-r", std::to_string(per_request), "-d", std::to_string(args.baseline_seconds), "--json"},
-      {}, std::chrono::seconds(args.baseline_seconds + 30));
+  const double baseline_cloud_before = cloud.process().cpu_seconds();
+  auto r = testing::run_command({post_loop, "--url", cloud.url(), "--tokens", tokens_path, "-c",
+                                 std::to_string(args.in_flight), "-r", std::to_string(per_request),
+                                 "-d", std::to_string(args.baseline_seconds), "--json"},
+                                {}, std::chrono::seconds(args.baseline_seconds + 30));
   if (r.exit_code != 0) {
     std::fprintf(stderr, "edgegw-post-loop failed: %s\n", r.err.c_str());
     return 1;
   }
-  const auto baseline = boost::json::parse(r.out).at("readings_per_s").to_number<double>();
+  const auto summary = boost::json::parse(r.out);
+  const auto baseline = summary.at("readings_per_s").to_number<double>();
+  const double baseline_readings = summary.at("seconds").to_number<double>() * baseline;
+  const double baseline_cloud_cpu = cloud.process().cpu_seconds() - baseline_cloud_before;
   std::printf(
       "baseline (edgegw-post-loop, %d connections, %lld readings/request): %.0f readings/s\n",
       args.in_flight, per_request, baseline);
+  std::printf("  CPU per reading: emulator %.2f us\n",
+              baseline_cloud_cpu / baseline_readings * 1e6);
   std::printf("ratio forwarder/baseline: %.2f\n", rate / baseline);
   return 0;
 }

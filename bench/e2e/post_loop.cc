@@ -7,13 +7,16 @@
 //   edgegw-post-loop --url http://127.0.0.1:PORT --token TOKEN -c 4 -r 500 -d 5 [--json]
 //
 // Each request carries fresh, increasing metadata.seq values (patched into the prebuilt body in
-// place), so the emulator's duplicate/order statistics stay meaningful.
+// place), so the emulator's duplicate/order statistics stay meaningful. With --tokens FILE (one
+// token per line) the requests go round-robin over those devices, as a forwarder's do; each
+// device is served by one connection, so its readings stay in order.
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,6 +48,7 @@ constexpr const char* kUsage =
     "  -r, --readings R      readings per request (120 bytes each) [100]\n"
     "  -d, --duration S      seconds to run [5]\n"
     "  -n, --requests N      stop after N requests instead\n"
+    "  --tokens FILE         one device token per line: round-robin over those devices\n"
     "  --header NAME         the token header [Device-Token]\n"
     "  --path PATH           appended to the URL [/data]\n"
     "  --json                print one JSON summary line (for scripts)\n";
@@ -54,7 +58,7 @@ struct Options {
   std::string port = "80";
   std::string path = "/data";
   std::string prefix;
-  std::string token;
+  std::vector<std::string> tokens;
   std::string header = "Device-Token";
   unsigned connections = 1;
   std::size_t readings = 100;
@@ -120,7 +124,17 @@ bool parse_args(int argc, char** argv, Options& o) {
     if (a == "--url") {
       url = value();
     } else if (a == "--token") {
-      o.token = value();
+      o.tokens.push_back(value());
+    } else if (a == "--tokens") {
+      const std::string path = value();
+      std::ifstream in(path);
+      if (!in) {
+        std::fprintf(stderr, "--tokens: cannot read %s\n", path.c_str());
+        return false;
+      }
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) o.tokens.push_back(line);
+      }
     } else if (a == "-c" || a == "--connections") {
       o.connections = static_cast<unsigned>(std::stoul(value()));
     } else if (a == "-r" || a == "--readings") {
@@ -143,7 +157,7 @@ bool parse_args(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  if (!url.starts_with("http://") || o.token.empty() || o.connections == 0 || o.readings == 0) {
+  if (!url.starts_with("http://") || o.tokens.empty() || o.connections == 0 || o.readings == 0) {
     std::fputs(kUsage, stderr);
     return false;
   }
@@ -158,8 +172,14 @@ bool parse_args(int argc, char** argv, Options& o) {
   return true;
 }
 
+// One device this connection posts for, with the next seq of its readings.
+struct Lane {
+  std::string token;
+  std::uint64_t next_seq = 1;
+};
+
 void run_connection(const Options& o, const tcp::resolver::results_type& endpoints,
-                    const Body& prebuilt, std::atomic<std::uint64_t>& next_seq,
+                    const Body& prebuilt, std::vector<Lane> lanes,
                     std::atomic<std::uint64_t>& claimed, Clock::time_point deadline,
                     Totals& totals) {
   asio::io_context ioc;
@@ -169,11 +189,11 @@ void run_connection(const Options& o, const tcp::resolver::results_type& endpoin
   req.set(http::field::host, o.host + ":" + o.port);
   req.set(http::field::user_agent, "edgegw-post-loop");
   req.set(http::field::content_type, "application/json");
-  req.set(o.header, o.token);
   req.keep_alive(true);
   req.body() = prebuilt.text;
   req.prepare_payload();
   totals.latency_us.reserve(1 << 16);
+  std::size_t next_lane = 0;
   while (true) {
     if (o.requests != 0) {
       if (claimed.fetch_add(1) >= o.requests) break;
@@ -194,7 +214,10 @@ void run_connection(const Options& o, const tcp::resolver::results_type& endpoin
       }
       buffer.clear();
     }
-    const std::uint64_t base = next_seq.fetch_add(o.readings);
+    Lane& lane = lanes[next_lane++ % lanes.size()];
+    req.set(o.header, lane.token);
+    const std::uint64_t base = lane.next_seq;
+    lane.next_seq += o.readings;
     for (std::size_t i = 0; i < prebuilt.seq_offsets.size(); ++i) {
       set_seq(req.body(), prebuilt.seq_offsets[i], base + i);
     }
@@ -230,7 +253,16 @@ int run(int argc, char** argv) {
     return 1;
   }
   const Body body = make_body(o.readings);
-  std::atomic<std::uint64_t> next_seq{1};
+  // Connection c serves tokens c, c + C, c + 2C, ... (a single token is shared by all of them).
+  std::vector<std::vector<Lane>> lanes(o.connections);
+  for (std::size_t t = 0; t < std::max<std::size_t>(o.tokens.size(), o.connections); ++t) {
+    lanes[t % o.connections].push_back({o.tokens[t % o.tokens.size()]});
+  }
+  if (o.tokens.size() == 1) {
+    // One device over many connections: one seq sequence, split into disjoint ranges.
+    for (unsigned c = 0; c < o.connections; ++c)
+      lanes[c][0].next_seq = std::uint64_t{c} * 1000000000 + 1;
+  }
   std::atomic<std::uint64_t> claimed{0};
   std::vector<Totals> totals(o.connections);
   const auto start = Clock::now();
@@ -239,7 +271,7 @@ int run(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < o.connections; ++i) {
     threads.emplace_back(
-        [&, i] { run_connection(o, endpoints, body, next_seq, claimed, deadline, totals[i]); });
+        [&, i] { run_connection(o, endpoints, body, lanes[i], claimed, deadline, totals[i]); });
   }
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
