@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,10 +49,15 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> e
     : dir_(make_temp_dir()) {
   const std::string out_path = dir_ + "/stdout";
   const std::string err_path = dir_ + "/stderr";
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid_ == 0) {
     ::setpgid(0, 0);  // its own group, so the destructor can kill what it starts too
+    // A test or bench killed before its destructors run (a ctest timeout, a crash) must not
+    // leave a broker or a gateway behind: the child dies with the thread that started it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int in = ::open("/dev/null", O_RDONLY);

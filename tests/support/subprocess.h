@@ -16,7 +16,9 @@ namespace edgegw::testing {
 class Subprocess {
  public:
   // Starts argv[0] (searched in PATH) with stdout and stderr captured to files in a temp dir.
-  // `env` entries ("NAME=value") are added to the inherited environment.
+  // `env` entries ("NAME=value") are added to the inherited environment. The child is killed
+  // when the thread that started it ends (PR_SET_PDEATHSIG): start long-lived processes from
+  // the test's own thread, not from a short-lived helper thread.
   Subprocess(std::vector<std::string> argv, std::vector<std::string> env = {});
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
