@@ -131,32 +131,51 @@ void Daemon::publish_sources() {
 }
 
 void Daemon::apply_devices() {
+  // The configured devices, then (unmapped: {default: {token}}) one catch-all cloud device
+  // under a reserved buffer key.
+  std::vector<std::string> keys;
+  keys.reserve(config_.devices.size() + 1);
+  for (const auto& device : config_.devices) keys.push_back(device.key);
+  const bool with_default = !config_.unmapped.reject;
+  if (with_default) keys.emplace_back(ingest::kUnmappedDeviceKey);
+
+  // All new devices in one write; should that fail, each on its own, so that one bad write
+  // does not unmap the devices the buffer already knows.
+  std::vector<std::optional<buffer::DeviceId>> ids(keys.size());
+  if (auto all = buffer_->register_devices(keys)) {
+    std::copy(all->begin(), all->end(), ids.begin());
+  } else {
+    logger_->error("cannot register the devices in the buffer: {}", all.status().message());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto id = buffer_->register_device(keys[i])) ids[i] = *id;
+    }
+  }
+
   std::vector<config::DeviceConfig> mapped;
-  std::vector<buffer::DeviceId> ids;
+  std::vector<buffer::DeviceId> mapped_ids;
   mapped.reserve(config_.devices.size());
-  ids.reserve(config_.devices.size());
-  for (const auto& device : config_.devices) {
-    auto id = buffer_->register_device(device.key);
-    if (!id) {
-      logger_->error("device {}: {}", device.key, id.status().message());
+  mapped_ids.reserve(config_.devices.size());
+  for (std::size_t i = 0; i < config_.devices.size(); ++i) {
+    const config::DeviceConfig& device = config_.devices[i];
+    if (!ids[i]) {
+      logger_->error("device {}: not registered in the buffer; its readings are refused",
+                     device.key);
       continue;
     }
-    forwarder_->set_device(*id, device.key, device.token);
+    forwarder_->set_device(*ids[i], device.key, device.token);
     mapped.push_back(device);
-    ids.push_back(*id);
+    mapped_ids.push_back(*ids[i]);
   }
-  // unmapped: {default: {token}}: one catch-all cloud device under a reserved buffer key.
   std::optional<buffer::DeviceId> default_id;
-  if (!config_.unmapped.reject) {
-    auto id = buffer_->register_device(ingest::kUnmappedDeviceKey);
-    if (id) {
-      forwarder_->set_device(*id, "(unmapped default)", config_.unmapped.default_token);
-      default_id = *id;
+  if (with_default) {
+    default_id = ids.back();
+    if (default_id) {
+      forwarder_->set_device(*default_id, "(unmapped default)", config_.unmapped.default_token);
     } else {
-      logger_->error("unmapped default device: {}", id.status().message());
+      logger_->error("unmapped default device: not registered in the buffer");
     }
   }
-  mapping_.store(std::make_shared<const ingest::MappingTable>(mapped, ids, default_id));
+  mapping_.store(std::make_shared<const ingest::MappingTable>(mapped, mapped_ids, default_id));
 }
 
 void Daemon::stop_sources() {

@@ -162,6 +162,7 @@ Buffer::~Buffer() {
 Status Buffer::load_state() {
   devices_.clear();
   device_ids_.clear();
+  next_device_id_ = 1;
   total_readings_ = 0;
   total_bytes_ = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
@@ -228,31 +229,45 @@ Status Buffer::load_device(DeviceId id, std::string key) {
   total_bytes_ += d.bytes();
   device_ids_[key] = id;
   devices_[id] = std::move(d);
+  next_device_id_ = std::max(next_device_id_, id + 1);
   return Status::ok();
 }
 
 Result<DeviceId> Buffer::register_device(std::string_view key) {
-  std::lock_guard lock(mu_);
-  if (auto it = device_ids_.find(std::string(key)); it != device_ids_.end()) return it->second;
-  if (options_.read_only)
-    return Status::not_found("no queue for device '" + std::string(key) + "'");
-  DeviceId id = 1;
-  for (const auto& [existing, _] : devices_) id = std::max(id, existing + 1);
-  char value[4];
-  store_be32(value, id);
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync != config::SyncMode::kNone;
-  if (Status s = from_rocksdb(
-          db_->Put(wo, meta_, meta_device_key(key), rocksdb::Slice(value, sizeof value)),
-          "cannot register a device in the buffer");
-      !s) {
-    return s;
+  const std::string keys[1] = {std::string(key)};
+  auto ids = register_devices(keys);
+  if (!ids) return ids.status();
+  return ids->front();
+}
+
+Result<std::vector<DeviceId>> Buffer::register_devices(std::span<const std::string> keys) {
+  std::unique_lock lock(mu_);
+  std::vector<DeviceId> ids;
+  ids.reserve(keys.size());
+  std::size_t added = 0;
+  for (const std::string& key : keys) {
+    if (auto it = device_ids_.find(key); it != device_ids_.end()) {
+      ids.push_back(it->second);
+      continue;
+    }
+    if (options_.read_only) return Status::not_found("no queue for device '" + key + "'");
+    const DeviceId id = next_device_id_++;
+    char value[4];
+    store_be32(value, id);
+    (void)pending_locked().batch->Put(meta_, meta_device_key(key),
+                                      rocksdb::Slice(value, sizeof value));
+    devices_[id].key = key;
+    device_ids_[key] = id;
+    ids.push_back(id);
+    ++added;
   }
-  Device d;
-  d.key = std::string(key);
-  devices_[id] = std::move(d);
-  device_ids_[std::string(key)] = id;
-  return id;
+  if (added == 0) return ids;
+  // Through the group commit like any write: durable per `sync`, ordered before the appends
+  // that use these ids, and one write (one fsync) for a config of 10,000 new devices. A
+  // failure reloads the state from the store (commit), forgetting the new ids again.
+  std::shared_ptr<Group> group = pending_;
+  if (Status s = commit(lock, group); !s) return s;
+  return ids;
 }
 
 std::string Buffer::device_key(DeviceId device) const {

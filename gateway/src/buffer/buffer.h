@@ -108,8 +108,10 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  // The queue of a cloud device, created on first use (durably). Idempotent.
+  // The queue of a cloud device, created on first use (durably, as an append is). Idempotent.
   Result<DeviceId> register_device(std::string_view key);
+  // The same for many devices, in one write: ids in the order of `keys`. Fails as a whole.
+  Result<std::vector<DeviceId>> register_devices(std::span<const std::string> keys);
   std::string device_key(DeviceId device) const;
 
   // Appends readings (of any devices) in order; returns once they are durable per `sync`.
@@ -206,6 +208,7 @@ class Buffer {
   std::uint64_t total_bytes_ = 0;
   std::uint64_t dead_letters_ = 0;
   std::uint64_t next_dead_letter_id_ = 1;
+  DeviceId next_device_id_ = 1;
   std::uint64_t appended_ = 0;
   std::uint64_t dropped_max_age_ = 0;
   std::uint64_t dropped_oldest_ = 0;

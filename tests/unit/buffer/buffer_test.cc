@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "support/subprocess.h"
@@ -77,6 +80,35 @@ TEST_F(BufferTest, KeepsEachDevicesOrderAcrossReopen) {
   EXPECT_EQ(batch->body,
             "[" + reading("t", 1) + "," + reading("t", 3) + "," + reading("v", 4) + "]");
   EXPECT_EQ(b->stats().readings, 4u);
+}
+
+TEST_F(BufferTest, ManyDevicesRegisterInOneWriteWithStableIds) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i) keys.push_back("dev-" + std::to_string(i));
+  keys.push_back("dev-7");  // a key given twice gets one queue
+  std::vector<DeviceId> ids;
+  {
+    auto b = open();
+    const DeviceId first = *b->register_device("first");
+    auto r = b->register_devices(keys);
+    ASSERT_TRUE(r) << r.status().to_string();
+    ids = *r;
+    ASSERT_EQ(ids.size(), keys.size());
+    EXPECT_EQ(ids.back(), ids[7]);
+    std::set<DeviceId> distinct(ids.begin(), ids.end());
+    distinct.insert(first);
+    EXPECT_EQ(distinct.size(), 2001u);
+    append(*b, ids[1999], 1, 2);
+    // Known keys: the same ids again, and a new one after the others.
+    EXPECT_EQ(*b->register_devices(keys), ids);
+    EXPECT_EQ(b->device_key(*b->register_device("late")), "late");
+  }
+  auto b = open();
+  std::vector<DeviceId> again = *b->register_devices(keys);
+  EXPECT_EQ(again, ids);
+  EXPECT_EQ(all(*b, ids[1999]), (std::vector<std::string>{reading("v", 1), reading("v", 2)}));
+  const DeviceId later = *b->register_device("later");
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), later), 0);
 }
 
 TEST_F(BufferTest, ReadHonoursCountAndBytesButAlwaysGivesOne) {
