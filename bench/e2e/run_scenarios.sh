@@ -128,9 +128,9 @@ cloud_sum() {  # FIELD: the sum over devices
 gw_pid=0
 gw_metrics=0
 gw_log=""
-# gw_config NAME DEVICES SOURCE_YAML [SYNC]: writes $work/NAME.yaml (fresh data dir)
+# gw_config NAME DEVICES SOURCE_YAML: writes $work/NAME.yaml (fresh data dir)
 gw_config() {
-  local name=$1 devices=$2 source=$3 sync=${4:-batch}
+  local name=$1 devices=$2 source=$3
   gw_metrics=$(free_port)
   rm -rf "$work/data-$name"
   {
@@ -141,7 +141,7 @@ gateway:
   shutdown_timeout: 5s
 buffer:
   max_bytes: 8GiB
-  sync: $sync
+  sync: batch
 cloud:
   url: $cloud
   retry: { initial_backoff: 200ms, max_backoff: 2s }
@@ -283,7 +283,7 @@ record max peak_rss "$(median "${gw_rss[@]}")" MiB
 live() {
   local name=$1 devices=$2 rate=$3 seconds=$4
   shift 4
-  gw_config "$name" "$devices" "$(mqtt_source "bench-gw-$name" true)" "${live_sync:-batch}"
+  gw_config "$name" "$devices" "$(mqtt_source "bench-gw-$name" true)"
   local started
   started=$(now)
   gw_start "$name"
@@ -334,13 +334,11 @@ report_live steady
 
 fixed=5000
 echo "bench: devices ($fixed msg/s in total from 100, then from 10,000 devices, ${phase} s each)"
-# sync: none here: a first start with 10,000 devices otherwise spends ~50 s in one fdatasync per
-# device registration (analysis.md); both runs alike, so the comparison stays fair.
-live_sync=none live devices-100 100 "$(calc "$fixed / 100" 2)" "$phase"
+live devices-100 100 "$(calc "$fixed / 100" 2)" "$phase"
 cpu_100=$live_cpu
 report_live devices-100
 record devices-100 gateway_start_to_ready "$live_startup" s
-live_sync=none live devices-10000 10000 "$(calc "$fixed / 10000" 2)" "$phase"
+live devices-10000 10000 "$(calc "$fixed / 10000" 2)" "$phase"
 report_live devices-10000
 record devices-10000 gateway_start_to_ready "$live_startup" s
 record devices-10000 cpu_per_million_vs_100_devices "$live_cpu" cpu_s "$cpu_100"
