@@ -27,8 +27,18 @@ mount --bind /dev "$rootfs/dev"
 mount --bind /dev/pts "$rootfs/dev/pts"
 mount -t tmpfs -o size=4g tmpfs "$rootfs/tmp"
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+# The host's own trust store additions (a network that reaches the registries through an
+# inspecting proxy has its CA there): a real machine on this network has them too.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$rootfs/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+  chroot "$rootfs" sh -c 'command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null || true'
+fi
 # debootstrap leaves no /etc/hosts; every real machine has one (localhost is used by the TLS tests).
 [ -s "$rootfs/etc/hosts" ] || printf "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" >"$rootfs/etc/hosts"
 
+# Node.js reads its CAs from its own bundle: point it and npm at the system's, as the host does.
+ca=/etc/ssl/certs/ca-certificates.crt
 chroot "$rootfs" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin CI=true \
+  NODE_EXTRA_CA_CERTS=$ca npm_config_cafile=$ca \
   bash -c 'cd /src/edgegw && deploy/test.sh'
