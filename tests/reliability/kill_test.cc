@@ -77,9 +77,10 @@ TEST(Reliability, KillNineAtRandomMomentsLosesNoAcknowledgedReading) {
   expect_delivered(tally, kDevices, acked, bound);
   std::printf(
       "kill -9: %d rounds, %d readings acknowledged by the broker, %lld at the cloud, "
-      "%lld duplicates (bound %lld), 0 lost\n",
+      "%lld duplicates (bound %lld), %lld order violations, lost: %s\n",
       rounds, acked * kDevices, static_cast<long long>(tally.readings()),
-      static_cast<long long>(tally.duplicates()), static_cast<long long>(bound));
+      static_cast<long long>(tally.duplicates()), static_cast<long long>(bound),
+      static_cast<long long>(tally.order_violations()), HasFailure() ? "SEE FAILURES" : "0");
 
   const auto [status, scrape] = http_get(metrics, "/metrics");
   EXPECT_EQ(status, 200);
