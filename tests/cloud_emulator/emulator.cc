@@ -11,11 +11,14 @@
 
 #include "body_scan.h"
 #include "core/time.h"
-#include "query.h"
+#include "device_api/query.h"
 
 namespace edgegw::cloud_emulator {
 
 namespace json = boost::json;
+using device_api::parse_data_filter;
+using device_api::QueryParams;
+using device_api::url_decode;
 
 struct Emulator::Device {
   std::string name;
@@ -561,13 +564,41 @@ class Emulator::BodyCache {
   std::unordered_map<const std::string*, json::value> parsed_;
 };
 
+namespace {
+
+// A device's records as the shared query sees them.
+class DeviceRecords final : public device_api::RecordSet {
+ public:
+  using ItemOf = std::function<const json::object*(const Record&)>;
+  DeviceRecords(const std::deque<Record>& records, ItemOf item_of)
+      : records_(records), item_of_(std::move(item_of)) {}
+  std::size_t size() const override { return records_.size(); }
+  std::string_view variable(std::size_t i) const override { return records_[i].variable; }
+  std::int64_t time_ms(std::size_t i) const override { return records_[i].time_ms; }
+  std::uint64_t serial(std::size_t i) const override { return records_[i].serial; }
+  bool has_value(std::size_t i) const override { return records_[i].has_value; }
+  bool has_location(std::size_t i) const override { return records_[i].has_location; }
+  std::optional<double> number(std::size_t i) const override { return records_[i].number; }
+  std::string group(std::size_t i) const override { return record_group(records_[i]); }
+  const json::value* value(std::size_t i) const override {
+    const json::object* item = item_of_(records_[i]);
+    return item != nullptr ? item->if_contains("value") : nullptr;
+  }
+
+ private:
+  const std::deque<Record>& records_;
+  ItemOf item_of_;
+};
+
+}  // namespace
+
 Response Emulator::get_data(Device& device, std::string_view query, std::int64_t now) {
   auto filter = parse_data_filter(QueryParams::parse(query), now);
   if (!filter) return error(400, filter.status().message());
   std::lock_guard lock(mu_);
   BodyCache bodies;
-  auto item_of = [&](const Record& r) { return bodies.item(r); };
-  auto result = run_query(device.records, *filter, item_of);
+  auto result = device_api::run_query(
+      DeviceRecords(device.records, [&](const Record& r) { return bodies.item(r); }), *filter);
   if (!result) return error(400, result.status().message());
   if (result->number) {
     const double n = *result->number;
@@ -607,7 +638,8 @@ Response Emulator::delete_data(Device& device, std::string_view path, std::strin
   }
   std::lock_guard lock(mu_);
   BodyCache bodies;
-  auto result = run_query(device.records, *filter, [&](const Record& r) { return bodies.item(r); });
+  auto result = device_api::run_query(
+      DeviceRecords(device.records, [&](const Record& r) { return bodies.item(r); }), *filter);
   if (!result) return error(400, result.status().message());
   std::size_t removed = 0;
   if (!result->number) {

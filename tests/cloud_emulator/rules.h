@@ -9,6 +9,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "device_api/record.h"
+
 namespace edgegw::cloud_emulator {
 
 inline constexpr std::size_t kMaxVariableChars = 100;
@@ -21,11 +23,7 @@ inline constexpr std::string_view kForbiddenVariableChars = "*?!<>.-=$ ";
 // Unicode code points in UTF-8 text (what the cloud's "chars" limits count).
 std::size_t count_chars(std::string_view text) noexcept;
 
-// `{lat,lng}` or a GeoJSON Point -> {lng, lat}; nullopt for anything else.
-struct LngLat {
-  double lng;
-  double lat;
-};
-std::optional<LngLat> parse_location(const boost::json::value& location);
+using device_api::LngLat;
+using device_api::parse_location;
 
 }  // namespace edgegw::cloud_emulator

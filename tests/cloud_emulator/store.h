@@ -12,6 +12,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "device_api/record.h"
+
 namespace edgegw::cloud_emulator {
 
 struct Record {
@@ -31,12 +33,11 @@ struct Record {
   std::uint64_t group_serial = 0;  // its auto group, when it came without one
 };
 
-// A 24-hex id like the cloud's ObjectIds: 8 hex of seconds, 16 of a counter.
-std::string object_id(std::int64_t created_ms, std::uint64_t serial);
-// The serial of an id made by object_id(), or 0 when `id` is not one.
-std::uint64_t serial_of_id(std::string_view id);
-// The auto group: a fresh id reversed, as the cloud makes it.
-std::string auto_group(std::int64_t created_ms, std::uint64_t group_serial);
+using device_api::append_json_text;
+using device_api::auto_group;
+using device_api::json_text;
+using device_api::object_id;
+using device_api::serial_of_id;
 
 // The record's item in its body (parsed by the caller), or nullptr.
 const boost::json::object* item_in(const boost::json::value& body, const Record& record);
@@ -45,10 +46,6 @@ const boost::json::object* item_in(const boost::json::value& body, const Record&
 // (GeoJSON Point), metadata, time and, with `details`, created_at. `item` is the item as sent.
 boost::json::object record_json(const Record& record, const boost::json::object& item,
                                 std::string_view device_id, bool details);
-
-// JSON text of `v`, numbers in their shortest form ("21.5", where boost::json writes "2.15E1").
-std::string json_text(const boost::json::value& v);
-void append_json_text(const boost::json::value& v, std::string& out);
 
 // The record's group (given or auto).
 std::string record_group(const Record& record);

@@ -1,4 +1,4 @@
-#include "query.h"
+#include "device_api/query.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,8 +6,9 @@
 #include <limits>
 
 #include "core/time.h"
+#include "device_api/record.h"
 
-namespace edgegw::cloud_emulator {
+namespace edgegw::device_api {
 
 namespace {
 
@@ -51,25 +52,24 @@ bool value_matches(const boost::json::value& v, const std::string& text) {
   return false;
 }
 
-bool matches(const Record& r, const DataFilter& f, const ItemLookup& item_of) {
-  if (f.start_ms && r.time_ms < *f.start_ms) return false;
-  if (f.end_ms && r.time_ms > *f.end_ms) return false;
+bool matches(const RecordSet& records, std::size_t i, const DataFilter& f) {
+  const std::int64_t time = records.time_ms(i);
+  if (f.start_ms && time < *f.start_ms) return false;
+  if (f.end_ms && time > *f.end_ms) return false;
   if (!f.variables.empty() &&
-      std::find(f.variables.begin(), f.variables.end(), r.variable) == f.variables.end()) {
+      std::find(f.variables.begin(), f.variables.end(), records.variable(i)) == f.variables.end()) {
     return false;
   }
-  if (f.has_ids &&
-      std::find(f.id_serials.begin(), f.id_serials.end(), r.serial) == f.id_serials.end()) {
+  if (f.has_ids && std::find(f.id_serials.begin(), f.id_serials.end(), records.serial(i)) ==
+                       f.id_serials.end()) {
     return false;
   }
   if (!f.groups.empty() &&
-      std::find(f.groups.begin(), f.groups.end(), record_group(r)) == f.groups.end()) {
+      std::find(f.groups.begin(), f.groups.end(), records.group(i)) == f.groups.end()) {
     return false;
   }
   if (!f.values.empty()) {
-    if (!r.has_value) return false;
-    const auto* item = item_of(r);
-    const auto* v = item != nullptr ? item->if_contains("value") : nullptr;
+    const auto* v = records.has_value(i) ? records.value(i) : nullptr;
     if (v == nullptr) return false;
     if (std::none_of(f.values.begin(), f.values.end(),
                      [&](const std::string& t) { return value_matches(*v, t); })) {
@@ -197,15 +197,14 @@ Result<DataFilter> parse_data_filter(const QueryParams& params, std::int64_t now
   return f;
 }
 
-Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilter& f,
-                              const ItemLookup& item_of) {
+Result<QueryResult> run_query(const RecordSet& records, const DataFilter& f) {
   std::vector<std::size_t> hits;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    if (matches(records[i], f, item_of)) hits.push_back(i);
+    if (matches(records, i, f)) hits.push_back(i);
   }
   // Time order (stable: equal times keep arrival order).
   auto by_time = [&](std::size_t a, std::size_t b) {
-    return records[a].time_ms < records[b].time_ms;
+    return records.time_ms(a) < records.time_ms(b);
   };
   QueryResult out;
   const std::string& q = f.query;
@@ -226,7 +225,7 @@ Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilte
     double sum = 0;
     std::size_t n = 0;
     for (auto i : hits) {
-      if (const auto x = records[i].number) {
+      if (const auto x = records.number(i)) {
         sum += *x;
         ++n;
       }
@@ -238,7 +237,7 @@ Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilte
     std::optional<std::size_t> best;
     double best_value = 0;
     for (auto i : hits) {
-      const auto x = records[i].number;
+      const auto x = records.number(i);
       if (!x) continue;
       if (!best || (q == "min" ? *x <= best_value : *x >= best_value)) {
         best = i;
@@ -253,7 +252,7 @@ Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilte
   const std::string_view kind = std::string_view(q).substr(last ? 5 : first ? 6 : 0);
   if ((!last && !first) ||
       (kind != "item" && kind != "value" && kind != "location" && kind != "insert")) {
-    return Status::invalid_argument("query \"" + q + "\" is not supported by the emulator");
+    return Status::invalid_argument("query \"" + q + "\" is not supported");
   }
   // One answer per requested variable, or one overall.
   std::vector<std::string> groups_of = f.variables;
@@ -261,17 +260,17 @@ Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilte
   for (const auto& variable : groups_of) {
     std::optional<std::size_t> best;
     for (auto i : hits) {
-      const Record& r = records[i];
-      if (!variable.empty() && r.variable != variable) continue;
-      if (kind == "value" && !r.has_value) continue;
-      if (kind == "location" && !r.has_location) continue;
+      if (!variable.empty() && records.variable(i) != variable) continue;
+      if (kind == "value" && !records.has_value(i)) continue;
+      if (kind == "location" && !records.has_location(i)) continue;
       if (!best) {
         best = i;
         continue;
       }
       if (kind == "insert") {
         if (last) best = i;  // arrival order: the later index
-      } else if (last ? r.time_ms >= records[*best].time_ms : r.time_ms < records[*best].time_ms) {
+      } else if (last ? records.time_ms(i) >= records.time_ms(*best)
+                      : records.time_ms(i) < records.time_ms(*best)) {
         best = i;
       }
     }
@@ -282,4 +281,4 @@ Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilte
   return out;
 }
 
-}  // namespace edgegw::cloud_emulator
+}  // namespace edgegw::device_api

@@ -1,20 +1,23 @@
-// Query strings and the GET/DELETE /data filters (tagoio-api.md, "GET /data query params").
+// The Device API's GET/DELETE /data filters (tagoio-api.md, "GET /data query params"): query
+// strings, the filter they describe, and the query run over any set of records. Shared by the
+// gateway's local history (the http source's GET /data) and the cloud emulator, so both answer a
+// query the same way.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "edgegw/status.h"
-#include "store.h"
+#include <boost/json/value.hpp>
 
-namespace edgegw::cloud_emulator {
+#include "edgegw/status.h"
+
+namespace edgegw::device_api {
 
 // Percent-decoding; '+' is a space.
 std::string url_decode(std::string_view text);
@@ -57,15 +60,28 @@ Result<DataFilter> parse_data_filter(const QueryParams& params, std::int64_t now
 // "2024-01-01T00:00:00Z", "2014-12-25 23:33:22" or relative to now ("1 day", "30 minutes").
 std::optional<std::int64_t> parse_date(std::string_view text, std::int64_t now_ms);
 
+// What a query looks at in each record. The group and the value are asked for only when a filter
+// names them (they may cost a parse).
+class RecordSet {
+ public:
+  virtual ~RecordSet() = default;
+  virtual std::size_t size() const = 0;
+  virtual std::string_view variable(std::size_t i) const = 0;
+  virtual std::int64_t time_ms(std::size_t i) const = 0;
+  virtual std::uint64_t serial(std::size_t i) const = 0;  // the low part of its id
+  virtual bool has_value(std::size_t i) const = 0;
+  virtual bool has_location(std::size_t i) const = 0;
+  virtual std::optional<double> number(std::size_t i) const = 0;  // the value, when a number
+  virtual std::string group(std::size_t i) const = 0;
+  virtual const boost::json::value* value(std::size_t i) const = 0;  // nullptr: none
+};
+
 struct QueryResult {
   std::optional<double> number;      // count, avg, sum
   std::vector<std::size_t> indices;  // records, in answer order
 };
 
-// The item a record was sent as (for filters on `value`), or nullptr.
-using ItemLookup = std::function<const boost::json::object*(const Record&)>;
+// Records are in arrival order (which last_insert/first_insert follow).
+Result<QueryResult> run_query(const RecordSet& records, const DataFilter& filter);
 
-Result<QueryResult> run_query(const std::deque<Record>& records, const DataFilter& filter,
-                              const ItemLookup& item_of);
-
-}  // namespace edgegw::cloud_emulator
+}  // namespace edgegw::device_api
