@@ -10,6 +10,7 @@
 
 #include "buffer/rocksdb_options.h"
 #include "core/time.h"
+#include "history/history.h"
 
 namespace edgegw::buffer {
 
@@ -18,6 +19,16 @@ namespace {
 constexpr const char* kQueueCf = "queue";
 constexpr const char* kMetaCf = "meta";
 constexpr const char* kDeadLetterCf = "dead_letter";
+
+std::vector<rocksdb::ColumnFamilyDescriptor> column_families() {
+  return {
+      {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
+      {kQueueCf, queue_cf_options()},
+      {kMetaCf, small_cf_options()},
+      {kDeadLetterCf, small_cf_options()},
+      {std::string(history::kColumnFamily), queue_cf_options()},
+  };
+}
 // A drop under drop_oldest frees at least this share of max_bytes, so a full buffer does not pay
 // for one drop per append.
 constexpr std::uint64_t kDropChunkDivisor = 100;
@@ -61,6 +72,7 @@ Options options_from(const config::Config& config) {
   o.on_full = config.buffer.on_full;
   o.sync = config.buffer.sync;
   o.sync_interval = config.buffer.sync_interval;
+  o.history_per_variable = config.buffer.history_per_variable;
   return o;
 }
 
@@ -82,12 +94,7 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   std::unique_ptr<Buffer> b(new Buffer(std::move(options)));
   const std::string& path = b->options_.path;
   const rocksdb::DBOptions dbo = db_options();
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
-      {kQueueCf, queue_cf_options()},
-      {kMetaCf, small_cf_options()},
-      {kDeadLetterCf, small_cf_options()},
-  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = column_families();
   if (!b->options_.read_only) {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
@@ -97,6 +104,12 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (b->options_.read_only) {
+    // A store written before the history existed lacks its column family; read-only cannot add it.
+    std::vector<std::string> present;
+    if (rocksdb::DB::ListColumnFamilies(dbo, path, &present).ok() &&
+        std::find(present.begin(), present.end(), history::kColumnFamily) == present.end()) {
+      cfs.pop_back();
+    }
     s = rocksdb::DB::OpenForReadOnly(dbo, path, cfs, &b->handles_, &raw);
   } else {
     s = rocksdb::DB::Open(dbo, path, cfs, &b->handles_, &raw);
@@ -134,6 +147,12 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
                               "'; this edgegw reads version " + std::string(kFormatVersion));
   }
   if (Status st = b->load_state(); !st) return st;
+  if (!b->options_.read_only) {
+    b->history_ = std::make_unique<history::History>(*b->db_, b->handles_[4],
+                                                     b->options_.history_per_variable);
+    if (Status st = b->history_->load(); !st) return st;
+    b->history_on_ = b->history_->enabled();
+  }
   if (!b->options_.read_only && b->options_.sync == config::SyncMode::kBatch) {
     b->sync_thread_ = std::thread([p = b.get()] { p->sync_loop(); });
   }
@@ -155,6 +174,7 @@ Buffer::~Buffer() {
     (void)db_->Flush(rocksdb::FlushOptions(), handles_);
     if (unsynced_) (void)db_->SyncWAL();
   }
+  history_.reset();
   for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
   (void)db_->Close();
 }
@@ -342,6 +362,7 @@ Status Buffer::append(std::span<const Record> records) {
                                            rocksdb::Slice(r.json.data(), r.json.size())};
     (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
                        rocksdb::SliceParts(value_parts, 2));
+    if (history_on_) history_->add(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
   }
   total_readings_ += records.size();
   total_bytes_ += needed;
@@ -418,8 +439,16 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
   const QueueKey to = queue_key(id, point.seq + 1);
   (void)pending_->batch->DeleteRange(queue_, slice(from), slice(to));
   (void)pending_->batch->Put(meta_, meta_head_key(id), encode_head({point.seq, point.cum_bytes}));
-  total_readings_ -= point.seq + 1 - d.first_seq;
-  total_bytes_ -= point.cum_bytes - d.head_cum;
+  // Withdrawn readings in the range were uncounted when withdrawn.
+  std::uint64_t gone = 0, gone_bytes = 0;
+  while (!d.withdrawn.empty() && d.withdrawn.begin()->first <= point.seq) {
+    ++gone;
+    gone_bytes += d.withdrawn.begin()->second;
+    d.withdrawn.erase(d.withdrawn.begin());
+  }
+  d.withdrawn_bytes -= gone_bytes;
+  total_readings_ -= point.seq + 1 - d.first_seq - gone;
+  total_bytes_ -= point.cum_bytes - d.head_cum - gone_bytes;
   d.first_seq = point.seq + 1;
   d.head_cum = point.cum_bytes;
   d.head_stored_ms = 0;  // unknown until refreshed
@@ -442,6 +471,34 @@ Status Buffer::ack(DeviceId device, AckPoint point) {
   lock.unlock();
   if (s) refresh_head_time(device);
   return s;
+}
+
+Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seqs) {
+  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
+  std::unique_lock lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return std::uint64_t{0};
+  Device& d = it->second;
+  std::uint64_t removed = 0;
+  for (const Seq seq : seqs) {
+    if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
+    const QueueKey key = queue_key(device, seq);
+    std::string value;
+    const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), queue_, slice(key), &value);
+    if (got.IsNotFound()) continue;
+    if (!got.ok()) return from_rocksdb(got, "cannot read the buffer");
+    const std::uint64_t bytes = entry_bytes(value_json(value).size());
+    (void)pending_locked().batch->Delete(queue_, slice(key));
+    d.withdrawn.emplace(seq, bytes);
+    d.withdrawn_bytes += bytes;
+    total_readings_ -= 1;
+    total_bytes_ -= bytes;
+    ++removed;
+  }
+  if (removed == 0) return removed;
+  std::shared_ptr<Group> group = pending_;
+  if (Status s = commit(lock, group); !s) return s;
+  return removed;
 }
 
 void Buffer::refresh_head_time(DeviceId id) {
@@ -753,14 +810,7 @@ void Buffer::sync_loop() {
 }
 
 Status repair(const std::string& path) {
-  rocksdb::Options o(db_options(), queue_cf_options());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
-      {kQueueCf, queue_cf_options()},
-      {kMetaCf, small_cf_options()},
-      {kDeadLetterCf, small_cf_options()},
-  };
-  return from_rocksdb(rocksdb::RepairDB(path, db_options(), cfs, small_cf_options()),
+  return from_rocksdb(rocksdb::RepairDB(path, db_options(), column_families(), small_cf_options()),
                       "repair of the buffer at '" + path + "' failed");
 }
 

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -31,6 +32,10 @@ class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
 
+namespace edgegw::history {
+class History;
+}  // namespace edgegw::history
+
 namespace edgegw::buffer {
 
 struct Options {
@@ -40,16 +45,20 @@ struct Options {
   config::OnFull on_full = config::OnFull::kDropOldest;
   config::SyncMode sync = config::SyncMode::kBatch;
   std::chrono::milliseconds sync_interval{100};
-  std::function<std::int64_t()> clock;  // wall-clock ms for stored_at; default: the system clock
-  bool read_only = false;               // for `edgegw buffer stats` while the gateway may run
+  std::function<std::int64_t()> clock;   // wall-clock ms for stored_at; default: the system clock
+  bool read_only = false;                // for `edgegw buffer stats` while the gateway may run
+  std::size_t history_per_variable = 0;  // buffer.history_per_variable; 0: no local history
 };
 
 Options options_from(const config::Config& config);
 
-// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json).
+// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). With a
+// variable, it also goes into the local history (history/history.h).
 struct Record {
   DeviceId device;
   std::string_view json;
+  std::string_view variable = {};
+  std::int64_t time_ms = 0;
 };
 
 // A run of one device's queue, ready to POST: body is the JSON array "[r1,r2,...]".
@@ -127,6 +136,14 @@ class Buffer {
   // Acking what was already removed (e.g. dropped meanwhile) is a no-op.
   Status ack(DeviceId device, AckPoint point);
 
+  // Removes readings from the middle or tail of a device's queue before they are forwarded (the
+  // local API's DELETE /data); sequences already removed or forwarded are skipped. Returns how
+  // many were removed. A batch already in flight may still deliver them.
+  Result<std::uint64_t> withdraw(DeviceId device, std::span<const Seq> seqs);
+
+  // The local history (disabled when history_per_variable is 0); null for a read-only buffer.
+  history::History* history() const noexcept { return history_.get(); }
+
   // Stores a reading the cloud refused for good. Does not remove it from the queue: ack() does.
   Status dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
                      int http_status);
@@ -161,8 +178,12 @@ class Buffer {
     std::uint64_t head_cum = 0;       // cum_bytes just before the head
     std::uint64_t tail_cum = 0;       // cum_bytes of the last reading appended
     std::int64_t head_stored_ms = 0;  // stored_at of the head; 0: unknown or empty
-    std::uint64_t readings() const { return next_seq - first_seq; }
-    std::uint64_t bytes() const { return tail_cum - head_cum; }
+    // Withdrawn readings still inside [first_seq, next_seq) (seq -> entry bytes), uncounted; in
+    // memory only: after a restart they count until the head passes them.
+    std::map<Seq, std::uint64_t> withdrawn;
+    std::uint64_t withdrawn_bytes = 0;
+    std::uint64_t readings() const { return next_seq - first_seq - withdrawn.size(); }
+    std::uint64_t bytes() const { return tail_cum - head_cum - withdrawn_bytes; }
   };
 
   // A set of writes committed together: appends, acks and drops of many threads.
@@ -198,6 +219,8 @@ class Buffer {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<history::History> history_;
+  bool history_on_ = false;
 
   mutable std::mutex mu_;
   std::unordered_map<DeviceId, Device> devices_;

@@ -7,7 +7,10 @@ std::vector<std::string> Config::secret_values() const {
   const auto add = [&out](const Secret& secret) {
     if (!secret.empty()) out.push_back(secret.reveal());
   };
-  for (const DeviceConfig& device : devices) add(device.token);
+  for (const DeviceConfig& device : devices) {
+    add(device.token);
+    add(device.local_token);
+  }
   add(unmapped.default_token);
   for (const SourceConfig& source : sources) {
     for (const Secret& secret : source.config_secrets) add(secret);

@@ -57,6 +57,9 @@ struct BufferConfig {
   OnFull on_full = OnFull::kDropOldest;
   SyncMode sync = SyncMode::kBatch;
   Duration sync_interval = std::chrono::milliseconds(100);
+  // The local history (GET /data of the http source): the last N readings of each device and
+  // variable, from every source; 0 disables it (and its cost on the ingest path).
+  std::size_t history_per_variable = 1000;
 };
 
 struct TlsConfig {
@@ -116,6 +119,7 @@ struct VariableMapping {
 struct DeviceConfig {
   std::string key;
   Secret token;
+  Secret local_token;  // optional: the token the local Device API accepts instead of `token`
   std::map<std::string, VariableMapping> variables;  // by the variable name the source reports
   Mark mark;
 };

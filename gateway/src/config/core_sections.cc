@@ -71,6 +71,10 @@ constexpr Key<BufferConfig> kBufferKeys[] = {
      [](Reader& r, const Item& it, BufferConfig& b) { r.read_enum(it, kSyncModes, b.sync); }},
     {"sync_interval", [](Reader& r, const Item& it,
                          BufferConfig& b) { r.read_duration(it, kPositive, b.sync_interval); }},
+    {"history_per_variable",
+     [](Reader& r, const Item& it, BufferConfig& b) {
+       r.read_int(it, 0, 100000, b.history_per_variable);
+     }},
 };
 
 constexpr Key<TlsConfig> kTlsKeys[] = {

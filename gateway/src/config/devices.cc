@@ -84,10 +84,16 @@ constexpr Key<DeviceConfig> kDeviceKeys[] = {
     {"token_file",
      [](Reader& r, const Item& it, DeviceConfig& d) { read_file_token(r, it, d.token); }},
     {"variables", read_variables},
+    {"local_token",
+     [](Reader& r, const Item& it, DeviceConfig& d) { read_inline_token(r, it, d.local_token); }},
+    {"local_token_file",
+     [](Reader& r, const Item& it, DeviceConfig& d) { read_file_token(r, it, d.local_token); }},
 };
 constexpr std::size_t kKeyKey = 0;
 constexpr std::size_t kTokenKey = 1;
 constexpr std::size_t kTokenFileKey = 2;
+constexpr std::size_t kLocalTokenKey = 4;
+constexpr std::size_t kLocalTokenFileKey = 5;
 
 constexpr Key<UnmappedPolicy> kDefaultKeys[] = {
     {"token", [](Reader& r, const Item& it,
@@ -131,6 +137,10 @@ void read_devices(Reader& reader, const Item& item, std::vector<DeviceConfig>& o
     }
     const Seen seen = reader.read_map<DeviceConfig>(element, kDeviceKeys, device);
     check_one_token(reader, element, seen[kTokenKey], seen[kTokenFileKey]);
+    if (seen[kLocalTokenKey] && seen[kLocalTokenFileKey]) {
+      reader.error(seen[kLocalTokenFileKey]->key_mark, seen[kLocalTokenFileKey]->path,
+                   "give local_token or local_token_file, not both");
+    }
     if (device.key.empty() || !seen[kKeyKey]) return;
     const Item& key = *seen[kKeyKey];
     const auto [first, inserted] = keys.try_emplace(device.key, First{element.path, key.mark()});

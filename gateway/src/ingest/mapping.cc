@@ -1,7 +1,11 @@
 #include "ingest/mapping.h"
 
 #include <cmath>
+#include <cstring>
 #include <variant>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 namespace edgegw::ingest {
 
@@ -13,6 +17,12 @@ MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
     MappedDevice& d = devices_[devices[i].key];
     d.id = ids[i];
     for (const auto& [name, mapping] : devices[i].variables) d.variables.emplace(name, mapping);
+    for (const config::Secret* token : {&devices[i].token, &devices[i].local_token}) {
+      if (token->empty()) continue;
+      // A token shared by two devices names the first.
+      tokens_.try_emplace(digest(token->reveal()),
+                          TokenEntry{token->reveal(), TokenOwner{devices[i].key, ids[i]}});
+    }
   }
   if (default_id) default_ = MappedDevice{*default_id, {}};
 }
@@ -20,6 +30,35 @@ MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
 const MappedDevice* MappingTable::find(std::string_view device_key) const noexcept {
   if (auto it = devices_.find(device_key); it != devices_.end()) return &it->second;
   return default_ ? &*default_ : nullptr;
+}
+
+const MappedDevice* MappingTable::find_configured(std::string_view device_key) const noexcept {
+  auto it = devices_.find(device_key);
+  return it != devices_.end() ? &it->second : nullptr;
+}
+
+MappingTable::Digest MappingTable::digest(std::string_view token) noexcept {
+  Digest d{};
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d.data());
+  return d;
+}
+
+std::size_t MappingTable::DigestHash::operator()(const Digest& d) const noexcept {
+  std::size_t h = 0;
+  std::memcpy(&h, d.data(), sizeof h);  // a digest's bytes are already uniform
+  return h;
+}
+
+const TokenOwner* MappingTable::authenticate(std::string_view token) const noexcept {
+  if (token.empty()) return nullptr;
+  auto it = tokens_.find(digest(token));
+  if (it == tokens_.end()) return nullptr;
+  const std::string& known = it->second.token;
+  if (known.size() != token.size() ||
+      CRYPTO_memcmp(known.data(), token.data(), token.size()) != 0) {
+    return nullptr;
+  }
+  return &it->second.owner;
 }
 
 std::optional<std::string> apply(const config::VariableMapping& mapping, Reading& reading) {

@@ -3,6 +3,7 @@
 // start and on every reload; readers take an immutable snapshot (swapped atomically).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,12 @@ struct MappedDevice {
   StringMap<config::VariableMapping> variables;  // by the name the source reports (lower case)
 };
 
+// A device that a token names (the local Device API's authentication).
+struct TokenOwner {
+  std::string key;
+  buffer::DeviceId id = 0;
+};
+
 // An immutable snapshot of the mapping.
 class MappingTable {
  public:
@@ -46,10 +53,28 @@ class MappingTable {
 
   // The device a key maps to, the catch-all device, or nullptr (unmapped: reject).
   const MappedDevice* find(std::string_view device_key) const noexcept;
+  // A configured device only (no catch-all), or nullptr.
+  const MappedDevice* find_configured(std::string_view device_key) const noexcept;
+
+  // The configured device whose `token` or `local_token` is `token`, or nullptr. The lookup is by
+  // SHA-256 of the token and the final comparison constant-time, so the time taken says nothing
+  // about how much of a token was right.
+  const TokenOwner* authenticate(std::string_view token) const noexcept;
 
  private:
+  using Digest = std::array<unsigned char, 32>;
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const noexcept;
+  };
+  struct TokenEntry {
+    std::string token;
+    TokenOwner owner;
+  };
+  static Digest digest(std::string_view token) noexcept;
+
   StringMap<MappedDevice> devices_;
   std::optional<MappedDevice> default_;
+  std::unordered_map<Digest, TokenEntry, DigestHash> tokens_;
 };
 
 // Applies a variable's mapping to a reading. Returns why the result is not a valid reading

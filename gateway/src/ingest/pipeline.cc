@@ -16,6 +16,9 @@ struct Scratch {
   std::string json;                   // the encoded readings of one call, back to back
   std::vector<buffer::DeviceId> ids;  // per encoded reading
   std::vector<std::size_t> ends;      // per encoded reading: its end in json
+  std::string variables;              // the readings' variables back to back (local history)
+  std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
+  std::vector<std::int64_t> times;    // per encoded reading: its time
   std::vector<buffer::Record> records;
 };
 
@@ -45,12 +48,19 @@ void Pipeline::log_problem(std::string_view key, std::string_view device_key,
                 fmt::format("source {}: device '{}': {}", source_, clip(device_key), what));
 }
 
-Status Pipeline::append(std::span<const RawMessage> messages) {
+Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
+  const bool strict = options.all_or_nothing;
+  if (options.appended != nullptr) *options.appended = 0;
   Scratch& s = t_scratch;
   s.json.clear();
   s.ids.clear();
   s.ends.clear();
+  s.variables.clear();
+  s.var_ends.clear();
+  s.times.clear();
   std::uint64_t received = 0, decode_failed = 0, invalid = 0, unmapped = 0;
+  std::uint64_t decode_invalid = 0;  // readings the decoder refused (not in `received`)
+  std::string refusal;               // all_or_nothing: why the call is refused
 
   const std::shared_ptr<const MappingTable> table = mapping_.load();
   for (RawMessage msg : messages) {
@@ -60,16 +70,31 @@ Status Pipeline::append(std::span<const RawMessage> messages) {
     received += s.decoded.readings.size();
     if (s.decoded.payload_rejected) {
       ++decode_failed;
+      if (strict) {
+        refusal = "payload not decoded: " + s.decoded.first_error;
+        break;
+      }
       log_problem("decode", msg.device_key, "payload not decoded: " + s.decoded.first_error);
       continue;
     }
     if (s.decoded.invalid > 0) {
       invalid += s.decoded.invalid;
+      decode_invalid += s.decoded.invalid;
+      if (strict) {
+        refusal = "reading refused: " + s.decoded.first_error;
+        break;
+      }
       log_problem("invalid", msg.device_key, "reading refused: " + s.decoded.first_error);
     }
-    const MappedDevice* device = table ? table->find(msg.device_key) : nullptr;
+    const MappedDevice* device = !table   ? nullptr
+                                 : strict ? table->find_configured(msg.device_key)
+                                          : table->find(msg.device_key);
     if (device == nullptr) {
       unmapped += s.decoded.readings.size();
+      if (strict) {
+        refusal = "device '" + std::string(clip(msg.device_key)) + "' is not in devices:";
+        break;
+      }
       log_problem("unmapped", msg.device_key,
                   "not in devices: and unmapped is reject; its readings are dropped");
       continue;
@@ -81,6 +106,10 @@ Status Pipeline::append(std::span<const RawMessage> messages) {
           if (!problem) problem = decode::normalize(r);
           if (problem) {
             ++invalid;
+            if (strict) {
+              refusal = "variable " + r.variable + ": " + *problem;
+              break;
+            }
             log_problem("invalid", msg.device_key, "variable " + r.variable + ": " + *problem);
             continue;
           }
@@ -89,9 +118,15 @@ Status Pipeline::append(std::span<const RawMessage> messages) {
       decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);
       s.ends.push_back(s.json.size());
+      s.variables += r.variable;
+      s.var_ends.push_back(s.variables.size());
+      s.times.push_back(r.time_ms);
     }
+    if (!refusal.empty()) break;
   }
 
+  // Refused whole: every reading decoded so far is refused, as unmapped or as invalid.
+  if (!refusal.empty()) invalid = received - unmapped + decode_invalid;
   SourceStats& st = *stats_;
   st.messages.fetch_add(messages.size(), std::memory_order_relaxed);
   if (received) st.received.fetch_add(received, std::memory_order_relaxed);
@@ -100,16 +135,22 @@ Status Pipeline::append(std::span<const RawMessage> messages) {
   if (unmapped) st.rejected_unmapped.fetch_add(unmapped, std::memory_order_relaxed);
 
   Status status;
-  if (!s.ids.empty()) {
+  if (!refusal.empty()) {
+    status = Status::invalid_argument(std::move(refusal));  // nothing of the call is appended
+  } else if (!s.ids.empty()) {
     s.records.clear();
-    std::size_t begin = 0;
+    std::size_t begin = 0, var_begin = 0;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
-      s.records.push_back({s.ids[i], std::string_view(s.json).substr(begin, s.ends[i] - begin)});
+      s.records.push_back(
+          {s.ids[i], std::string_view(s.json).substr(begin, s.ends[i] - begin),
+           std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin), s.times[i]});
       begin = s.ends[i];
+      var_begin = s.var_ends[i];
     }
     status = buffer_.append(s.records);
     if (status) {
       st.appended.fetch_add(s.records.size(), std::memory_order_relaxed);
+      if (options.appended != nullptr) *options.appended = s.records.size();
     } else if (status.code() == Code::kResourceExhausted) {
       st.rejected_buffer_full.fetch_add(s.records.size(), std::memory_order_relaxed);
     }

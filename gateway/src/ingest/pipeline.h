@@ -47,7 +47,16 @@ class Pipeline {
   // Decodes, maps and appends. OK: every reading that could be kept is durable (payloads that
   // could not be decoded and unmapped devices are counted, logged and dropped: not an error).
   // An error (kResourceExhausted: buffer or disk full) means nothing of the call was appended.
-  Status append(std::span<const RawMessage> messages);
+  Status append(std::span<const RawMessage> messages) { return append(messages, {}); }
+
+  struct AppendOptions {
+    // The cloud's rule for one request: any payload not decoded, reading refused or device not
+    // configured is an invalid_argument naming it, and nothing is appended (nothing is logged:
+    // the caller answers its client).
+    bool all_or_nothing = false;
+    std::size_t* appended = nullptr;  // set to the readings appended
+  };
+  Status append(std::span<const RawMessage> messages, const AppendOptions& options);
 
   const std::string& source() const noexcept { return source_; }
   SourceStats& stats() noexcept { return *stats_; }

@@ -1,5 +1,7 @@
 #include "plugin_host/source.h"
 
+#include "plugin_host/abi_util.h"
+
 #include <unistd.h>
 
 #include <array>
@@ -38,42 +40,10 @@ std::string_view code_text(std::int32_t code) {
   }
 }
 
-std::int32_t to_abi_code(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return EDGEGW_OK;
-    case Code::kResourceExhausted:
-      return EDGEGW_ERR_FULL;
-    case Code::kIoError:
-    case Code::kCorruption:
-      return EDGEGW_ERR_IO;
-    case Code::kCancelled:
-      return EDGEGW_ERR_STOPPED;
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-      return EDGEGW_ERR_UNAVAILABLE;
-    case Code::kInvalidArgument:
-      return EDGEGW_ERR_INVALID_ARGUMENT;
-    default:
-      return EDGEGW_ERR_INTERNAL;
-  }
-}
-
-void write_error(char* error, std::size_t error_size, std::string_view message) noexcept {
-  if (error == nullptr || error_size == 0) return;
-  const std::size_t n = std::min(message.size(), error_size - 1);
-  std::copy_n(message.data(), n, error);
-  error[n] = '\0';
-}
-
 // The text a plugin wrote into an error buffer (it may have forgotten the NUL).
 std::string error_text(const std::array<char, kErrorBytes>& buf) {
   const auto end = std::find(buf.begin(), buf.end(), '\0');
   return std::string(buf.begin(), end);
-}
-
-std::string_view view(edgegw_bytes b) noexcept {
-  return b.ptr == nullptr ? std::string_view() : std::string_view(b.ptr, b.len);
 }
 
 // Reused per thread: the raw messages of one append as the pipeline takes them.
@@ -169,6 +139,8 @@ Source::Source(const config::SourceConfig& config, std::string label,
       plugin_(std::move(plugin)),
       stats_(stats ? std::move(stats) : std::make_shared<ingest::SourceStats>()),
       pipeline_(config, mapping, buffer, stats_),
+      mapping_(mapping),
+      buffer_(buffer),
       logger_(log::get("source")) {
   host_.struct_size = sizeof(edgegw_host);
   host_.abi_version = EDGEGW_PLUGIN_ABI_VERSION;
@@ -176,6 +148,7 @@ Source::Source(const config::SourceConfig& config, std::string label,
   host_.append = &Source::on_append;
   host_.log = &Source::on_log;
   host_.set_up = &Source::on_set_up;
+  host_.device_api = &kDeviceApi;
 }
 
 Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& config,
@@ -253,7 +226,14 @@ void Source::stop() {
 
 std::int32_t Source::on_append(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
                                std::size_t count, char* error, std::size_t error_size) noexcept {
-  auto* self = reinterpret_cast<Source*>(host_ptr);
+  return reinterpret_cast<Source*>(host_ptr)->append_messages(messages, count, {}, error,
+                                                              error_size);
+}
+
+std::int32_t Source::append_messages(const edgegw_raw_message* messages, std::size_t count,
+                                     const ingest::Pipeline::AppendOptions& options, char* error,
+                                     std::size_t error_size) noexcept {
+  Source* self = this;
   if (self->stopped_.load(std::memory_order_acquire)) {
     write_error(error, error_size, "the source is stopped");
     return EDGEGW_ERR_STOPPED;
@@ -279,7 +259,7 @@ std::int32_t Source::on_append(edgegw_host_ctx* host_ptr, const edgegw_raw_messa
       raw.push_back({self->config_.name, view(m->device_key), view(m->variable), view(m->payload),
                      m->receive_time_ms});
     }
-    const Status status = self->pipeline_.append(raw);
+    const Status status = self->pipeline_.append(raw, options);
     if (status) return EDGEGW_OK;
     write_error(error, error_size, status.message());
     return to_abi_code(status.code());

@@ -82,12 +82,37 @@ class Source {
   static void on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
                      std::size_t len) noexcept;
   static void on_set_up(edgegw_host_ctx* host_ptr, std::int32_t up) noexcept;
+  std::int32_t append_messages(const edgegw_raw_message* messages, std::size_t count,
+                               const ingest::Pipeline::AppendOptions& options, char* error,
+                               std::size_t error_size) noexcept;
+
+  // ABI 1.2 edgegw_device_api (source_device_api.cc).
+  static const edgegw_device_api kDeviceApi;
+  static std::int32_t on_authenticate(edgegw_host_ctx* host_ptr, edgegw_bytes token,
+                                      edgegw_host_buffer* out_key, char* error,
+                                      std::size_t error_size) noexcept;
+  static std::int32_t on_append_checked(edgegw_host_ctx* host_ptr,
+                                        const edgegw_raw_message* messages, std::size_t count,
+                                        std::uint32_t flags, std::size_t* out_readings, char* error,
+                                        std::size_t error_size) noexcept;
+  static std::int32_t on_query_data(edgegw_host_ctx* host_ptr, edgegw_bytes device_key,
+                                    edgegw_bytes query, edgegw_host_buffer* out_json, char* error,
+                                    std::size_t error_size) noexcept;
+  static std::int32_t on_delete_data(edgegw_host_ctx* host_ptr, edgegw_bytes device_key,
+                                     edgegw_bytes query, std::uint64_t* out_removed, char* error,
+                                     std::size_t error_size) noexcept;
+  static std::int32_t on_device_info(edgegw_host_ctx* host_ptr, edgegw_bytes device_key,
+                                     edgegw_host_buffer* out_json, char* error,
+                                     std::size_t error_size) noexcept;
+  static void on_free_buffer(edgegw_host_ctx* host_ptr, edgegw_host_buffer* buffer) noexcept;
 
   config::SourceConfig config_;
   std::string label_;                     // "sources[0] 'plant': plugin 'mqtt'"
   std::shared_ptr<LoadedPlugin> plugin_;  // first: closed last
   std::shared_ptr<ingest::SourceStats> stats_;
   ingest::Pipeline pipeline_;
+  const ingest::Mapping& mapping_;
+  buffer::Buffer& buffer_;
   std::shared_ptr<spdlog::logger> logger_;
   edgegw_host host_{};
   edgegw_instance* instance_ = nullptr;  // the plugin's

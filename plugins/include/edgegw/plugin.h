@@ -31,7 +31,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 1u
+#define EDGEGW_PLUGIN_ABI_MINOR 2u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -48,6 +48,7 @@ extern "C" {
 #define EDGEGW_ERR_INTERNAL 5    /* a bug (an exception caught at the boundary, ...) */
 #define EDGEGW_ERR_STOPPED 6     /* the instance is being stopped: nothing was appended */
 #define EDGEGW_ERR_UNSUPPORTED 7 /* a feature or version this side does not support */
+#define EDGEGW_ERR_DENIED 8      /* since 1.2: a token that names no device */
 
 /* Log levels of edgegw_host.log. */
 #define EDGEGW_LOG_TRACE 0
@@ -77,6 +78,58 @@ typedef struct edgegw_host_ctx edgegw_host_ctx;
 /* The plugin's side of one source instance (opaque to the host). */
 typedef struct edgegw_instance edgegw_instance;
 
+/* Since 1.2: memory the host allocated for a result; the plugin hands it back to
+ * edgegw_device_api.free_buffer once done (exactly once; a {NULL, 0} buffer needs no free). */
+typedef struct edgegw_host_buffer {
+  char* host_ptr;
+  size_t len;
+} edgegw_host_buffer;
+
+/* Since 1.2: flags of edgegw_device_api.append_checked. ALL_OR_NOTHING: any undecodable payload,
+ * invalid reading or unmapped device fails the whole call, and nothing of it is appended. */
+#define EDGEGW_APPEND_ALL_OR_NOTHING 1u
+
+/* Since 1.2: the host's local Device API, for a plugin that serves the cloud's Device API at the
+ * edge (the http source). Device keys are the configured `devices[].key`. Callable from any thread,
+ * concurrently, like the other host callbacks. Errors write a NUL-terminated reason into
+ * error[0..error_size) when error is not NULL. */
+typedef struct edgegw_device_api {
+  size_t struct_size;
+
+  /* Maps a device token (the device's cloud `token` or its `local_token`, compared in constant
+   * time) to its device key, written into *out_key (free it). EDGEGW_ERR_DENIED: no such token. */
+  int32_t (*authenticate)(edgegw_host_ctx* host_ptr, edgegw_bytes token,
+                          edgegw_host_buffer* out_key, char* error, size_t error_size);
+
+  /* As edgegw_host.append, with EDGEGW_APPEND_* flags; *out_readings (when not NULL) is set to the
+   * number of readings appended. Under EDGEGW_APPEND_ALL_OR_NOTHING a refused payload is
+   * EDGEGW_ERR_INVALID_ARGUMENT with the reason (which reading, what is wrong). */
+  int32_t (*append_checked)(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                            size_t count, uint32_t flags, size_t* out_readings, char* error,
+                            size_t error_size);
+
+  /* GET /data of a device: `query` is the URL's query string (still percent-encoded, no '?': the
+   * cloud's filters variable(s), query, qty, skip, start_date, end_date, ordination, details, ...).
+   * *out_json is the JSON text of the answer's `result` (an array of records or a number).
+   * EDGEGW_ERR_INVALID_ARGUMENT: a bad filter; EDGEGW_ERR_UNSUPPORTED: the history is off. */
+  int32_t (*query_data)(edgegw_host_ctx* host_ptr, edgegw_bytes device_key, edgegw_bytes query,
+                        edgegw_host_buffer* out_json, char* error, size_t error_size);
+
+  /* DELETE /data of a device: the same filters; removes the matching readings from the local
+   * history and, those not yet forwarded, from the buffer's queue. *out_removed: how many. */
+  int32_t (*delete_data)(edgegw_host_ctx* host_ptr, edgegw_bytes device_key, edgegw_bytes query,
+                         uint64_t* out_removed, char* error, size_t error_size);
+
+  /* GET /info of a device: a JSON object (name, key, buffered readings, last input, ...). */
+  int32_t (*device_info)(edgegw_host_ctx* host_ptr, edgegw_bytes device_key,
+                         edgegw_host_buffer* out_json, char* error, size_t error_size);
+
+  /* Frees a buffer the host returned, and sets it to {NULL, 0}. */
+  void (*free_buffer)(edgegw_host_ctx* host_ptr, edgegw_host_buffer* buffer);
+
+  void* reserved[8];
+} edgegw_device_api;
+
 /* Callbacks the host gives to create(). Valid until destroy() returns; callable from any thread,
  * concurrently, between create() and the return of stop(). */
 typedef struct edgegw_host {
@@ -101,7 +154,10 @@ typedef struct edgegw_host {
   /* Reports whether the source is connected and receiving (edgegw_source_up): 1 up, 0 down. */
   void (*set_up)(edgegw_host_ctx* host_ptr, int32_t up);
 
-  void* reserved[8];
+  /* Since 1.2 (NULL from an older host): the local Device API (see edgegw_device_api). */
+  const edgegw_device_api* device_api;
+
+  void* reserved[7];
 } edgegw_host;
 
 /* What create() is told about the source it serves. */

@@ -126,6 +126,16 @@ class Host {
   void error(std::string_view message) const noexcept { log(EDGEGW_LOG_ERROR, message); }
   void set_up(bool up) const noexcept { host_->set_up(host_->host_ptr, up ? 1 : 0); }
 
+  // The local Device API (ABI 1.2), or nullptr from an older host.
+  const edgegw_device_api* device_api() const noexcept {
+    if ((host_->abi_version & 0xffffu) < 2 ||
+        host_->struct_size < offsetof(edgegw_host, device_api) + sizeof(host_->device_api)) {
+      return nullptr;
+    }
+    return host_->device_api;
+  }
+  edgegw_host_ctx* host_ptr() const noexcept { return host_->host_ptr; }
+
  private:
   const edgegw_host* host_;
 };

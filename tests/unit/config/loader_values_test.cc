@@ -47,6 +47,7 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_EQ(c.buffer.on_full, OnFull::kDropOldest);
   EXPECT_EQ(c.buffer.sync, SyncMode::kBatch);
   EXPECT_EQ(c.buffer.sync_interval, 100ms);
+  EXPECT_EQ(c.buffer.history_per_variable, 1000u);
   EXPECT_EQ(c.cloud.url, "https://api.tago.io");
   EXPECT_EQ(c.cloud.timeout, 10s);
   EXPECT_EQ(c.cloud.max_in_flight, 8);

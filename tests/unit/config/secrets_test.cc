@@ -23,6 +23,32 @@ std::string device_with(const std::string& token_line) {
   return std::string(kHeader) + "  - key: boiler-1\n    " + token_line + "\n";
 }
 
+TEST(ConfigLocalTokenTest, IsASecretFromInlineOrAFile) {
+  TempDir dir;
+  const std::string path = dir.write("b.local", "local-tok-1\n", 0600);
+  const LoadResult r =
+      testing::load(device_with("token: cloud-tok-1\n    local_token_file: " + path));
+  ASSERT_TRUE(r.config) << ::testing::PrintToString(errors_of(r));
+  EXPECT_EQ(r.config->devices[0].local_token.reveal(), "local-tok-1");
+  EXPECT_THAT(r.config->secret_values(), ElementsAre("cloud-tok-1", "local-tok-1"));
+  const LoadResult inline_token =
+      testing::load(device_with("token: cloud-tok-1\n    local_token: local-tok-2"));
+  ASSERT_TRUE(inline_token.config);
+  EXPECT_EQ(inline_token.config->devices[0].local_token.reveal(), "local-tok-2");
+}
+
+TEST(ConfigLocalTokenTest, OneFormOnlyAndNeverQuoted) {
+  TempDir dir;
+  const std::string path = dir.write("b.local", "local-tok-1\n", 0600);
+  EXPECT_THAT(
+      errors_of(device_with("token: t\n    local_token: a-secret\n    local_token_file: " + path)),
+      ElementsAre("test.yaml:6:5: devices[0].local_token_file: give local_token or "
+                  "local_token_file, not both"));
+  const auto errors = errors_of(device_with("token: t\n    local_token: \"bad secret\""));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].find("bad secret"), std::string::npos) << errors[0];
+}
+
 TEST(ConfigTokenFileTest, ReadsAPrivateFileTrimmed) {
   TempDir dir;
   const std::string path = dir.write("b.token", "  tok-123-abc\n\n", 0600);

@@ -1,5 +1,7 @@
 #include "ingest/mapping.h"
 
+#include "support/tokens.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -79,6 +81,31 @@ TEST(MappingTable, FindsConfiguredDevicesAndTheDefault) {
   ASSERT_NE(catch_all.find("nobody"), nullptr);
   EXPECT_EQ(catch_all.find("nobody")->id, 9u);
   EXPECT_TRUE(catch_all.find("nobody")->variables.empty());
+}
+
+TEST(MappingTable, AuthenticatesCloudAndLocalTokensOfConfiguredDevices) {
+  std::vector<config::DeviceConfig> devices(2);
+  devices[0].key = "boiler-1";
+  devices[0].token = config::Secret(testing::fake_token(1));
+  devices[0].local_token = config::Secret(testing::fake_token(11));
+  devices[1].key = "press-7";
+  devices[1].token = config::Secret(testing::fake_token(2));
+  const MappingTable table(devices, {3, 4}, buffer::DeviceId{9});
+  for (long long n : {1, 11}) {
+    const TokenOwner* owner = table.authenticate(testing::fake_token(n));
+    ASSERT_NE(owner, nullptr) << n;
+    EXPECT_EQ(owner->key, "boiler-1");
+    EXPECT_EQ(owner->id, 3u);
+  }
+  ASSERT_NE(table.authenticate(testing::fake_token(2)), nullptr);
+  EXPECT_EQ(table.authenticate(testing::fake_token(2))->key, "press-7");
+  EXPECT_EQ(table.authenticate(testing::fake_token(3)), nullptr);
+  EXPECT_EQ(table.authenticate(testing::fake_token(1).substr(0, 35)), nullptr);  // a prefix
+  EXPECT_EQ(table.authenticate(testing::fake_token(1) + "0"), nullptr);
+  EXPECT_EQ(table.authenticate(""), nullptr);
+  // The catch-all device has no key to answer for.
+  EXPECT_EQ(table.find_configured("nobody"), nullptr);
+  ASSERT_NE(table.find_configured("press-7"), nullptr);
 }
 
 TEST(MappingTable, SwapsAtomically) {

@@ -123,5 +123,31 @@ TEST_F(PipelineTest, AFullBufferRefusesTheWholeCall) {
   EXPECT_EQ(p.stats().appended % 4, 0u);  // all or nothing per call
 }
 
+TEST_F(PipelineTest, AllOrNothingRefusesTheWholeCallAndSaysWhy) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  std::size_t appended = 99;
+  const Pipeline::AppendOptions strict{true, &appended};
+  const RawMessage invalid[] = {
+      msg("boiler-1", R"([{"variable":"ok","value":1},{"variable":"no way","value":2}])")};
+  Status s = p.append(invalid, strict);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("[1].variable"), std::string::npos) << s.message();
+  EXPECT_EQ(appended, 0u);
+  EXPECT_EQ(queued(boiler_), "");
+  EXPECT_EQ(p.stats().rejected_invalid, 2u);  // the good one is refused with the bad one
+
+  const RawMessage undecodable[] = {msg("boiler-1", "{not json")};
+  EXPECT_EQ(p.append(undecodable, strict).code(), Code::kInvalidArgument);
+  const RawMessage unknown[] = {msg("nobody", R"({"variable":"ok","value":1})")};
+  s = p.append(unknown, strict);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("'nobody'"), std::string::npos) << s.message();
+
+  const RawMessage good[] = {msg("boiler-1", R"([{"variable":"a","value":1},{"variable":"b"}])")};
+  ASSERT_TRUE(p.append(good, strict));
+  EXPECT_EQ(appended, 2u);
+  EXPECT_EQ(buffer_->queued(boiler_).readings, 2u);
+}
+
 }  // namespace
 }  // namespace edgegw::ingest

@@ -14,8 +14,8 @@
 namespace edgegw {
 namespace {
 
-constexpr std::uint32_t kPinnedVersion = 0x00010001;       // 1.1
-constexpr std::uint64_t kPinnedHash = 0x9bb70c404ccf9f97;  // of the normalized text of version 1.1
+constexpr std::uint32_t kPinnedVersion = 0x00010002;       // 1.2
+constexpr std::uint64_t kPinnedHash = 0xd7bf11415e8ebeac;  // of the normalized text of version 1.2
 
 // The header without comments, with every run of whitespace as one space.
 std::string normalized(const std::string& text) {
@@ -86,6 +86,12 @@ TEST(PluginAbi, LayoutOfVersionOneOnLp64) {
     EXPECT_EQ(offsetof(edgegw_plugin, destroy), 56u);
     EXPECT_EQ(sizeof(edgegw_plugin), 128u);
     EXPECT_EQ(sizeof(edgegw_source_info), 72u);
+    // 1.2: the local Device API took the first reserved slot of the host's table.
+    EXPECT_EQ(offsetof(edgegw_host, device_api), 48u);
+    EXPECT_EQ(offsetof(edgegw_device_api, authenticate), 8u);
+    EXPECT_EQ(offsetof(edgegw_device_api, free_buffer), 48u);
+    EXPECT_EQ(sizeof(edgegw_device_api), 120u);
+    EXPECT_EQ(sizeof(edgegw_host_buffer), 16u);
   }
 }
 
@@ -98,6 +104,7 @@ TEST(PluginAbi, ErrorCodesNeverRenumber) {
   EXPECT_EQ(EDGEGW_ERR_INTERNAL, 5);
   EXPECT_EQ(EDGEGW_ERR_STOPPED, 6);
   EXPECT_EQ(EDGEGW_ERR_UNSUPPORTED, 7);
+  EXPECT_EQ(EDGEGW_ERR_DENIED, 8);
 }
 
 TEST(PluginSdk, GuardTurnsExceptionsIntoCodes) {

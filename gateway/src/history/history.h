@@ -1,0 +1,100 @@
+// The local history: the last `per_variable` readings of each device and variable, kept in a
+// column family of the buffer's RocksDB and written in the same WriteBatch as the append, so it is
+// exactly as durable as the queue. It holds readings from every source; the http source's GET /data
+// and DELETE /data read and edit it (history/local_api.h). Forwarding does not remove anything
+// from it: it is what the device sent, not what waits for the cloud.
+//
+// Layout (gateway/docs/buffer_format.md): key = device (4) | variable length (1) | variable |
+// n (8), n counting each (device, variable)'s entries from 1; value = version (1) | queue seq (8) |
+// time ms (8) | stored ms (8) | the reading's cloud JSON. Each (device, variable) keeps n in
+// [first, next): trimming deletes the oldest in chunks of per_variable/8 (one range tombstone per
+// chunk, not one delete per append), and reads only look at the newest per_variable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "buffer/key_format.h"
+#include "edgegw/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace edgegw::history {
+
+inline constexpr std::string_view kColumnFamily = "history";
+inline constexpr std::uint8_t kValueVersion = 1;
+inline constexpr std::size_t kMaxVariableBytes = 255;  // the cloud allows 100 characters
+
+struct Entry {
+  buffer::DeviceId device = 0;
+  std::string variable;
+  std::uint64_t n = 0;        // its place in the (device, variable) history
+  buffer::Seq queue_seq = 0;  // its sequence in the device's buffer queue
+  std::int64_t time_ms = 0;
+  std::int64_t stored_ms = 0;  // when the gateway took it
+  std::string json;            // the reading's cloud JSON
+};
+
+struct DeviceSummary {
+  std::uint64_t readings = 0;      // held in the history (at most per_variable per variable)
+  std::int64_t last_input_ms = 0;  // 0: none
+};
+
+class History {
+ public:
+  // `db` and `cf` belong to the buffer and outlive the history. per_variable 0: disabled.
+  History(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::size_t per_variable);
+
+  // Reads each (device, variable)'s range (a skip scan: two seeks per variable, not a full scan).
+  // Disabled: removes whatever an earlier run kept, so nothing stale is ever served.
+  Status load();
+
+  bool enabled() const noexcept { return per_variable_ > 0; }
+  std::size_t per_variable() const noexcept { return per_variable_; }
+
+  // Called by the buffer for each appended reading, under its lock, before the write: adds the
+  // entry (and, past the bound, a trim) to `batch`. Cheap: one map lookup and one or two puts.
+  void add(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
+           std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
+           std::string_view json);
+
+  // The newest per_variable entries of each of `variables` of the device (every variable when
+  // empty), each variable's in arrival order.
+  Result<std::vector<Entry>> entries(buffer::DeviceId device,
+                                     std::span<const std::string> variables) const;
+
+  // Deletes entries (as returned by entries()).
+  Status remove(std::span<const Entry> entries, bool sync);
+
+  DeviceSummary summary(buffer::DeviceId device) const;
+
+ private:
+  struct Range {
+    std::uint64_t first = 1;  // oldest entry kept
+    std::uint64_t next = 1;   // next to assign
+    std::int64_t last_stored_ms = 0;
+  };
+  // The key prefix of a (device, variable): device (4) | length (1) | variable.
+  static std::string prefix(buffer::DeviceId device, std::string_view variable);
+  static std::string key(std::string_view prefix, std::uint64_t n);
+
+  rocksdb::DB& db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::size_t per_variable_;
+  std::size_t trim_chunk_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Range> ranges_;  // by prefix
+  std::string scratch_;                            // add()'s key, reused (the buffer's lock held)
+};
+
+}  // namespace edgegw::history

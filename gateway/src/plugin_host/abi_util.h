@@ -1,0 +1,46 @@
+// Small conversions between the C ABI and the host's types, shared by the host's callbacks.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "edgegw/plugin.h"
+#include "edgegw/status.h"
+
+namespace edgegw::plugin_host {
+
+inline std::int32_t to_abi_code(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return EDGEGW_OK;
+    case Code::kResourceExhausted:
+      return EDGEGW_ERR_FULL;
+    case Code::kIoError:
+    case Code::kCorruption:
+      return EDGEGW_ERR_IO;
+    case Code::kCancelled:
+      return EDGEGW_ERR_STOPPED;
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+      return EDGEGW_ERR_UNAVAILABLE;
+    case Code::kInvalidArgument:
+      return EDGEGW_ERR_INVALID_ARGUMENT;
+    default:
+      return EDGEGW_ERR_INTERNAL;
+  }
+}
+
+inline void write_error(char* error, std::size_t error_size, std::string_view message) noexcept {
+  if (error == nullptr || error_size == 0) return;
+  const std::size_t n = std::min(message.size(), error_size - 1);
+  std::copy_n(message.data(), n, error);
+  error[n] = '\0';
+}
+
+inline std::string_view view(edgegw_bytes b) noexcept {
+  return b.ptr == nullptr ? std::string_view() : std::string_view(b.ptr, b.len);
+}
+
+}  // namespace edgegw::plugin_host
