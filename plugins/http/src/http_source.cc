@@ -1,0 +1,286 @@
+#include "http_source.h"
+
+#include <chrono>
+#include <optional>
+#include <tuple>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace edgegw::plugins::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using beast_http::status;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr std::string_view kDenied = "Authorization Denied";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The HTTP status of a host error code.
+status status_of(std::int32_t code) {
+  switch (code) {
+    case EDGEGW_ERR_INVALID_ARGUMENT:
+      return status::bad_request;
+    case EDGEGW_ERR_DENIED:
+      return status::unauthorized;
+    case EDGEGW_ERR_FULL:
+    case EDGEGW_ERR_STOPPED:
+    case EDGEGW_ERR_UNAVAILABLE:
+      return status::service_unavailable;
+    case EDGEGW_ERR_UNSUPPORTED:
+      return status::not_implemented;
+    default:
+      return status::internal_server_error;
+  }
+}
+
+// An answer to a request that could not be read (no request object to mirror): closes.
+Response refusal(status s, std::string_view message) {
+  Response r(s, 11);
+  r.set(beast_http::field::content_type, "application/json; charset=utf-8");
+  r.keep_alive(false);
+  r.body() = error_body(message);
+  r.prepare_payload();
+  return r;
+}
+
+// The answer to a request that could not be read (the connection is closed after it), or nullopt
+// when the peer simply went away.
+std::optional<Response> unreadable(const boost::system::error_code& ec, const Config& config) {
+  if (ec == beast_http::error::header_limit) {
+    return refusal(status::request_header_fields_too_large,
+                   "request headers over " + std::to_string(config.max_header_bytes) + " bytes");
+  }
+  if (ec == beast_http::error::body_limit) {
+    return refusal(status::payload_too_large, "Request body is over the limit of " +
+                                                  std::to_string(config.max_body_bytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    return refusal(status::request_timeout, "the request did not arrive whole within " +
+                                                std::to_string(config.request_timeout.count()) +
+                                                " ms (request_timeout)");
+  }
+  if (ec == beast_http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == beast_http::error::partial_message) {
+    return std::nullopt;
+  }
+  return refusal(status::bad_request, "malformed request: " + ec.message());
+}
+
+}  // namespace
+
+HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view config_json)
+    : host_(host),
+      name_(name),
+      config_(parse_config(config_json)),
+      api_(host.device_api(), host.host_ptr()),
+      ioc_(static_cast<int>(config_.threads)),
+      acceptor_(ioc_) {
+  if (host.device_api() == nullptr) {
+    throw sdk::Error(EDGEGW_ERR_UNSUPPORTED,
+                     "this gateway's plugin ABI lacks the local Device API (1.2): upgrade edgegw");
+  }
+}
+
+HttpSource::~HttpSource() { stop(); }
+
+void HttpSource::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config_.host, ec);
+  if (ec) {
+    throw sdk::Error(EDGEGW_ERR_INVALID_ARGUMENT,
+                     "listen: '" + config_.host + "' is not an IP address");
+  }
+  const tcp::endpoint endpoint(address, config_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw sdk::Error(EDGEGW_ERR_UNAVAILABLE, "listen: cannot listen on " + config_.host + ":" +
+                                                 std::to_string(config_.port) + ": " +
+                                                 ec.message());
+  }
+  const tcp::endpoint bound = acceptor_.local_endpoint();
+  const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                    : bound.address().to_string();
+  host_.info("local Device API listening on " + shown + ":" + std::to_string(bound.port()));
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  for (std::size_t i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  started_ = true;
+  host_.set_up(true);
+}
+
+void HttpSource::stop() {
+  if (!started_) return;
+  started_ = false;
+  asio::post(ioc_, [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  ioc_.stop();  // connections end here; their coroutines are destroyed with the io_context
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  host_.set_up(false);
+}
+
+asio::awaitable<void> HttpSource::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      continue;  // e.g. too many open files: keep accepting
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpSource::session(tcp::socket socket) {
+  struct Count {
+    std::atomic<std::size_t>& n;
+    ~Count() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } count{connections_};
+  const std::size_t open = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  beast::tcp_stream stream(std::move(socket));
+  if (open > config_.max_connections) {
+    stream.expires_after(kWriteTimeout);
+    auto r = refusal(status::service_unavailable, "too many connections (max_connections " +
+                                                      std::to_string(config_.max_connections) +
+                                                      "); retry later");
+    co_await beast_http::async_write(stream, r, kNoThrow);
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  for (;;) {
+    // Idle between requests for at most idle_timeout; a request, once begun, must arrive whole
+    // within request_timeout (a slow client cannot hold a connection open byte by byte).
+    if (buffer.size() == 0) {
+      stream.expires_after(config_.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      if (ec) co_return;  // closed by the peer, or idle too long
+      buffer.commit(n);
+    }
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
+    parser.body_limit(config_.max_body_bytes);
+    stream.expires_after(config_.request_timeout);
+    auto [ec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, kNoThrow);
+    if (!ec && beast::iequals(parser.get()[beast_http::field::expect], "100-continue") &&
+        parser.content_length().value_or(0) <= config_.max_body_bytes) {
+      beast_http::response<beast_http::empty_body> go_on{status::continue_, parser.get().version()};
+      auto [cec, cn] = co_await beast_http::async_write(stream, go_on, kNoThrow);
+      if (cec) co_return;
+    }
+    if (!ec)
+      std::tie(ec, std::ignore) = co_await beast_http::async_read(stream, buffer, parser, kNoThrow);
+    if (ec) {
+      if (auto r = unreadable(ec, config_)) {
+        stream.expires_after(kWriteTimeout);
+        co_await beast_http::async_write(stream, *r, kNoThrow);
+      }
+      co_return;
+    }
+    const Request& request = parser.get();
+    Response response = handle(request);
+    const bool keep_alive = response.keep_alive();
+    stream.expires_after(kWriteTimeout);
+    auto [wec, wn] = co_await beast_http::async_write(stream, response, kNoThrow);
+    if (wec || !keep_alive) {
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+Response HttpSource::handle(const Request& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  const auto [path, query] = split_target(target);
+  const Route r = route(request.method(), path);
+  if (r == Route::kNotFound || r == Route::kWrongMethod) {
+    const std::string_view method(request.method_string().data(), request.method_string().size());
+    return json_response(request,
+                         r == Route::kNotFound ? status::not_found : status::method_not_allowed,
+                         error_body("Route not found: " + std::string(method) + " " +
+                                    std::string(path.substr(0, 100))));
+  }
+  const std::string_view token = find_token(request);
+  if (token.empty()) return json_response(request, status::unauthorized, error_body(kDenied));
+  const ApiResult device = api_.authenticate(token);
+  if (!device.ok()) {
+    // Never the token itself in the answer or the log.
+    return json_response(request, status_of(device.code),
+                         error_body(device.code == EDGEGW_ERR_DENIED ? kDenied : device.text));
+  }
+  const std::string& key = device.text;
+  switch (r) {
+    case Route::kPostData: {
+      std::size_t readings = 0;
+      const ApiResult added = api_.append(key, request.body(), now_ms(), readings);
+      if (!added.ok()) {
+        std::string message = added.text;
+        if (added.code == EDGEGW_ERR_FULL) {
+          message = "the gateway cannot take data now (" + message + "); retry later";
+        }
+        Response res = json_response(request, status_of(added.code), error_body(message));
+        if (added.code == EDGEGW_ERR_FULL) res.set(beast_http::field::retry_after, "5");
+        return res;
+      }
+      return json_response(request, status::ok,
+                           ok_body("\"" + std::to_string(readings) + " Data Added\""));
+    }
+    case Route::kGetData: {
+      const ApiResult result = api_.query(key, query);
+      if (!result.ok()) {
+        return json_response(request, status_of(result.code), error_body(result.text));
+      }
+      return json_response(request, status::ok, ok_body(result.text));
+    }
+    case Route::kDeleteData: {
+      std::uint64_t removed = 0;
+      const std::string q = path == "/data" ? std::string(query) : legacy_delete_query(path, query);
+      const ApiResult result = api_.remove(key, q, removed);
+      if (!result.ok()) {
+        return json_response(request, status_of(result.code), error_body(result.text));
+      }
+      return json_response(request, status::ok,
+                           ok_body("\"" + std::to_string(removed) + " Data Removed\""));
+    }
+    case Route::kGetInfo: {
+      const ApiResult result = api_.info(key);
+      if (!result.ok()) {
+        return json_response(request, status_of(result.code), error_body(result.text));
+      }
+      return json_response(request, status::ok, ok_body(result.text));
+    }
+    default:
+      return json_response(request, status::not_found, error_body("Route not found"));
+  }
+}
+
+}  // namespace edgegw::plugins::http
+
+extern "C" EDGEGW_PLUGIN_EXPORT const edgegw_plugin* edgegw_plugin_entry(
+    std::uint32_t host_abi_version) {
+  return edgegw::sdk::plugin_table<edgegw::plugins::http::HttpSource>("http", "1.0.0",
+                                                                      host_abi_version);
+}

@@ -1,0 +1,56 @@
+// The http source: the cloud's Device API (POST/GET/DELETE /data, GET /info) served on the LAN
+// with Boost.Beast, so devices and programs written for the cloud can point at the gateway. Each
+// request is authenticated with the device's token and answered only after the host is done:
+// POST /data's 200 means the readings are in the buffer's write-ahead log.
+//
+// Threads: one io_context run by `threads` threads; a connection is a coroutine on a strand. A
+// request's host call (append, query) runs on the I/O thread that read it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "edgegw/plugin_sdk.h"
+#include "http_config.h"
+#include "local_api.h"
+#include "request.h"
+
+namespace edgegw::plugins::http {
+
+class HttpSource {
+ public:
+  HttpSource(sdk::Host host, std::string_view name, std::string_view config_json);
+  ~HttpSource();
+  HttpSource(const HttpSource&) = delete;
+  HttpSource& operator=(const HttpSource&) = delete;
+
+  void start();  // binds (throws when it cannot) and serves
+  void stop();   // closes every connection; returns once no thread runs
+
+  // One request's answer (no I/O of its own besides the host's calls).
+  Response handle(const Request& request);
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+
+  sdk::Host host_;
+  std::string name_;
+  Config config_;
+  LocalApi api_;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> connections_{0};
+  bool started_ = false;
+};
+
+}  // namespace edgegw::plugins::http

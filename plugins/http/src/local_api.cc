@@ -1,0 +1,68 @@
+#include "local_api.h"
+
+#include "edgegw/plugin_sdk.h"
+
+namespace edgegw::plugins::http {
+
+namespace {
+
+constexpr std::size_t kErrorBytes = 512;
+
+ApiResult failure(std::int32_t code, const char* error) { return {code, std::string(error)}; }
+
+}  // namespace
+
+std::string LocalApi::take(edgegw_host_buffer& buffer) const {
+  std::string out = buffer.host_ptr != nullptr ? std::string(buffer.host_ptr, buffer.len) : "";
+  api_->free_buffer(host_, &buffer);
+  return out;
+}
+
+ApiResult LocalApi::authenticate(std::string_view token) const {
+  char error[kErrorBytes] = {};
+  edgegw_host_buffer key{};
+  const std::int32_t code = api_->authenticate(host_, sdk::bytes(token), &key, error, sizeof error);
+  if (code != EDGEGW_OK) return failure(code, error);
+  return {EDGEGW_OK, take(key)};
+}
+
+ApiResult LocalApi::append(std::string_view device_key, std::string_view body, std::int64_t now_ms,
+                           std::size_t& readings) const {
+  char error[kErrorBytes] = {};
+  const edgegw_raw_message message = sdk::message(device_key, body, now_ms);
+  readings = 0;
+  const std::int32_t code = api_->append_checked(host_, &message, 1, EDGEGW_APPEND_ALL_OR_NOTHING,
+                                                 &readings, error, sizeof error);
+  if (code != EDGEGW_OK) return failure(code, error);
+  return {};
+}
+
+ApiResult LocalApi::query(std::string_view device_key, std::string_view query) const {
+  char error[kErrorBytes] = {};
+  edgegw_host_buffer json{};
+  const std::int32_t code = api_->query_data(host_, sdk::bytes(device_key), sdk::bytes(query),
+                                             &json, error, sizeof error);
+  if (code != EDGEGW_OK) return failure(code, error);
+  return {EDGEGW_OK, take(json)};
+}
+
+ApiResult LocalApi::remove(std::string_view device_key, std::string_view query,
+                           std::uint64_t& removed) const {
+  char error[kErrorBytes] = {};
+  removed = 0;
+  const std::int32_t code = api_->delete_data(host_, sdk::bytes(device_key), sdk::bytes(query),
+                                              &removed, error, sizeof error);
+  if (code != EDGEGW_OK) return failure(code, error);
+  return {};
+}
+
+ApiResult LocalApi::info(std::string_view device_key) const {
+  char error[kErrorBytes] = {};
+  edgegw_host_buffer json{};
+  const std::int32_t code =
+      api_->device_info(host_, sdk::bytes(device_key), &json, error, sizeof error);
+  if (code != EDGEGW_OK) return failure(code, error);
+  return {EDGEGW_OK, take(json)};
+}
+
+}  // namespace edgegw::plugins::http
