@@ -133,9 +133,11 @@ Result<std::uint64_t> delete_matching(buffer::Buffer& buffer, buffer::DeviceId d
     gone.push_back(m->entries->entry(i));
     seqs.push_back(gone.back().queue_seq);
   }
-  // The queue first: a failure then leaves the history as it was, and the answer an error.
-  if (auto w = buffer.withdraw(device, seqs); !w) return w.status();
+  // The history first: should the queue's removal fail, the readings are still forwarded (and
+  // the answer is an error), and no history entry names a queue sequence that is gone (one
+  // withdrawn at the tail may be reused after a restart).
   if (Status s = buffer.history()->remove(gone, false); !s) return s;
+  if (auto w = buffer.withdraw(device, seqs); !w) return w.status();
   return static_cast<std::uint64_t>(gone.size());
 }
 

@@ -61,7 +61,7 @@ Response refusal(status s, std::string_view message) {
 }
 
 // The answer to a request that could not be read (the connection is closed after it), or nullopt
-// when the peer simply went away.
+// when the peer went away or was too slow.
 std::optional<Response> unreadable(const boost::system::error_code& ec, const Config& config) {
   if (ec == beast_http::error::header_limit) {
     return refusal(status::request_header_fields_too_large,
@@ -71,13 +71,10 @@ std::optional<Response> unreadable(const boost::system::error_code& ec, const Co
     return refusal(status::payload_too_large, "Request body is over the limit of " +
                                                   std::to_string(config.max_body_bytes) + " bytes");
   }
-  if (ec == beast::error::timeout) {
-    return refusal(status::request_timeout, "the request did not arrive whole within " +
-                                                std::to_string(config.request_timeout.count()) +
-                                                " ms (request_timeout)");
-  }
-  if (ec == beast_http::error::end_of_stream || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == beast_http::error::partial_message) {
+  // A timeout has closed the socket already (beast::tcp_stream does): nothing can be answered.
+  if (ec == beast::error::timeout || ec == beast_http::error::end_of_stream ||
+      ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == beast_http::error::partial_message) {
     return std::nullopt;
   }
   return refusal(status::bad_request, "malformed request: " + ec.message());
