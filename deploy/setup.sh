@@ -20,18 +20,21 @@ packages=(
   libsystemd-dev systemd systemd-container dpkg-dev file lintian debootstrap
   strace  # tests/reliability: the WAL is synced before an acknowledgement
 )
-# Node.js for the JS test tools (tests/deploy/k8s): Debian's, unless a node with npm is there.
+# Node.js for the JS test tools (tests/deploy/k8s) and the official JS SDK's test of the local
+# Device API (tests/integration/http_sdk): Debian's, unless a node with npm is there.
 command -v npm >/dev/null || packages+=(nodejs npm)
 
 # JS test dependencies from npm, pinned by their package-lock.json; again only when it changed.
 npm_deps() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/deploy/k8s"
-  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock" 2>/dev/null; then
-    echo "setup: npm ci in ${dir#"$PWD"/}"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    cp "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock"
-  fi
+  local root dir
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in "$root/tests/deploy/k8s" "$root/tests/integration/http_sdk"; do
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock" 2>/dev/null; then
+      echo "setup: npm ci in ${dir#"$PWD"/}"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+      cp "$dir/package-lock.json" "$dir/node_modules/.edgegw-lock"
+    fi
+  done
 }
 
 missing=()

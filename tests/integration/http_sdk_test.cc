@@ -1,0 +1,39 @@
+// The official TagoIO JS SDK (@tago-io/sdk, pinned in http_sdk/package.json and installed there by
+// deploy/setup.sh with `npm ci`) pointed at the gateway's local Device API. Node.js and the SDK are
+// required: without them this test fails, saying what to install; it never skips.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "http_gateway.h"
+
+namespace edgegw {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::fake_token;
+
+TEST(HttpSdk, SendGetInfoDeleteAndAWrongToken) {
+  const std::string dir = testing::source_dir() + "/tests/integration/http_sdk";
+  ASSERT_EQ(testing::run_command({"node", "--version"}).exit_code, 0)
+      << "Node.js is missing: run deploy/setup.sh (apt-get install nodejs npm)";
+  ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/@tago-io/sdk/package.json"))
+      << "the SDK is not installed: run deploy/setup.sh (npm ci --prefix " << dir << ")";
+  testing::HttpGateway gw;
+  const auto r = testing::run_command(
+      {"node", dir + "/sdk_check.cjs"},
+      {"EDGEGW_API=" + gw.url(), "EDGEGW_TOKEN=" + fake_token(1),
+       "EDGEGW_LOCAL_TOKEN=" + fake_token(101), "EDGEGW_WRONG_TOKEN=" + fake_token(999),
+       // The SDK retries 5xx and network errors: a broken gateway fails fast instead.
+       "TAGOIO_REQUEST_ATTEMPTS=1"},
+      60s);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ngateway log:\n" << gw.process().err();
+  EXPECT_NE(r.out.find("sdk checks: all passed"), std::string::npos) << r.out << r.err;
+  // What the SDK sent reached the cloud emulator (3 + 1 readings).
+  EXPECT_TRUE(
+      testing::wait_until([&] { return gw.cloud().device_stat("boiler-1", "readings") == 4; }, 15s))
+      << gw.cloud().device_stat("boiler-1", "readings");
+}
+
+}  // namespace
+}  // namespace edgegw
