@@ -72,7 +72,7 @@ Options options_from(const config::Config& config) {
   o.on_full = config.buffer.on_full;
   o.sync = config.buffer.sync;
   o.sync_interval = config.buffer.sync_interval;
-  o.history_per_variable = config.buffer.history_per_variable;
+  o.history_per_variable = config.history_per_variable();
   return o;
 }
 

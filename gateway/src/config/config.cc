@@ -2,6 +2,14 @@
 
 namespace edgegw::config {
 
+std::size_t Config::history_per_variable() const {
+  if (buffer.history_per_variable) return *buffer.history_per_variable;
+  for (const SourceConfig& source : sources) {
+    if (source.plugin == "http") return kDefaultHistoryPerVariable;
+  }
+  return 0;
+}
+
 std::vector<std::string> Config::secret_values() const {
   std::vector<std::string> out;
   const auto add = [&out](const Secret& secret) {

@@ -58,8 +58,9 @@ struct BufferConfig {
   SyncMode sync = SyncMode::kBatch;
   Duration sync_interval = std::chrono::milliseconds(100);
   // The local history (GET /data of the http source): the last N readings of each device and
-  // variable, from every source; 0 disables it (and its cost on the ingest path).
-  std::size_t history_per_variable = 1000;
+  // variable, from every source; 0 disables it (and its cost on the ingest path). Unset: 1000
+  // when a source uses the http plugin (the only reader), else 0 (history_per_variable()).
+  std::optional<std::size_t> history_per_variable;
 };
 
 struct TlsConfig {
@@ -129,6 +130,8 @@ struct UnmappedPolicy {
   Secret default_token;  // `unmapped: {default: {token: ...}}`
 };
 
+inline constexpr std::size_t kDefaultHistoryPerVariable = 1000;
+
 struct Config {
   std::string path;  // the file it was read from
   GatewayConfig gateway;
@@ -142,6 +145,8 @@ struct Config {
   // Every secret value read (tokens, passwords, anything under a key named like one), so the
   // logger can scrub them from any line as a second line of defence.
   std::vector<std::string> secret_values() const;
+  // buffer.history_per_variable, or its default: kDefaultHistoryPerVariable with an http source.
+  std::size_t history_per_variable() const;
 };
 
 std::string_view to_string(LogLevel level) noexcept;

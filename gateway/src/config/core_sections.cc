@@ -73,7 +73,8 @@ constexpr Key<BufferConfig> kBufferKeys[] = {
                          BufferConfig& b) { r.read_duration(it, kPositive, b.sync_interval); }},
     {"history_per_variable",
      [](Reader& r, const Item& it, BufferConfig& b) {
-       r.read_int(it, 0, 100000, b.history_per_variable);
+       std::size_t n = 0;
+       if (r.read_int(it, 0, 100000, n)) b.history_per_variable = n;
      }},
 };
 

@@ -47,7 +47,8 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_EQ(c.buffer.on_full, OnFull::kDropOldest);
   EXPECT_EQ(c.buffer.sync, SyncMode::kBatch);
   EXPECT_EQ(c.buffer.sync_interval, 100ms);
-  EXPECT_EQ(c.buffer.history_per_variable, 1000u);
+  EXPECT_FALSE(c.buffer.history_per_variable);
+  EXPECT_EQ(c.history_per_variable(), 0u);  // no http source: nobody could read it
   EXPECT_EQ(c.cloud.url, "https://api.tago.io");
   EXPECT_EQ(c.cloud.timeout, 10s);
   EXPECT_EQ(c.cloud.max_in_flight, 8);
@@ -212,6 +213,17 @@ TEST(ConfigLoaderValuesTest, FullContractExample) {
   EXPECT_THAT(c.secret_values(),
               ::testing::UnorderedElementsAre("boiler-token-1", "2b6c1a7e-press-7",
                                               "default-token-123", "mqtt-pw-secret"));
+}
+
+TEST(ConfigLoaderValuesTest, HistoryIsOnByDefaultOnlyWithAnHttpSource) {
+  const std::string http = "sources:\n  - {name: api, plugin: http, config: {}}\n";
+  EXPECT_EQ(load_ok("gateway: {data_dir: /d}\n" + http).history_per_variable(), 1000u);
+  EXPECT_EQ(load_ok("gateway: {data_dir: /d}\nbuffer: {history_per_variable: 0}\n" + http)
+                .history_per_variable(),
+            0u);
+  EXPECT_EQ(load_ok("gateway: {data_dir: /d}\nbuffer: {history_per_variable: 50}\n")
+                .history_per_variable(),
+            50u);
 }
 
 TEST(ConfigLoaderValuesTest, UnmappedReject) {
