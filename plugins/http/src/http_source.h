@@ -46,10 +46,11 @@ class HttpSource {
   std::string name_;
   Config config_;
   LocalApi api_;
+  // Before ioc_: the connections' coroutines, destroyed with ioc_, count themselves out here.
+  std::atomic<std::size_t> connections_{0};
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
-  std::atomic<std::size_t> connections_{0};
   bool started_ = false;
 };
 
