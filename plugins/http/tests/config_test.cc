@@ -6,18 +6,13 @@
 #include <string>
 
 #include "edgegw/plugin_sdk.h"
+#include "support/plugin_config_error.h"
 
 namespace edgegw::plugins::http {
 namespace {
 
-std::string error_of(const std::string& json) {
-  try {
-    (void)parse_config(json);
-    return "";
-  } catch (const sdk::Error& e) {
-    EXPECT_EQ(e.code(), EDGEGW_ERR_INVALID_ARGUMENT);
-    return e.what();
-  }
+std::string error_of(std::string_view json) {
+  return testing::config_error([](std::string_view j) { return parse_config(j); }, json);
 }
 
 TEST(HttpConfig, Defaults) {

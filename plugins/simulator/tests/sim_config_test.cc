@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "edgegw/plugin_sdk.h"
+#include "support/plugin_config_error.h"
 
 namespace edgegw::plugins::simulator {
 namespace {
@@ -10,13 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string error_of(std::string_view json) {
-  try {
-    (void)parse_config(json);
-  } catch (const sdk::Error& e) {
-    EXPECT_EQ(e.code(), EDGEGW_ERR_INVALID_ARGUMENT);
-    return e.what();
-  }
-  return "";
+  return testing::config_error([](std::string_view j) { return parse_config(j); }, json);
 }
 
 TEST(SimConfig, DefaultsAndEveryKey) {
