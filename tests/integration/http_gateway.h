@@ -19,9 +19,9 @@ namespace edgegw::testing {
 class HttpGateway {
  public:
   // `buffer` and `http_config` are YAML put under buffer: and the source's config:; `cloud_url`
-  // empty: the emulator's.
+  // empty: the emulator's; `more_sources`: YAML list entries of other sources.
   explicit HttpGateway(const std::string& buffer = "{}", const std::string& http_config = "",
-                       const std::string& cloud_url = "")
+                       const std::string& cloud_url = "", const std::string& more_sources = "")
       : port_(free_port()) {
     cloud_ = std::make_unique<CloudEmulator>(std::vector<std::string>{
         "--device", "boiler-1=" + fake_token(1), "--device", "press-7=" + fake_token(2)});
@@ -32,7 +32,7 @@ class HttpGateway {
         "\n  batch: { linger: 20ms }\n  retry: { initial_backoff: 20ms, max_backoff: 200ms }\n" +
         "sources:\n  - name: local-api\n    plugin: http\n    format: tago_json\n" +
         "    config: { listen: '127.0.0.1:" + std::to_string(port_) + "'" +
-        (http_config.empty() ? "" : ", " + http_config) + " }\n" +
+        (http_config.empty() ? "" : ", " + http_config) + " }\n" + more_sources +
         "devices:\n  - key: boiler-1\n    token: " + fake_token(1) +
         "\n    local_token: " + fake_token(101) +
         "\n  - key: press-7\n    token: " + fake_token(2) + "\n";

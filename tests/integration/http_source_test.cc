@@ -258,6 +258,25 @@ TEST(HttpSource, ReadsBackQueriesAndDeletes) {
   EXPECT_EQ(curl("PUT", gw.url() + "/info", {h}).status, 405);
 }
 
+TEST(HttpSource, ReadsBackWhatOtherSourcesSent) {
+  // The local history is the gateway's: readings of another source (here the example plugin, as
+  // an MQTT or serial device's would be) are read back over the local Device API too.
+  HttpGateway gw("{}", "", "",
+                 "  - name: other\n    plugin: example\n    format: tago_json\n"
+                 "    config: { device: press-7, count: 5, payload: "
+                 "'{\"variable\":\"pressure\",\"value\":{i}}' }\n");
+  const std::string h = "Device-Token: " + fake_token(2);
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        const Curl c = curl("GET", gw.url() + "/data?query=count&variable=pressure", {h});
+        return c.status == 200 && result_of(c).as_int64() == 5;
+      },
+      15s))
+      << gw.process().err();
+  const auto last = result_of(curl("GET", gw.url() + "/data?variable=pressure&qty=1", {h}));
+  EXPECT_EQ(last.as_array().at(0).at("value").as_int64(), 5);
+}
+
 TEST(HttpSource, ManyKeepAliveClientsAtOnce) {
   HttpGateway gw;
   constexpr int kClients = 16, kRequests = 50;
