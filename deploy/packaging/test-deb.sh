@@ -61,6 +61,7 @@ say "installed files, user and permissions"
 for f in /usr/bin/edgegw /etc/edgegw/gateway.yaml /lib/systemd/system/edgegw.service \
          /usr/share/doc/edgegw/copyright /usr/share/doc/edgegw/changelog.Debian.gz \
          /usr/lib/edgegw/plugins/libedgegw_mqtt.so /usr/lib/edgegw/plugins/libedgegw_serial.so \
+         /usr/lib/edgegw/plugins/libedgegw_http.so \
          /usr/share/edgegw/config/reference.yaml; do
   [ -e "$root$f" ] || fail "$f is not installed"
 done
@@ -117,6 +118,7 @@ sources:
       config: { uri: "tcp://127.0.0.1:1", topics: ["t/{device}"] } }
   - { name: serial, plugin: serial, format: csv,
       config: { port: /dev/edgegw-no-such-port, device: d } }
+  - { name: api, plugin: http, format: tago_json, config: { listen: "127.0.0.1:0" } }
   - { name: example, plugin: example, format: tago_json,
       config: { device: d, count: 1, payload: '{"variable":"v","value":1}' } }
 YAML
