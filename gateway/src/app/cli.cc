@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <iostream>
 #include <vector>
@@ -8,7 +10,9 @@
 #include "app/daemon.h"
 #include "app/data_dir.h"
 #include "app/version.h"
+#include "buffer/buffer.h"
 #include "config/loader.h"
+#include "ingest/mapping.h"
 #include "plugin_host/source.h"
 
 namespace edgegw::app {
@@ -166,6 +170,65 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
   return parsed;
 }
 
+namespace {
+
+// Where a plugin's complaint points: the `config:` key it names ('key', `key` or "key: ..."),
+// the longest one named, else the source's entry.
+config::Mark complaint_mark(const config::SourceConfig& source, std::string_view message) {
+  config::Mark mark = source.mark;
+  std::size_t best = 0;
+  for (const auto& [key, key_mark] : source.config_marks) {
+    const bool named = message.find("'" + key + "'") != std::string_view::npos ||
+                       message.find("`" + key + "`") != std::string_view::npos ||
+                       message.find(": " + key + ":") != std::string_view::npos;
+    if (named && key.size() > best) {
+      best = key.size();
+      mark = key_mark;
+    }
+  }
+  return mark;
+}
+
+std::vector<config::Diagnostic> check_sources(const std::string& path, const config::Config& config,
+                                              const std::vector<std::size_t>& sources) {
+  std::vector<config::Diagnostic> errors;
+  if (sources.empty()) return errors;
+  std::error_code ec;
+  std::string scratch = (std::filesystem::temp_directory_path(ec) / "edgegw-check-XXXXXX").string();
+  if (ec || ::mkdtemp(scratch.data()) == nullptr) {
+    errors.push_back({path, {}, "cannot make a temporary directory to check the sources' plugins"});
+    return errors;
+  }
+  {
+    buffer::Options options;
+    options.path = scratch + "/buffer";
+    options.sync = config::SyncMode::kNone;
+    auto buffer = buffer::Buffer::open(options);
+    if (!buffer) {
+      errors.push_back(
+          {path,
+           {},
+           "cannot check the sources' plugins: " + std::string(buffer.status().message())});
+    } else {
+      const ingest::Mapping mapping;
+      const std::string dir = plugin_host::plugin_dir(config.gateway);
+      for (const std::size_t i : sources) {
+        const config::SourceConfig& source = config.sources[i];
+        auto created = plugin_host::Source::create(source, i, dir, scratch + "/sources", mapping,
+                                                   **buffer, nullptr);
+        if (!created) {
+          const std::string message(created.status().message());
+          errors.push_back({path, complaint_mark(source, message), message});
+        }
+      }
+    }
+  }
+  std::filesystem::remove_all(scratch, ec);
+  return errors;
+}
+
+}  // namespace
+
 int check_config(const std::string& path, std::ostream& out, std::ostream& err) {
   config::LoadResult loaded = config::load_file(path);
   if (!loaded.config) {
@@ -176,19 +239,30 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err) 
   // Each source's plugin file should exist. A warning, not an error: a config may be checked
   // where the plugins are not installed (yet); `edgegw run` refuses to start without them.
   const std::string dir = plugin_host::plugin_dir(loaded.config->gateway);
+  std::vector<std::size_t> present;
   for (std::size_t i = 0; i < loaded.config->sources.size(); ++i) {
     const config::SourceConfig& source = loaded.config->sources[i];
     const std::string file = plugin_host::plugin_path(dir, source.plugin);
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) {
-      const config::Mark mark = source.plugin_mark.line > 0 ? source.plugin_mark : source.mark;
-      err << config::Diagnostic{path, mark,
-                                "warning: sources[" + std::to_string(i) + "].plugin: " + file +
-                                    " not found (gateway.plugin_dir is " + dir +
-                                    "); edgegw run would not start"}
-                 .to_string()
-          << '\n';
+    if (std::filesystem::exists(file, ec)) {
+      present.push_back(i);
+      continue;
     }
+    const config::Mark mark = source.plugin_mark.line > 0 ? source.plugin_mark : source.mark;
+    err << config::Diagnostic{path, mark,
+                              "warning: sources[" + std::to_string(i) + "].plugin: " + file +
+                                  " not found (gateway.plugin_dir is " + dir +
+                                  "); edgegw run would not start"}
+               .to_string()
+        << '\n';
+  }
+  // A source's own keys (under `config:`) are its plugin's to check: create each source as
+  // `run` would, without starting it, against a throwaway buffer and state directory.
+  std::vector<config::Diagnostic> plugin_errors = check_sources(path, *loaded.config, present);
+  if (!plugin_errors.empty()) {
+    print_errors(plugin_errors, err);
+    err << path << ": " << plugin_errors.size() << " error(s)\n";
+    return kExitUsage;
   }
   out << path << ": OK (" << loaded.config->sources.size() << " source(s), "
       << loaded.config->devices.size() << " device(s))\n";

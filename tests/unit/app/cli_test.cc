@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "support/subprocess.h"
+#include "support/tokens.h"
 
 namespace edgegw::app {
 namespace {
@@ -88,6 +90,27 @@ TEST(Binary, CheckConfigPrintsEveryLocatedError) {
   EXPECT_NE(r.err.find(path + ":2:3: gateway.data_dir: required key is missing"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("4 error(s)"), std::string::npos) << r.err;
+}
+
+TEST(Binary, CheckConfigHasEachPluginCheckItsOwnKeysWithoutTouchingTheDataDir) {
+  TempDir dir;
+  const auto config = [&](const std::string& plugin_keys) {
+    return "gateway:\n  data_dir: " + dir.path() + "/data\ncloud:\n  url: http://127.0.0.1:9\n" +
+           "sources:\n  - name: gen\n    plugin: example\n    config:\n      device: d1\n" +
+           plugin_keys + "devices:\n  - key: d1\n    token: " + testing::fake_token(1) + "\n";
+  };
+  const std::string bad = dir.write("bad.yaml", config("      cout: 3\n"), 0600);
+  auto r = run_command({testing::edgegw_binary(), "check-config", "-c", bad});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(bad + ":10:7: sources[0] 'gen': plugin 'example': create failed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("cout"), std::string::npos) << r.err;
+
+  const std::string good = dir.write("good.yaml", config("      count: 3\n"), 0600);
+  r = run_command({testing::edgegw_binary(), "check-config", "-c", good});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/data"));  // nothing was started
 }
 
 TEST(Binary, CheckConfigOnAMissingFile) {
