@@ -301,7 +301,7 @@ void Buffer::set_on_append(std::function<void(DeviceId)> callback) {
   on_append_ = std::move(callback);
 }
 
-Status Buffer::check_disk_full_locked() {
+Status Buffer::check_disk_full_locked(std::string_view blocked) {
   if (!disk_full_) return Status::ok();
   const std::int64_t now = now_ms();
   if (now - last_resume_attempt_ms_ >= kResumeIntervalMs && !writing_) {
@@ -311,8 +311,8 @@ Status Buffer::check_disk_full_locked() {
     const rocksdb::Status resumed = db_->Resume();
     if (resumed.ok() || resumed.IsBusy()) return Status::ok();
   }
-  return Status::resource_exhausted("disk full: the buffer at '" + options_.path +
-                                    "' cannot take more readings until space is freed");
+  return Status::resource_exhausted("disk full: the buffer at '" + options_.path + "' cannot " +
+                                    std::string(blocked) + " until space is freed");
 }
 
 Status Buffer::append(std::span<const Record> records) {
@@ -322,7 +322,7 @@ Status Buffer::append(std::span<const Record> records) {
   for (const auto& r : records) needed += entry_bytes(r.json.size());
 
   std::unique_lock lock(mu_);
-  if (Status s = check_disk_full_locked(); !s) {
+  if (Status s = check_disk_full_locked("take more readings"); !s) {
     rejected_full_ += records.size();
     return s;
   }
@@ -456,6 +456,9 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
 
 Status Buffer::ack(DeviceId device, AckPoint point) {
   std::unique_lock lock(mu_);
+  // Removals also bring the store back after a full disk: the forwarder retries them, so a
+  // queue moves again once space returns even when no source appends meanwhile.
+  if (Status s = check_disk_full_locked("remove delivered readings"); !s) return s;
   auto it = devices_.find(device);
   if (it == devices_.end()) {
     return Status::invalid_argument("ack of unknown device index " + std::to_string(device));
@@ -619,6 +622,7 @@ Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_
 Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
                            int http_status) {
   std::unique_lock lock(mu_);
+  if (Status s = check_disk_full_locked("keep a refused reading"); !s) return s;
   if (devices_.find(device) == devices_.end()) {
     return Status::invalid_argument("dead letter of unknown device index " +
                                     std::to_string(device));

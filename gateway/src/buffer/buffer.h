@@ -210,7 +210,9 @@ class Buffer {
   Status commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group);
   Status write_group(Group& group);
   void refresh_head_time(DeviceId id);
-  Status check_disk_full_locked();
+  // After a full disk: resumes the store when space is back (tried every few seconds), else
+  // says that it cannot `blocked` ("take more readings").
+  Status check_disk_full_locked(std::string_view blocked);
   void sync_loop();
 
   Options options_;
