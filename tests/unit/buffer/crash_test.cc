@@ -38,7 +38,11 @@ void crash_rounds(const std::string& sync, int rounds) {
     const long long base = static_cast<long long>(round + 1) * 1000000000LL;
     {
       testing::Subprocess child({child_binary(), path, std::to_string(base), sync});
-      std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 250));
+      // Killed at a random moment once it is appending (a slow build, such as TSan's, takes a
+      // while to open the store): every round then has acknowledged readings to check.
+      ASSERT_TRUE(testing::wait_until([&] { return child.out().size() > 200; }, 20s))
+          << child.err();
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
       child.signal(SIGKILL);
       ASSERT_EQ(child.wait(10s), 128 + SIGKILL) << child.err();
       std::istringstream lines(child.out());
