@@ -219,7 +219,10 @@ void Forwarder::schedule_pump(Clock::time_point when) {
 void Forwarder::pump() {
   // Reads run ahead of the requests: while the cloud works on a lane's batch, the next lanes'
   // batches are read, so a freed slot sends at once instead of waiting for the disk.
-  while (start_loads() | start_sends()) {
+  for (;;) {
+    const bool loaded = start_loads();  // both, every time: a send frees room for a load
+    const bool sent = start_sends();
+    if (!loaded && !sent) break;
   }
 }
 
