@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "http_gateway.h"
 
@@ -29,10 +30,12 @@ TEST(HttpSdk, SendGetInfoDeleteAndAWrongToken) {
       60s);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ngateway log:\n" << gw.process().err();
   EXPECT_NE(r.out.find("sdk checks: all passed"), std::string::npos) << r.out << r.err;
-  // What the SDK sent reached the cloud emulator (3 + 1 readings).
-  EXPECT_TRUE(
-      testing::wait_until([&] { return gw.cloud().device_stat("boiler-1", "readings") == 4; }, 15s))
-      << gw.cloud().device_stat("boiler-1", "readings");
+  // What the SDK sent reached the cloud emulator: 3 + 1 readings, less the humidity reading when
+  // the DELETE withdrew it from the queue before the forwarder sent it (either may come first).
+  const auto delivered = [&] { return gw.cloud().device_stat("boiler-1", "readings"); };
+  EXPECT_TRUE(testing::wait_until([&] { return delivered() >= 3; }, 15s)) << delivered();
+  std::this_thread::sleep_for(300ms);  // a humidity reading already in flight lands too
+  EXPECT_TRUE(delivered() == 3 || delivered() == 4) << delivered();
 }
 
 }  // namespace
