@@ -3,6 +3,7 @@
 // a config never show in check-config's or run's errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "harness.h"
@@ -104,6 +105,50 @@ TEST(Security, SecretsStayOutOfConfigErrors) {
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
   EXPECT_NE((refused.out + refused.err).find("dev.token"), std::string::npos) << refused.err;
   expect_no_secret(refused.out + refused.err, all, "the token file's error");
+}
+
+// The mqtt plugin checks its own keys (check-config creates its instance): a password of the wrong
+// type, and a wrong-typed key next to a password, are errors at that key that never show the
+// password.
+TEST(Security, MqttPasswordStaysOutOfThePluginsErrors) {
+  testing::TempDir dir;
+  const std::string password = "hunter2-correct-horse";
+  const std::string nested = "battery-staple-" + testing::fake_token(79);
+  struct Case {
+    std::string mqtt_extra;
+    std::string key;  // the key the error must point at
+  };
+  const Case cases[] = {
+      {"      username: edge\n      password: { value: " + nested + " }\n", "password"},
+      {"      username: edge\n      password: 314159265358979\n", "password"},
+      {"      username: edge\n      password: " + password + "\n      keep_alive: [" + password +
+           "]\n",
+       "keep_alive"},
+  };
+  for (const Case& c : cases) {
+    GatewayOptions options;
+    options.devices = 1;
+    options.mqtt_extra = c.mqtt_extra;
+    const std::string yaml =
+        gateway_config(dir.path() + "/data", "http://127.0.0.1:9", "tcp://127.0.0.1:1", options);
+    const std::string config = dir.write("mqtt.yaml", yaml, 0600);
+    const auto r = testing::run_command({testing::edgegw_binary(), "check-config", "-c", config});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    // FILE:LINE:7: at the key's line (the source's config keys are indented six spaces).
+    const auto at = yaml.find("      " + c.key + ": ");
+    ASSERT_NE(at, std::string::npos);
+    const auto line = 1 + std::count(yaml.begin(), yaml.begin() + static_cast<long>(at), '\n');
+    const std::string where = config + ":" + std::to_string(line) + ":7: ";
+    EXPECT_NE(r.err.find(where +
+                         "sources[0] 'plant': plugin 'mqtt': create failed (invalid "
+                         "argument): " +
+                         c.key + ": "),
+              std::string::npos)
+        << c.key << "\n"
+        << r.err;
+    expect_no_secret(r.out + r.err, {password, nested, "314159265358979"},
+                     "check-config's error on " + c.key);
+  }
 }
 
 }  // namespace

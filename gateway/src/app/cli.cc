@@ -1,7 +1,5 @@
 #include "app/cli.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <iostream>
 #include <vector>
@@ -12,8 +10,8 @@
 #include "app/version.h"
 #include "buffer/buffer.h"
 #include "config/loader.h"
-#include "ingest/mapping.h"
 #include "plugin_host/source.h"
+#include "plugin_host/validate.h"
 
 namespace edgegw::app {
 
@@ -192,38 +190,14 @@ config::Mark complaint_mark(const config::SourceConfig& source, std::string_view
 std::vector<config::Diagnostic> check_sources(const std::string& path, const config::Config& config,
                                               const std::vector<std::size_t>& sources) {
   std::vector<config::Diagnostic> errors;
-  if (sources.empty()) return errors;
-  std::error_code ec;
-  std::string scratch = (std::filesystem::temp_directory_path(ec) / "edgegw-check-XXXXXX").string();
-  if (ec || ::mkdtemp(scratch.data()) == nullptr) {
-    errors.push_back({path, {}, "cannot make a temporary directory to check the sources' plugins"});
-    return errors;
-  }
-  {
-    buffer::Options options;
-    options.path = scratch + "/buffer";
-    options.sync = config::SyncMode::kNone;
-    auto buffer = buffer::Buffer::open(options);
-    if (!buffer) {
-      errors.push_back(
-          {path,
-           {},
-           "cannot check the sources' plugins: " + std::string(buffer.status().message())});
-    } else {
-      const ingest::Mapping mapping;
-      const std::string dir = plugin_host::plugin_dir(config.gateway);
-      for (const std::size_t i : sources) {
-        const config::SourceConfig& source = config.sources[i];
-        auto created = plugin_host::Source::create(source, i, dir, scratch + "/sources", mapping,
-                                                   **buffer, nullptr);
-        if (!created) {
-          const std::string message(created.status().message());
-          errors.push_back({path, complaint_mark(source, message), message});
-        }
-      }
+  const std::string dir = plugin_host::plugin_dir(config.gateway);
+  for (const std::size_t i : sources) {
+    const config::SourceConfig& source = config.sources[i];
+    if (const Status s = plugin_host::validate(source, i, dir); !s) {
+      const std::string message(s.message());
+      errors.push_back({path, complaint_mark(source, message), message});
     }
   }
-  std::filesystem::remove_all(scratch, ec);
   return errors;
 }
 
@@ -256,8 +230,8 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err) 
                .to_string()
         << '\n';
   }
-  // A source's own keys (under `config:`) are its plugin's to check: create each source as
-  // `run` would, without starting it, against a throwaway buffer and state directory.
+  // A source's own keys (under `config:`) are its plugin's to check: create each source's plugin
+  // instance as `run` would, without a buffer and without starting it.
   std::vector<config::Diagnostic> plugin_errors = check_sources(path, *loaded.config, present);
   if (!plugin_errors.empty()) {
     print_errors(plugin_errors, err);

@@ -151,23 +151,27 @@ Source::Source(const config::SourceConfig& config, std::string label,
   host_.device_api = &kDeviceApi;
 }
 
-Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& config,
-                                               std::size_t index, const std::string& plugin_dir,
-                                               const std::string& state_root,
-                                               const ingest::Mapping& mapping,
-                                               buffer::Buffer& buffer,
-                                               std::shared_ptr<ingest::SourceStats> stats) {
-  std::string label =
-      fmt::format("sources[{}] '{}': plugin '{}'", index, config.name, config.plugin);
+std::string source_label(const config::SourceConfig& config, std::size_t index) {
+  return fmt::format("sources[{}] '{}': plugin '{}'", index, config.name, config.plugin);
+}
+
+Result<std::shared_ptr<LoadedPlugin>> load_source_plugin(const config::SourceConfig& config,
+                                                         const std::string& plugin_dir,
+                                                         std::string_view label) {
   auto loaded = load_plugin(plugin_path(plugin_dir, config.plugin), plugin_dir);
-  if (!loaded)
-    return Status(loaded.status().code(), label + ": " + std::string(loaded.status().message()));
-  std::unique_ptr<Source> source(new Source(config, std::move(label), std::move(loaded).value(),
-                                            mapping, buffer, std::move(stats)));
+  if (!loaded) {
+    return Status(loaded.status().code(), fmt::format("{}: {}", label, loaded.status().message()));
+  }
+  return loaded;
+}
+
+Result<edgegw_instance*> create_instance(const LoadedPlugin& plugin, const edgegw_host& host,
+                                         const config::SourceConfig& config,
+                                         const std::string& state_root, std::string_view label) {
   edgegw_source_info info{};
   info.struct_size = sizeof info;
-  info.name = {source->config_.name.data(), source->config_.name.size()};
-  info.config_json = {source->config_.config_json.data(), source->config_.config_json.size()};
+  info.name = {config.name.data(), config.name.size()};
+  info.config_json = {config.config_json.data(), config.config_json.size()};
   std::string state_dir;
   if (!state_root.empty()) {
     // The source's own directory, private to the gateway's user (it may hold messages).
@@ -179,20 +183,37 @@ Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& confi
                                    std::filesystem::perm_options::replace, ec);
     }
     if (ec) {
-      return Status::io_error(fmt::format("{}: cannot create its state directory {}: {}",
-                                          source->label_, state_dir, ec.message()));
+      return Status::io_error(fmt::format("{}: cannot create its state directory {}: {}", label,
+                                          state_dir, ec.message()));
     }
     info.state_dir = {state_dir.data(), state_dir.size()};
   }
   std::array<char, kErrorBytes> error{};
   edgegw_instance* instance = nullptr;
   const std::int32_t code =
-      source->plugin_->table->create(&source->host_, &info, &instance, error.data(), error.size());
+      plugin.table->create(&host, &info, &instance, error.data(), error.size());
   if (code != EDGEGW_OK || instance == nullptr) {
-    return Status::invalid_argument(fmt::format("{}: create failed ({}): {}", source->label_,
-                                                code_text(code), error_text(error)));
+    return Status::invalid_argument(
+        fmt::format("{}: create failed ({}): {}", label, code_text(code), error_text(error)));
   }
-  source->instance_ = instance;
+  return instance;
+}
+
+Result<std::unique_ptr<Source>> Source::create(const config::SourceConfig& config,
+                                               std::size_t index, const std::string& plugin_dir,
+                                               const std::string& state_root,
+                                               const ingest::Mapping& mapping,
+                                               buffer::Buffer& buffer,
+                                               std::shared_ptr<ingest::SourceStats> stats) {
+  std::string label = source_label(config, index);
+  auto loaded = load_source_plugin(config, plugin_dir, label);
+  if (!loaded) return loaded.status();
+  std::unique_ptr<Source> source(new Source(config, std::move(label), std::move(loaded).value(),
+                                            mapping, buffer, std::move(stats)));
+  auto instance =
+      create_instance(*source->plugin_, source->host_, source->config_, state_root, source->label_);
+  if (!instance) return instance.status();
+  source->instance_ = *instance;
   return source;
 }
 
@@ -272,9 +293,8 @@ std::int32_t Source::append_messages(const edgegw_raw_message* messages, std::si
   }
 }
 
-void Source::on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
-                    std::size_t len) noexcept {
-  auto* self = reinterpret_cast<Source*>(host_ptr);
+void log_from_plugin(spdlog::logger& logger, std::string_view source, std::int32_t level,
+                     const char* message, std::size_t len) noexcept {
   log::Level l = log::Level::info;
   switch (level) {
     case EDGEGW_LOG_TRACE:
@@ -294,10 +314,16 @@ void Source::on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* m
       break;
   }
   try {
-    self->logger_->log(l, "source {}: {}", self->config_.name,
-                       message == nullptr ? std::string_view() : std::string_view(message, len));
+    logger.log(l, "source {}: {}", source,
+               message == nullptr ? std::string_view() : std::string_view(message, len));
   } catch (...) {
   }
+}
+
+void Source::on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
+                    std::size_t len) noexcept {
+  auto* self = reinterpret_cast<Source*>(host_ptr);
+  log_from_plugin(*self->logger_, self->config_.name, level, message, len);
 }
 
 void Source::on_set_up(edgegw_host_ctx* host_ptr, std::int32_t up) noexcept {

@@ -42,6 +42,21 @@ struct LoadedPlugin {
 Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& path,
                                                   std::string_view plugin_dir);
 
+// What Source::create and validate() share: the source's label in messages ("sources[0] 'plant':
+// plugin 'mqtt'"), loading its plugin, and creating an instance with the given host callbacks.
+std::string source_label(const config::SourceConfig& config, std::size_t index);
+Result<std::shared_ptr<LoadedPlugin>> load_source_plugin(const config::SourceConfig& config,
+                                                         const std::string& plugin_dir,
+                                                         std::string_view label);
+// Calls the plugin's create(). `state_root` (e.g. <data_dir>/sources) holds the source's state
+// directory, made here (empty: none is given to the plugin). `host` must outlive the instance.
+Result<edgegw_instance*> create_instance(const LoadedPlugin& plugin, const edgegw_host& host,
+                                         const config::SourceConfig& config,
+                                         const std::string& state_root, std::string_view label);
+// Logs one line a plugin sent through edgegw_host.log (an EDGEGW_LOG_* level).
+void log_from_plugin(spdlog::logger& logger, std::string_view source, std::int32_t level,
+                     const char* message, std::size_t len) noexcept;
+
 // One configured source: a plugin instance and its ingest pipeline.
 class Source {
  public:

@@ -1,10 +1,12 @@
 #include "plugin_host/source.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <thread>
 
+#include "plugin_host/validate.h"
 #include "support/subprocess.h"
 
 namespace edgegw::plugin_host {
@@ -159,6 +161,37 @@ TEST_F(HostTest, NotASharedObjectIsOneClearLine) {
   EXPECT_TRUE(message.starts_with("sources[0] 'plant': plugin 'junk': cannot load " + dir_.path() +
                                   "/libedgegw_junk.so: "))
       << message;
+}
+
+// check-config's validate() says what Source::create says, with no buffer, and leaves nothing
+// behind in the temporary directory.
+TEST_F(HostTest, ValidateSaysWhatCreateSays) {
+  testing::TempDir tmp;
+  const char* old_tmp = ::getenv("TMPDIR");
+  const std::string restore = old_tmp != nullptr ? old_tmp : "";
+  ::setenv("TMPDIR", tmp.path().c_str(), 1);
+  struct Case {
+    std::string dir, plugin, config_json;
+  };
+  const Case failing[] = {
+      {kPluginDir, "example", R"({"count":3})"},
+      {"/nonexistent/plugins", "mqtt", "{}"},
+      {kTestPluginDir, "wrong_major", "{}"},
+      {kTestPluginDir, "failing_create", "{}"},
+  };
+  for (const Case& c : failing) {
+    const Status s = validate(source(c.plugin, c.config_json), 0, c.dir);
+    EXPECT_FALSE(s) << c.plugin;
+    EXPECT_EQ(std::string(s.message()), create_error(c.dir, c.plugin, c.config_json));
+  }
+  const Status ok = validate(source("example", R"({"device":"dev-1","count":3})"), 0, kPluginDir);
+  EXPECT_TRUE(ok) << ok.to_string();
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+  if (old_tmp != nullptr) {
+    ::setenv("TMPDIR", restore.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
 }
 
 }  // namespace
