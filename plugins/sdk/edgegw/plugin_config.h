@@ -1,12 +1,16 @@
 // Optional header-only helpers for reading a plugin's `config:`, so that every plugin writes its
 // values as the gateway's own config does (DESIGN.md: "Durations are written 250ms, 10s, 5m, 1h,
-// 7d"). Not part of the ABI.
+// 7d"). Not part of the ABI. The `config:` arrives as JSON text; these helpers read it with
+// Boost.JSON, as the project's plugins do.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include <boost/json/value.hpp>
 
 namespace edgegw::sdk {
 
@@ -29,6 +33,28 @@ inline std::optional<std::chrono::milliseconds> parse_duration(std::string_view 
   if (unit == "h") return hours(count);
   if (unit == "d") return hours(24 * count);
   return std::nullopt;
+}
+
+// What a config value is, for "port: expected a string, got an integer".
+inline std::string kind_of(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "a bool";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+      return "an integer";
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
+  }
+  return "a value";
 }
 
 }  // namespace edgegw::sdk

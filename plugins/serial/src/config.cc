@@ -17,6 +17,7 @@ namespace {
 
 namespace json = boost::json;
 using sdk::Error;
+using sdk::kind_of;
 
 // Linux's termios rates (Bnnn); set with cfsetspeed, so all of them work, not only Boost's list.
 constexpr std::array<std::uint32_t, 30> kStandardBauds = {
@@ -73,27 +74,6 @@ std::string unknown_key_message(std::string_view key) {
     msg += kKeys[i];
   }
   return msg;
-}
-
-std::string kind_of(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a bool";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "an integer";
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "?";
 }
 
 std::string_view as_string(std::string_view key, const json::value& v) {

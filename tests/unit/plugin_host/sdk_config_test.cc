@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 namespace edgegw::sdk {
 namespace {
 
@@ -21,6 +23,15 @@ TEST(SdkConfig, AnythingElseIsNoDuration) {
   for (const char* bad : {"", "s", "-1s", "1.5s", "10 s", "10sec", "1w", "99999999999999999s"}) {
     EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
   }
+}
+
+TEST(SdkConfig, KindOfAValue) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"null", "null"},     {"true", "a bool"},  {"7", "an integer"},
+      {"-7", "an integer"}, {"1.5", "a number"}, {"\"x\"", "a string"},
+      {"[1]", "an array"},  {"{}", "an object"}, {"18446744073709551615", "an integer"},
+  };
+  for (const auto& [json, kind] : cases) EXPECT_EQ(kind_of(boost::json::parse(json)), kind) << json;
 }
 
 }  // namespace
