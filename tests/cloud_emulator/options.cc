@@ -1,12 +1,13 @@
 #include "options.h"
 
+#include "core/cpus.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string_view>
-#include <thread>
 
 namespace edgegw::cloud_emulator {
 
@@ -209,7 +210,7 @@ Result<Options> parse_options(int argc, char** argv) {
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return Status::invalid_argument("--tls-cert and --tls-key go together");
   }
-  if (options.threads == 0) options.threads = std::max(1U, std::thread::hardware_concurrency());
+  if (options.threads == 0) options.threads = core::usable_cpu_count();
   return options;
 }
 

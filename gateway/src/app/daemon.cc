@@ -8,6 +8,7 @@
 #include "app/buffer_commands.h"
 #include "app/version.h"
 #include "config/loader.h"
+#include "core/cpus.h"
 #include "edgegw/plugin.h"
 
 namespace edgegw::app {
@@ -49,10 +50,8 @@ bool same_source(const config::SourceConfig& a, const config::SourceConfig& b) {
          a.config_json == b.config_json;
 }
 
-unsigned io_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
-}
+// One per CPU the service may use (systemd's CPUAffinity=, a container's cpuset).
+unsigned io_threads() { return core::usable_cpu_count(); }
 
 }  // namespace
 

@@ -771,6 +771,15 @@ Stats Buffer::stats() const {
   return s;
 }
 
+bool Buffer::background_work_pending() const {
+  for (const char* property : {"rocksdb.num-running-flushes", "rocksdb.num-running-compactions",
+                               "rocksdb.mem-table-flush-pending", "rocksdb.compaction-pending"}) {
+    std::uint64_t value = 0;
+    if (db_->GetIntProperty(queue_, property, &value) && value > 0) return true;
+  }
+  return false;
+}
+
 std::vector<DeviceStats> Buffer::device_stats() const {
   std::lock_guard lock(mu_);
   std::vector<DeviceStats> out;
