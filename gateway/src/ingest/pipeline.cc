@@ -5,6 +5,7 @@
 #include "decode/decoder.h"
 #include "decode/encode.h"
 #include "decode/validate.h"
+#include "history/history.h"
 
 namespace edgegw::ingest {
 
@@ -16,7 +17,8 @@ struct Scratch {
   std::string json;                   // the encoded readings of one call, back to back
   std::vector<buffer::DeviceId> ids;  // per encoded reading
   std::vector<std::size_t> ends;      // per encoded reading: its end in json
-  std::string variables;              // the readings' variables back to back (local history)
+  // Only when the buffer keeps a local history (Pipeline::keep_history_):
+  std::string variables;              // the readings' variables back to back
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
   std::vector<std::int64_t> times;    // per encoded reading: its time
   std::vector<buffer::Record> records;
@@ -39,6 +41,7 @@ Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
       variable_(source.variable),
       mapping_(mapping),
       buffer_(buffer),
+      keep_history_(buffer.history() != nullptr && buffer.history()->enabled()),
       stats_(stats ? std::move(stats) : std::make_shared<SourceStats>()),
       problems_(log::get("ingest"), log_interval) {}
 
@@ -118,9 +121,11 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);
       s.ends.push_back(s.json.size());
-      s.variables += r.variable;
-      s.var_ends.push_back(s.variables.size());
-      s.times.push_back(r.time_ms);
+      if (keep_history_) {
+        s.variables += r.variable;
+        s.var_ends.push_back(s.variables.size());
+        s.times.push_back(r.time_ms);
+      }
     }
     if (!refusal.empty()) break;
   }
@@ -141,11 +146,16 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
     s.records.clear();
     std::size_t begin = 0, var_begin = 0;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
-      s.records.push_back(
-          {s.ids[i], std::string_view(s.json).substr(begin, s.ends[i] - begin),
-           std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin), s.times[i]});
+      buffer::Record& record = s.records.emplace_back();
+      record.device = s.ids[i];
+      record.json = std::string_view(s.json).substr(begin, s.ends[i] - begin);
       begin = s.ends[i];
-      var_begin = s.var_ends[i];
+      if (keep_history_) {
+        record.variable =
+            std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin);
+        record.time_ms = s.times[i];
+        var_begin = s.var_ends[i];
+      }
     }
     status = buffer_.append(s.records);
     if (status) {

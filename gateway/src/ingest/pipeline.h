@@ -69,6 +69,9 @@ class Pipeline {
   std::string variable_;  // the fallback variable of raw payloads
   const Mapping& mapping_;
   buffer::Buffer& buffer_;
+  // The buffer keeps a local history (buffer.history_per_variable > 0): only then are the
+  // readings' variables and times collected for it. Fixed for the buffer's life.
+  const bool keep_history_;
   std::shared_ptr<SourceStats> stats_;
   log::RateLimitedLog problems_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "history/history.h"
 #include "support/subprocess.h"
 
 namespace edgegw::ingest {
@@ -13,12 +14,17 @@ RawMessage msg(std::string_view device, std::string_view payload, std::string_vi
 
 class PipelineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { open_buffer(0); }
+
+  // A new buffer in dir_/`name` (the history off unless `history_per_variable`), boiler-1 mapped.
+  void open_buffer(std::size_t history_per_variable, const std::string& name = "buffer") {
+    buffer_.reset();
     buffer::Options o;
-    o.path = dir_.path() + "/buffer";
+    o.path = dir_.path() + "/" + name;
     o.sync = config::SyncMode::kNone;
     o.max_bytes = 64 * 1024;
     o.on_full = config::OnFull::kRejectNew;
+    o.history_per_variable = history_per_variable;
     buffer_ = std::move(buffer::Buffer::open(o)).value();
     boiler_ = *buffer_->register_device("boiler-1");
     other_ = *buffer_->register_device(kUnmappedDeviceKey);
@@ -147,6 +153,33 @@ TEST_F(PipelineTest, AllOrNothingRefusesTheWholeCallAndSaysWhy) {
   ASSERT_TRUE(p.append(good, strict));
   EXPECT_EQ(appended, 2u);
   EXPECT_EQ(buffer_->queued(boiler_).readings, 2u);
+}
+
+// With the local history on, each appended reading is kept under its mapped variable and time;
+// with it off (the default) the same call only queues them.
+TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
+  const RawMessage messages[] = {
+      msg("boiler-1", R"([{"variable":"temp","value":215},{"variable":"Hum","value":40}])"),
+      msg("boiler-1", R"({"variable":"temp","value":200,"time":"2024-01-02T03:04:05Z"})"),
+  };
+  {
+    Pipeline p(source_, mapping_, *buffer_, nullptr);
+    ASSERT_TRUE(p.append(messages));
+    EXPECT_EQ(buffer_->queued(boiler_).readings, 3u);
+    EXPECT_FALSE(buffer_->history()->enabled());
+  }
+  open_buffer(10, "with-history");
+  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  ASSERT_TRUE(p.append(messages));
+  auto kept = buffer_->history()->entries(boiler_, {});
+  ASSERT_TRUE(kept) << kept.status().to_string();
+  std::vector<std::pair<std::string, std::int64_t>> got;
+  for (const auto& e : *kept) got.emplace_back(e.variable, e.time_ms);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::int64_t>>{
+                     {"hum", 1700000000000},
+                     {"temperature", 1700000000000},
+                     {"temperature", 1704164645000},
+                 }));
 }
 
 }  // namespace
