@@ -502,15 +502,21 @@ void MqttSource::on_connect_success5(void* context, MQTTAsync_successData5* data
                                                data->alt.connect.sessionPresent != 0);
 }
 
-void MqttSource::on_connect_failure5(void* context, MQTTAsync_failureData5* data) {
+void MqttSource::report_failure5(void* context, const MQTTAsync_failureData5* data,
+                                 void (MqttSource::*failed)(int, const char*)) {
   auto* self = static_cast<MqttSource*>(context);
   if (data != nullptr && data->reasonCode >= 0x80) {
-    const std::string reason = MQTTReasonCode_toString(data->reasonCode);
-    self->connect_failed(-1, reason.c_str());
-    return;
+    // A static string, or NULL for a code Paho does not know.
+    if (const char* reason = MQTTReasonCode_toString(data->reasonCode); reason != nullptr) {
+      (self->*failed)(-1, reason);
+      return;
+    }
   }
-  self->connect_failed(data != nullptr ? data->code : -1,
-                       data != nullptr ? data->message : nullptr);
+  (self->*failed)(data != nullptr ? data->code : -1, data != nullptr ? data->message : nullptr);
+}
+
+void MqttSource::on_connect_failure5(void* context, MQTTAsync_failureData5* data) {
+  report_failure5(context, data, &MqttSource::connect_failed);
 }
 
 void MqttSource::on_subscribe_success(void* context, MQTTAsync_successData* data) {
@@ -544,14 +550,7 @@ void MqttSource::on_subscribe_success5(void* context, MQTTAsync_successData5* da
 }
 
 void MqttSource::on_subscribe_failure5(void* context, MQTTAsync_failureData5* data) {
-  auto* self = static_cast<MqttSource*>(context);
-  if (data != nullptr && data->reasonCode >= 0x80) {
-    const std::string reason = MQTTReasonCode_toString(data->reasonCode);
-    self->subscribe_failed(-1, reason.c_str());
-    return;
-  }
-  self->subscribe_failed(data != nullptr ? data->code : -1,
-                         data != nullptr ? data->message : nullptr);
+  report_failure5(context, data, &MqttSource::subscribe_failed);
 }
 
 void MqttSource::on_disconnected(void* context, MQTTAsync_successData*) {

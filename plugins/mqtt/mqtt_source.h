@@ -64,6 +64,10 @@ class MqttSource {
   static void on_subscribe_failure(void* context, MQTTAsync_failureData* data);
   static void on_subscribe_success5(void* context, MQTTAsync_successData5* data);
   static void on_subscribe_failure5(void* context, MQTTAsync_failureData5* data);
+  // Both MQTT 5 failures: the broker's reason code (>= 0x80) as text when it sent a known one,
+  // else Paho's code and message, handed to `failed` (connect_failed or subscribe_failed).
+  static void report_failure5(void* context, const MQTTAsync_failureData5* data,
+                              void (MqttSource::*failed)(int, const char*));
   static void on_disconnected(void* context, MQTTAsync_successData* data);
   static void on_disconnect_failed(void* context, MQTTAsync_failureData* data);
   static int on_ssl_error(const char* text, std::size_t len, void* context);
