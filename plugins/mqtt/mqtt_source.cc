@@ -505,9 +505,15 @@ void MqttSource::on_connect_success5(void* context, MQTTAsync_successData5* data
 void MqttSource::report_failure5(void* context, const MQTTAsync_failureData5* data,
                                  void (MqttSource::*failed)(int, const char*)) {
   auto* self = static_cast<MqttSource*>(context);
-  if (data != nullptr && data->reasonCode >= 0x80) {
+  // The broker's reason code is in reasonCode for a refused SUBSCRIBE, in code for a refused
+  // CONNECT (Paho puts the CONNACK's there, with the message "CONNACK return code").
+  const int reason_code = data == nullptr            ? 0
+                          : data->reasonCode >= 0x80 ? static_cast<int>(data->reasonCode)
+                                                     : data->code;
+  if (reason_code >= 0x80) {
     // A static string, or NULL for a code Paho does not know.
-    if (const char* reason = MQTTReasonCode_toString(data->reasonCode); reason != nullptr) {
+    const char* reason = MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason_code));
+    if (reason != nullptr) {
       (self->*failed)(-1, reason);
       return;
     }

@@ -295,6 +295,32 @@ TEST(MqttSource, UsernameAndPassword) {
   EXPECT_EQ(gw.err().find("correct-horse-7"), std::string::npos);
 }
 
+// MQTT 5: the broker's reason code for the refused CONNECT is what the source says.
+TEST(MqttSource, Mqtt5RefusedLoginSaysTheBrokersReason) {
+  testing::MosquittoOptions options;
+  options.users = {{"edge", "correct-horse-7"}};
+  Mosquitto broker(options);
+  testing::TempDir dir;
+  const std::string config =
+      dir.write("v5.yaml",
+                gateway_config(dir.path() + "/data", "http://127.0.0.1:9",
+                               mqtt_block(broker.uri(), "gw-v5",
+                                          "      protocol: \"5\"\n      username: edge\n"
+                                          "      password: wrong-battery-9\n")),
+                0600);
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", config});
+  const std::string refused = "cannot connect to " + broker.uri() + ": ";
+  ASSERT_TRUE(gw.wait_for_err(refused, 10s)) << gw.err();
+  gw.signal(SIGTERM);
+  EXPECT_EQ(gw.wait(10s), 0);
+  const std::string err = gw.err();
+  const std::string reason = err.substr(err.find(refused) + refused.size());
+  EXPECT_TRUE(reason.starts_with("Not authorized;") ||
+              reason.starts_with("Bad user name or password;"))
+      << err;
+  EXPECT_EQ(err.find("wrong-battery-9"), std::string::npos) << err;
+}
+
 TEST(MqttSource, TlsWithTheBrokersCaAndRefusalOfAnUnknownCa) {
   testing::TempDir pki_dir;
   const testing::Pki pki = testing::make_pki(pki_dir);
