@@ -10,8 +10,13 @@
 //            edgegw_readings_accepted_total).
 // The cloud is unreachable, so the forwarder stays idle: this is the intake alone.
 //
+// --connections N splits the devices into N groups (topic bench/<group>/<device>/data), each
+// taken by its own mqtt source, i.e. its own MQTT connection and Paho receive thread, whose
+// appends meet in the buffer's group commit; every device still comes through one connection, so
+// its order holds. The bare subscriber keeps one connection for all (bench/+/+/data).
+//
 //   edgegw-mqtt-ingest-bench [--messages 100000] [--devices 4] [--rounds 3] [--sync
-//   none|batch|always]
+//   none|batch|always] [--connections 1]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -47,6 +52,7 @@ struct Args {
   int devices = 4;
   int rounds = 3;
   std::string sync = "batch";
+  int connections = 1;
 };
 
 Args parse(int argc, char** argv) {
@@ -61,6 +67,8 @@ Args parse(int argc, char** argv) {
       a.rounds = std::atoi(argv[i + 1]);
     else if (k == "--sync")
       a.sync = argv[i + 1];
+    else if (k == "--connections")
+      a.connections = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       std::exit(2);
@@ -79,7 +87,9 @@ void publish_backlog(const std::string& uri, const Args& a, int round) {
   std::vector<MqttPublisher::Message> messages;
   messages.reserve(static_cast<std::size_t>(a.messages));
   for (int i = 0; i < a.messages; ++i) {
-    messages.push_back({"bench/dev-" + std::to_string(i % a.devices + 1) + "/data",
+    const int device = i % a.devices;  // its group: the gateway connection that takes it
+    messages.push_back({"bench/" + std::to_string(device % std::max(1, a.connections)) + "/dev-" +
+                            std::to_string(device + 1) + "/data",
                         payload(round * a.messages + i)});
   }
   MqttPublisher pub(uri, "bench-pub");
@@ -92,20 +102,25 @@ void publish_backlog(const std::string& uri, const Args& a, int round) {
 double bare_round(const std::string& uri, const Args& a, int round) {
   const std::string id = "bench-bare-" + std::to_string(round);
   {
-    BareSubscriber first(uri, id, "bench/+/data");
+    BareSubscriber first(uri, id, "bench/+/+/data");
     first.subscribe();  // makes the session
   }
   publish_backlog(uri, a, round);
-  BareSubscriber sub(uri, id, "bench/+/data");
+  BareSubscriber sub(uri, id, "bench/+/+/data");
   sub.subscribe();
   return sub.wait_for(a.messages, 300s);
 }
 
 long long accepted(edgegw::testing::HttpClient& metrics) {
   const auto r = metrics.get("/metrics");
-  const std::string key = "edgegw_readings_accepted_total{source=\"plant\"} ";
-  const std::size_t at = r.body.find(key);
-  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
+  const std::string key = "edgegw_readings_accepted_total{source=\"plant";
+  long long sum = -1;
+  for (std::size_t at = r.body.find(key); at != std::string::npos; at = r.body.find(key, at + 1)) {
+    const std::size_t space = r.body.find(' ', at);
+    if (space == std::string::npos) break;
+    sum = std::max(sum, 0LL) + std::atoll(r.body.c_str() + space + 1);
+  }
+  return sum;
 }
 
 struct GatewayResult {
@@ -120,12 +135,16 @@ GatewayResult gateway_round(const std::string& uri, const Args& a, int round,
   std::string cfg = "gateway:\n  data_dir: " + data +
                     "\n  log_level: info\nbuffer:\n  sync: " + a.sync +
                     "\nmetrics:\n  listen: 127.0.0.1:" + std::to_string(metrics_port) +
-                    "\ncloud:\n  url: http://127.0.0.1:9\n"
-                    "sources:\n  - name: plant\n    plugin: mqtt\n    format: tago_json\n"
-                    "    config:\n      uri: " +
-                    uri + "\n      client_id: bench-gw-" + std::to_string(round) +
-                    "\n      topics: [\"bench/{device}/data\"]\n      qos: 1\n"
-                    "devices:\n";
+                    "\ncloud:\n  url: http://127.0.0.1:9\nsources:\n";
+  // One source (one MQTT connection) per group of devices: each device's messages come through
+  // one connection, so they stay in order.
+  for (int c = 0; c < std::max(1, a.connections); ++c) {
+    cfg += "  - name: plant-" + std::to_string(c) +
+           "\n    plugin: mqtt\n    format: tago_json\n    config:\n      uri: " + uri +
+           "\n      client_id: bench-gw-" + std::to_string(round) + "-" + std::to_string(c) +
+           "\n      qos: 1\n      topics: [\"bench/" + std::to_string(c) + "/{device}/data\"]\n";
+  }
+  cfg += "devices:\n";
   for (int d = 1; d <= a.devices; ++d) {
     cfg += "  - key: dev-" + std::to_string(d) + "\n    token: " + edgegw::testing::fake_token(d) +
            "\n";
