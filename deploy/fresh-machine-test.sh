@@ -4,6 +4,7 @@
 #   deploy/fresh-machine-test.sh [ROOTFS_DIR]   (default: /var/tmp/edgegw-bookworm, reused if present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. deploy/lib/chroot.sh
 
 rootfs=${1:-/var/tmp/edgegw-bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -18,14 +19,8 @@ rm -rf "$rootfs/src/edgegw"
 mkdir -p "$rootfs/src"
 git clone -q . "$rootfs/src/edgegw"
 
-cleanup() {
-  for m in tmp dev/pts dev proc; do umount -l "$rootfs/$m" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-mount -t proc proc "$rootfs/proc"
-mount --bind /dev "$rootfs/dev"
-mount --bind /dev/pts "$rootfs/dev/pts"
-mount -t tmpfs -o size=4g tmpfs "$rootfs/tmp"
+trap 'chroot_unmount "$rootfs"' EXIT
+chroot_mount "$rootfs" 4g
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 # The host's own trust store additions (a network that reaches the registries through an
 # inspecting proxy has its CA there): a real machine on this network has them too.

@@ -7,6 +7,7 @@
 #   deploy/container/emulate-runtime.sh ROOTFS DEB      (root; called by test-deb.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/lib/chroot.sh
 root=$1 deb=$2
 fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
@@ -21,7 +22,7 @@ mapfile -t instructions < <(awk '
 
 # ["run", "-c", "FILE"] -> one word a line (the exec form; no commas or quotes inside words).
 json_words() { sed -e 's/^\[ *"//' -e 's/" *\]$//' -e 's/", *"/\n/g' <<<"$1"; }
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+in_root() { chroot_run "$root" "$@"; }
 user=root cmd=() entrypoint=() health=""
 for instruction in "${instructions[@]}"; do
   keyword=${instruction%% *} args=${instruction#* }
@@ -51,23 +52,9 @@ done
 [ -n "$health" ] || fail "no HEALTHCHECK"
 echo "USER $user; ${entrypoint[*]} ${cmd[*]}; health check: $health"
 
-unshare --net bash -c '
-  set -u
-  root=$1 user=$2 health=$3; shift 3
-  ip link set lo up
-  chroot --userspec="$user:$user" "$root" /usr/bin/env -i PATH=/usr/bin:/bin "$@" \
-    2>"$root/tmp/container.log" &
-  pid=$!
-  for _ in $(seq 1 150); do
-    if chroot --userspec="$user:$user" "$root" /bin/sh -c "$health" 2>/dev/null; then healthy=1; break; fi
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -TERM $pid 2>/dev/null
-  wait $pid; rc=$?
-  cat "$root/tmp/container.log"
-  [ "${healthy:-0}" = 1 ] || { echo "never healthy"; exit 1; }
-  [ $rc -eq 0 ] || { echo "exit $rc"; exit 1; }
-' _ "$root" "$user" "$health" "${entrypoint[@]}" "${cmd[@]}" || fail "the container's CMD"
+# The HEALTHCHECK runs in the container, as its user.
+health_check=$(printf 'chroot %q %q /bin/sh -c %q' "--userspec=$user:$user" "$root" "$health")
+chroot_serve "$root" "$user" /tmp/container.log "$health_check" "${entrypoint[@]}" "${cmd[@]}" \
+  || fail "the container's CMD"
 [ "$(in_root id -u "$user")" = 10001 ] || fail "$user is not uid 10001 (deploy/k8s runAsUser)"
 echo "the Containerfile's runtime stage runs and is healthy"

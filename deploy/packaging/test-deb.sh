@@ -10,6 +10,7 @@
 # made once by debootstrap and copied for every run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. deploy/lib/chroot.sh
 
 build=${1:-build/release}
 base=${EDGEGW_DEB_BASE:-/var/tmp/edgegw-deb-base}
@@ -38,19 +39,16 @@ fi
 
 root=$(mktemp -d /var/tmp/edgegw-deb-test.XXXXXX)
 cleanup() {
-  for m in dev/pts dev proc; do umount -l "$root/$m" 2>/dev/null || true; done
-  rm -rf "$root"
+  chroot_unmount "$root" && rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
 say "a fresh copy of the bookworm minbase: $root"
 cp -a "$base/." "$root/"
-mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
+chroot_mount "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 [ -s "$root/etc/hosts" ] || printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
 cp "$deb" "$root/tmp/edgegw.deb"
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+in_root() { chroot_run "$root" "$@"; }
 
 say "apt-get install ./edgegw.deb (its Depends from Debian)"
 in_root apt-get update -qq
@@ -83,24 +81,8 @@ in_root edgegw check-config -c /etc/edgegw/gateway.yaml
 # then stops it with SIGTERM and expects exit 0.
 run_until_ready() {
   local config=$1
-  unshare --net bash -c '
-    set -u
-    root=$1 config=$2
-    ip link set lo up
-    chroot --userspec=edgegw:edgegw "$root" /usr/bin/env -i PATH=/usr/bin:/bin \
-      /usr/bin/edgegw run -c "$config" 2>"$root/tmp/run.log" &
-    pid=$!
-    for _ in $(seq 1 150); do
-      if curl -fsS -o /dev/null http://127.0.0.1:9464/readyz 2>/dev/null; then ready=1; break; fi
-      kill -0 $pid 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -TERM $pid 2>/dev/null
-    wait $pid; rc=$?
-    cat "$root/tmp/run.log"
-    [ "${ready:-0}" = 1 ] || { echo "never ready"; exit 1; }
-    [ $rc -eq 0 ] || { echo "exit $rc"; exit 1; }
-  ' _ "$root" "$config" || fail "edgegw run -c $config"
+  chroot_serve "$root" edgegw /tmp/run.log "curl -fsS -o /dev/null http://127.0.0.1:9464/readyz" \
+    /usr/bin/edgegw run -c "$config" || fail "edgegw run -c $config"
 }
 
 say "edgegw run with the installed default, as edgegw, until ready; then SIGTERM"
@@ -128,12 +110,10 @@ run_until_ready /tmp/plugins.yaml
 say "the service under systemd: systemd-nspawn boots the chroot (deploy/packaging/boot-test.sh)"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   systemd systemd-sysv curl socat >/dev/null
-for m in dev/pts dev proc; do umount "$root/$m"; done
+chroot_unmount "$root"  # systemd-nspawn mounts its own
 boot=0
 deploy/packaging/boot-test.sh "$root" || boot=$?
-mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
+chroot_mount "$root"
 case $boot in
   0) ;;
   3) say "NOT CHECKED under systemd: systemd-nspawn cannot boot a container on this machine" ;;
