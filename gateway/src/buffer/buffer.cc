@@ -274,8 +274,9 @@ Result<std::vector<DeviceId>> Buffer::register_devices(std::span<const std::stri
     const DeviceId id = next_device_id_++;
     char value[4];
     store_be32(value, id);
-    (void)pending_locked().batch->Put(meta_, meta_device_key(key),
-                                      rocksdb::Slice(value, sizeof value));
+    Group& g = pending_locked();
+    g.durable = true;
+    (void)g.batch->Put(meta_, meta_device_key(key), rocksdb::Slice(value, sizeof value));
     devices_[id].key = key;
     device_ids_[key] = id;
     ids.push_back(id);
@@ -344,6 +345,7 @@ Status Buffer::append(std::span<const Record> records) {
     }
   }
   Group& g = pending_locked();
+  g.durable = true;
   const std::int64_t now = now_ms();
   DeviceId last_id = 0;
   Device* d = nullptr;
@@ -415,7 +417,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         (void)load_state();  // if even reading fails, the next write reports the store's error
       } else {
         disk_full_ = false;
-        if (options_.sync == config::SyncMode::kBatch) unsynced_ = true;
+        if (options_.sync == config::SyncMode::kBatch && g->durable) unsynced_ = true;
       }
     }
     writing_ = false;
@@ -428,7 +430,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
 
 Status Buffer::write_group(Group& group) {
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync == config::SyncMode::kAlways;
+  wo.sync = options_.sync == config::SyncMode::kAlways && group.durable;
   return from_rocksdb(db_->Write(wo, group.batch.get()),
                       "cannot write the buffer at '" + options_.path + "'");
 }
@@ -491,7 +493,9 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
     if (got.IsNotFound()) continue;
     if (!got.ok()) return from_rocksdb(got, "cannot read the buffer");
     const std::uint64_t bytes = entry_bytes(value_json(value).size());
-    (void)pending_locked().batch->Delete(queue_, slice(key));
+    Group& g = pending_locked();
+    g.durable = true;  // the local DELETE was answered: the readings must not come back
+    (void)g.batch->Delete(queue_, slice(key));
     d.withdrawn.emplace(seq, bytes);
     d.withdrawn_bytes += bytes;
     total_readings_ -= 1;
@@ -627,7 +631,7 @@ Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::
     return Status::invalid_argument("dead letter of unknown device index " +
                                     std::to_string(device));
   }
-  pending_locked();
+  pending_locked().durable = true;
   DeadLetter letter{next_dead_letter_id_++,   device, http_status, now_ms(), std::string(reason),
                     std::string(reading_json)};
   const auto key = dead_letter_key(letter.id);
@@ -686,7 +690,7 @@ Result<std::uint64_t> Buffer::retry_dead_letters() {
 Result<std::uint64_t> Buffer::purge_dead_letters() {
   std::unique_lock lock(mu_);
   const std::uint64_t count = dead_letters_;
-  pending_locked();
+  pending_locked().durable = true;
   const auto from = dead_letter_key(0);
   const auto to = dead_letter_key(std::numeric_limits<std::uint64_t>::max());
   (void)pending_->batch->DeleteRange(dead_, rocksdb::Slice(from.data(), from.size()),

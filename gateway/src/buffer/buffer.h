@@ -195,6 +195,11 @@ class Buffer {
     Group();
     ~Group();
     std::unique_ptr<rocksdb::WriteBatch> batch;
+    // Holds what someone was promised is kept (appends, a local DELETE, new device ids, dead
+    // letters): synced per `sync`. A group of removals only (acks, drops, expiry) is not: losing it
+    // to a power cut brings delivered readings back to be sent again (duplicates, never a loss),
+    // and syncing each ack would cost an fsync per cloud request under `sync: always`.
+    bool durable = false;
     bool done = false;
     Status status;
     // Its own wake-up: only the threads of this group wake when it is written, not every waiter.
