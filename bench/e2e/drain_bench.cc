@@ -11,6 +11,7 @@
 //
 //   build/release/bench/e2e/edgegw-drain-bench [--devices 1000] [--readings 1000000]
 //       [--in-flight 8] [--batch 500] [--baseline-seconds 5] [--threads N] [--cpus split|shared]
+//       [--sync none|batch|always]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -54,6 +55,7 @@ struct Args {
   int baseline_seconds = 5;
   unsigned threads = 0;  // I/O threads; 0: one per usable CPU, as the daemon
   bool split_cpus = true;
+  config::SyncMode sync = config::SyncMode::kNone;  // buffer.sync
 };
 
 Args parse(int argc, char** argv) {
@@ -68,6 +70,18 @@ Args parse(int argc, char** argv) {
         std::exit(2);
       }
       a.split_cpus = mode == "split";
+    } else if (k == "--sync") {
+      const std::string mode = argv[i + 1];
+      if (mode == "none")
+        a.sync = config::SyncMode::kNone;
+      else if (mode == "batch")
+        a.sync = config::SyncMode::kBatch;
+      else if (mode == "always")
+        a.sync = config::SyncMode::kAlways;
+      else {
+        std::fprintf(stderr, "--sync takes none, batch or always, not %s\n", mode.c_str());
+        std::exit(2);
+      }
     } else if (k == "--devices")
       a.devices = static_cast<int>(v);
     else if (k == "--readings")
@@ -134,7 +148,7 @@ int main(int argc, char** argv) {
 
   buffer::Options bo;
   bo.path = dir.path() + "/buffer";
-  bo.sync = config::SyncMode::kNone;
+  bo.sync = args.sync;
   bo.max_bytes = 16ULL << 30;
   auto buf = std::move(buffer::Buffer::open(bo)).value();
   std::vector<buffer::DeviceId> ids;
