@@ -1,7 +1,7 @@
 // A bare Paho subscriber: the broker's raw QoS 1 delivery rate, the MQTT baseline of the
 // end-to-end benches. Its callback only counts, so each message is acknowledged at once: what
-// Mosquitto and Paho can do without any gateway behind them. Used by edgegw-bare-subscriber
-// (run_scenarios.sh) and edgegw-mqtt-ingest-bench.
+// Mosquitto and Paho can do without any gateway behind them (Paho tuned as the gateway tunes it).
+// Used by edgegw-bare-subscriber (run_scenarios.sh) and edgegw-mqtt-ingest-bench.
 #pragma once
 
 #include <MQTTAsync.h>
@@ -21,6 +21,9 @@ class BareSubscriber {
 
   BareSubscriber(const std::string& uri, const std::string& client_id, std::string topic)
       : topic_(std::move(topic)) {
+    // As the gateway's mqtt plugin does: Paho's default trace level records every function
+    // entry and exit. The baseline is Paho at its fastest, not at its default.
+    MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
     MQTTAsync_create(&client_, uri.c_str(), client_id.c_str(), MQTTCLIENT_PERSISTENCE_NONE,
                      nullptr);
     MQTTAsync_setCallbacks(client_, this, nullptr, &on_message, nullptr);
@@ -57,6 +60,25 @@ class BareSubscriber {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, std::chrono::seconds(10),
                         [&] { return subscribed_at_ != Clock::time_point{}; });
+  }
+
+  // Ends the persistent session of `client_id` (a clean-session connect under its id): otherwise
+  // the broker keeps queueing every later message for it, and a later round measures that.
+  static bool forget(const std::string& uri, const std::string& client_id) {
+    BareSubscriber s(uri, client_id, "");
+    MQTTAsync_connectOptions c = MQTTAsync_connectOptions_initializer;
+    c.cleansession = 1;
+    c.context = &s;
+    c.onSuccess = [](void* self, MQTTAsync_successData*) {
+      auto* sub = static_cast<BareSubscriber*>(self);
+      std::lock_guard lock(sub->mu_);
+      sub->subscribed_at_ = Clock::now();  // here: connected
+      sub->cv_.notify_all();
+    };
+    if (MQTTAsync_connect(s.client_, &c) != MQTTASYNC_SUCCESS) return false;
+    std::unique_lock lock(s.mu_);
+    return s.cv_.wait_for(lock, std::chrono::seconds(10),
+                          [&] { return s.subscribed_at_ != Clock::time_point{}; });
   }
 
   // Seconds from the subscription to the n-th message; negative on timeout.

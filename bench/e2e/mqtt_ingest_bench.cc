@@ -106,9 +106,14 @@ double bare_round(const std::string& uri, const Args& a, int round) {
     first.subscribe();  // makes the session
   }
   publish_backlog(uri, a, round);
-  BareSubscriber sub(uri, id, "bench/+/+/data");
-  sub.subscribe();
-  return sub.wait_for(a.messages, 300s);
+  double seconds = 0;
+  {
+    BareSubscriber sub(uri, id, "bench/+/+/data");
+    sub.subscribe();
+    seconds = sub.wait_for(a.messages, 300s);
+  }
+  BareSubscriber::forget(uri, id);
+  return seconds;
 }
 
 long long accepted(edgegw::testing::HttpClient& metrics) {
@@ -172,6 +177,9 @@ GatewayResult gateway_round(const std::string& uri, const Args& a, int round,
   r.cpu_us_per_message = (gw.cpu_seconds() - cpu0) * 1e6 / a.messages;
   gw.signal(SIGTERM);
   gw.wait(10s);
+  for (int c = 0; c < std::max(1, a.connections); ++c) {
+    BareSubscriber::forget(uri, "bench-gw-" + std::to_string(round) + "-" + std::to_string(c));
+  }
   return r;
 }
 
