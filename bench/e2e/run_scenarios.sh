@@ -444,7 +444,7 @@ fi
 # --- the report ---------------------------------------------------------------------------------
 total=$(elapsed "$run_start")
 commit=$(git -C "$root" rev-parse --short HEAD)
-git -C "$root" diff --quiet HEAD -- gateway plugins tests bench || commit="$commit (with uncommitted changes)"
+git -C "$root" diff --quiet HEAD -- gateway plugins tests bench ':!bench/results' || commit="$commit (with uncommitted changes)"
 cores=$(nproc)
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
