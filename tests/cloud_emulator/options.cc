@@ -1,13 +1,13 @@
 #include "options.h"
 
-#include "core/cpus.h"
-
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string_view>
+
+#include "core/cpus.h"
 
 namespace edgegw::cloud_emulator {
 

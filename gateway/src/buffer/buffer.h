@@ -165,11 +165,11 @@ class Buffer {
 
   Stats stats() const;
   std::vector<DeviceStats> device_stats() const;
+  std::vector<DeviceId> devices_with_data() const;
 
   // True while RocksDB flushes or compacts, or has either pending. Benchmarks wait for false to
   // measure a store at rest (a backlog that built up over an outage has long been compacted).
   bool background_work_pending() const;
-  std::vector<DeviceId> devices_with_data() const;
 
   // Called (from the appending thread, after the write) with each device that got readings.
   void set_on_append(std::function<void(DeviceId)> callback);
