@@ -245,12 +245,44 @@ Status Buffer::load_device(DeviceId id, std::string key) {
     d.tail_cum = lh->cum_bytes;
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+  if (Status st = load_withdrawn(id, head, d); !st) return st;
   total_readings_ += d.readings();
   total_bytes_ += d.bytes();
   device_ids_[key] = id;
   devices_[id] = std::move(d);
   next_device_id_ = std::max(next_device_id_, id + 1);
   return Status::ok();
+}
+
+// The readings the local API withdrew after the head mark. Their queue keys are gone: a mark before
+// the first key left is already out of the count (`first_seq` starts at that key); one between the
+// first and last keys is a hole to count out; ones after the last key were the tail, and the
+// sequence resumes after them (a reused sequence would meet its old mark at the next start).
+Status Buffer::load_withdrawn(DeviceId id, const HeadMark& head, Device& d) {
+  const std::string from = meta_withdrawn_key(id, head.removed_up_to + 1);
+  const std::string to = meta_withdrawn_key(id + 1, 0);
+  const rocksdb::Slice upper(to);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    if (it->key().size() != kMetaWithdrawnPrefix.size() + 12 || it->value().size() != 8) {
+      return Status::corruption("buffer meta: bad withdrawal mark of device '" + d.key + "'");
+    }
+    const Seq seq = load_be64(it->key().data() + kMetaWithdrawnPrefix.size() + 4);
+    const std::uint64_t bytes = load_be64(it->value().data());
+    if (seq < d.first_seq) {
+      d.stale_marks = true;  // removed with the next advance of the head
+      continue;
+    }
+    if (seq >= d.next_seq) {
+      d.next_seq = seq + 1;
+      d.tail_cum += bytes;
+    }
+    d.withdrawn.emplace(seq, bytes);
+    d.withdrawn_bytes += bytes;
+  }
+  return from_rocksdb(it->status(), "cannot read the buffer's withdrawal marks");
 }
 
 Result<DeviceId> Buffer::register_device(std::string_view key) {
@@ -449,6 +481,11 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
     d.withdrawn.erase(d.withdrawn.begin());
   }
   d.withdrawn_bytes -= gone_bytes;
+  if (gone > 0 || d.stale_marks) {
+    (void)pending_->batch->DeleteRange(meta_, meta_withdrawn_key(id, 0),
+                                       meta_withdrawn_key(id, point.seq + 1));
+    d.stale_marks = false;
+  }
   total_readings_ -= point.seq + 1 - d.first_seq - gone;
   total_bytes_ -= point.cum_bytes - d.head_cum - gone_bytes;
   d.first_seq = point.seq + 1;
@@ -496,6 +533,9 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
     Group& g = pending_locked();
     g.durable = true;  // the local DELETE was answered: the readings must not come back
     (void)g.batch->Delete(queue_, slice(key));
+    char mark[8];
+    store_be64(mark, bytes);
+    (void)g.batch->Put(meta_, meta_withdrawn_key(device, seq), rocksdb::Slice(mark, sizeof mark));
     d.withdrawn.emplace(seq, bytes);
     d.withdrawn_bytes += bytes;
     total_readings_ -= 1;

@@ -186,6 +186,7 @@ class Buffer {
     // memory only: after a restart they count until the head passes them.
     std::map<Seq, std::uint64_t> withdrawn;
     std::uint64_t withdrawn_bytes = 0;
+    bool stale_marks = false;  // withdrawal marks before first_seq are left in meta
     std::uint64_t readings() const { return next_seq - first_seq - withdrawn.size(); }
     std::uint64_t bytes() const { return tail_cum - head_cum - withdrawn_bytes; }
   };
@@ -209,6 +210,7 @@ class Buffer {
   explicit Buffer(Options options);
   Status load_state();
   Status load_device(DeviceId id, std::string key);
+  Status load_withdrawn(DeviceId id, const HeadMark& head, Device& d);
   std::int64_t now_ms() const;
   Group& pending_locked();  // the group being gathered, created on demand (mu_ held)
   // Adds a removal of the device's head up to `point` to the pending group (mu_ held).

@@ -68,6 +68,14 @@ std::string meta_head_key(DeviceId device) {
   return k;
 }
 
+std::string meta_withdrawn_key(DeviceId device, Seq seq) {
+  std::string k(kMetaWithdrawnPrefix);
+  k.resize(k.size() + 12);
+  store_be32(k.data() + kMetaWithdrawnPrefix.size(), device);
+  store_be64(k.data() + kMetaWithdrawnPrefix.size() + 4, seq);
+  return k;
+}
+
 std::string encode_head(const HeadMark& head) {
   std::string v(16, '\0');
   store_be64(v.data(), head.removed_up_to);

@@ -55,6 +55,11 @@ struct HeadMark {
   std::uint64_t cum_bytes = 0;
 };
 std::string encode_head(const HeadMark& head);
+// "withdrawn/" DeviceId (4) seq (8) -> the reading's entry bytes (8): a reading the local Device
+// API's DELETE took out of the queue (its queue key is gone), so that the stats stay exact and
+// its sequence is never reused after a restart. Removed with the head's advance past it.
+std::string meta_withdrawn_key(DeviceId device, Seq seq);
+inline constexpr std::string_view kMetaWithdrawnPrefix = "withdrawn/";
 std::optional<HeadMark> decode_head(std::string_view value) noexcept;
 
 // dead_letter: key = id (8); value = version (1) | device (4) | http status (4) | time ms (8) |

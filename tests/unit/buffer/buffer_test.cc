@@ -152,6 +152,54 @@ TEST_F(BufferTest, AckRemovesThePrefixAndSequencesAreNeverReused) {
   EXPECT_EQ(b->read(d, 10, 1 << 20)->entries.front().seq, last_seq + 1);
 }
 
+// The local API's DELETE withdraws single readings; the counts must survive a restart, and a
+// withdrawn tail's sequences must not be handed out again.
+TEST_F(BufferTest, WithdrawalsStayCountedOutAcrossReopen) {
+  const std::uint64_t one = entry_bytes(reading("v", 1).size());  // every reading the same size
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    append(*b, d, 1, 8);                         // seqs 1..8
+    const std::vector<Seq> seqs = {1, 4, 5, 8};  // the head, a hole, the tail
+    ASSERT_EQ(*b->withdraw(d, seqs), 4u);
+    EXPECT_EQ(b->stats().readings, 4u);
+  }
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    EXPECT_EQ(b->stats().readings, 4u);
+    EXPECT_EQ(b->stats().bytes, 4 * one);
+    EXPECT_EQ(all(*b, d), (std::vector<std::string>{reading("v", 2), reading("v", 3),
+                                                    reading("v", 6), reading("v", 7)}));
+    append(*b, d, 9, 1);
+    auto batch = b->read(d, 10, 1 << 20);
+    EXPECT_EQ(batch->entries.back().seq, 9u);                 // 8 was withdrawn, not free again
+    ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries[1])));  // up to seq 3
+    EXPECT_EQ(b->stats().readings, 3u);
+    EXPECT_EQ(b->stats().bytes, 3 * one);
+  }
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    EXPECT_EQ(b->stats().readings, 3u);
+    EXPECT_EQ(b->stats().bytes, 3 * one);
+    const std::vector<Seq> rest = {6, 7, 9};  // everything left: the queue is empty
+    ASSERT_EQ(*b->withdraw(d, rest), 3u);
+    EXPECT_EQ(b->stats().readings, 0u);
+  }
+  auto b = open();
+  const DeviceId d = *b->register_device("d");
+  EXPECT_EQ(b->stats().readings, 0u);
+  EXPECT_EQ(b->stats().bytes, 0u);
+  append(*b, d, 10, 1);
+  auto batch = b->read(d, 10, 1 << 20);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ(batch->entries.front().seq, 10u);
+  ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries.front())));
+  EXPECT_EQ(b->stats().readings, 0u);
+  EXPECT_EQ(b->stats().bytes, 0u);
+}
+
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
   Options o = options();
   o.on_full = config::OnFull::kRejectNew;
