@@ -197,6 +197,11 @@ Status Buffer::load_state() {
   for (auto& [id, key] : found) {
     if (Status s = load_device(id, std::move(key)); !s) return s;
   }
+  if (Status s = load_withdrawn(); !s) return s;
+  for (const auto& [id, d] : devices_) {
+    total_readings_ += d.readings();
+    total_bytes_ += d.bytes();
+  }
 
   dead_letters_ = 0;
   std::unique_ptr<rocksdb::Iterator> dl(db_->NewIterator(rocksdb::ReadOptions(), dead_));
@@ -245,34 +250,32 @@ Status Buffer::load_device(DeviceId id, std::string key) {
     d.tail_cum = lh->cum_bytes;
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
-  if (Status st = load_withdrawn(id, head, d); !st) return st;
-  total_readings_ += d.readings();
-  total_bytes_ += d.bytes();
   device_ids_[key] = id;
   devices_[id] = std::move(d);
   next_device_id_ = std::max(next_device_id_, id + 1);
   return Status::ok();
 }
 
-// The readings the local API withdrew after the head mark. Their queue keys are gone: a mark before
-// the first key left is already out of the count (`first_seq` starts at that key); one between the
-// first and last keys is a hole to count out; ones after the last key were the tail, and the
-// sequence resumes after them (a reused sequence would meet its old mark at the next start).
-Status Buffer::load_withdrawn(DeviceId id, const HeadMark& head, Device& d) {
-  const std::string from = meta_withdrawn_key(id, head.removed_up_to + 1);
-  const std::string to = meta_withdrawn_key(id + 1, 0);
-  const rocksdb::Slice upper(to);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
-  for (it->Seek(from); it->Valid(); it->Next()) {
+// The readings the local API withdrew, all devices in one scan of their marks. Their queue keys are
+// gone: a mark before a device's first key left is already out of its count (`first_seq` starts at
+// that key); one between its first and last keys is a hole to count out; ones after the last key
+// were the tail, and the sequence resumes after them (a reused sequence would meet its old mark at
+// the next start).
+Status Buffer::load_withdrawn() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(kMetaWithdrawnPrefix); it->Valid() && it->key().starts_with(kMetaWithdrawnPrefix);
+       it->Next()) {
     if (it->key().size() != kMetaWithdrawnPrefix.size() + 12 || it->value().size() != 8) {
-      return Status::corruption("buffer meta: bad withdrawal mark of device '" + d.key + "'");
+      return Status::corruption("buffer meta: bad withdrawal mark");
     }
+    const DeviceId id = load_be32(it->key().data() + kMetaWithdrawnPrefix.size());
     const Seq seq = load_be64(it->key().data() + kMetaWithdrawnPrefix.size() + 4);
     const std::uint64_t bytes = load_be64(it->value().data());
+    auto found = devices_.find(id);
+    if (found == devices_.end()) continue;  // a device no longer registered: nothing to count
+    Device& d = found->second;
     if (seq < d.first_seq) {
-      d.stale_marks = true;  // removed with the next advance of the head
+      d.stale_marks = true;  // removed with the device's next advance of its head
       continue;
     }
     if (seq >= d.next_seq) {

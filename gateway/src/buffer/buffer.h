@@ -210,7 +210,7 @@ class Buffer {
   explicit Buffer(Options options);
   Status load_state();
   Status load_device(DeviceId id, std::string key);
-  Status load_withdrawn(DeviceId id, const HeadMark& head, Device& d);
+  Status load_withdrawn();  // after every device is loaded
   std::int64_t now_ms() const;
   Group& pending_locked();  // the group being gathered, created on demand (mu_ held)
   // Adds a removal of the device's head up to `point` to the pending group (mu_ held).
