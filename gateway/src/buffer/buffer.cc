@@ -351,8 +351,8 @@ Status Buffer::check_disk_full_locked(std::string_view blocked) {
                                     std::string(blocked) + " until space is freed");
 }
 
-Status Buffer::append(std::span<const Record> records) {
-  if (records.empty()) return Status::ok();
+Status Buffer::append(std::span<const Record> records, std::span<const StateChange> state) {
+  if (records.empty() && state.empty()) return Status::ok();
   if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
   std::uint64_t needed = 0;
   for (const auto& r : records) needed += entry_bytes(r.json.size());
@@ -367,7 +367,7 @@ Status Buffer::append(std::span<const Record> records) {
       return Status::invalid_argument("append to unknown device index " + std::to_string(r.device));
     }
   }
-  if (total_bytes_ + needed > options_.max_bytes) {
+  if (needed > 0 && total_bytes_ + needed > options_.max_bytes) {
     const bool can_drop = options_.on_full == config::OnFull::kDropOldest &&
                           needed <= options_.max_bytes &&
                           drop_oldest_locked(total_bytes_ + needed - options_.max_bytes);
@@ -401,6 +401,13 @@ Status Buffer::append(std::span<const Record> records) {
                        rocksdb::SliceParts(value_parts, 2));
     if (history_on_) history_->add(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
   }
+  for (const StateChange& c : state) {
+    if (c.value) {
+      (void)g.batch->Put(meta_, c.key, rocksdb::Slice(c.value->data(), c.value->size()));
+    } else {
+      (void)g.batch->Delete(meta_, c.key);
+    }
+  }
   total_readings_ += records.size();
   total_bytes_ += needed;
   std::shared_ptr<Group> group = pending_;
@@ -416,6 +423,22 @@ Status Buffer::append(std::span<const Record> records) {
     }
   }
   return s;
+}
+
+Status Buffer::for_each_source_state(
+    std::string_view source,
+    const std::function<void(std::string_view key, std::string_view value)>& visit) const {
+  const std::string prefix = meta_source_prefix(source);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    const rocksdb::Slice value = it->value();
+    visit(std::string_view(key.data() + prefix.size(), key.size() - prefix.size()),
+          std::string_view(value.data(), value.size()));
+  }
+  if (!it->status().ok())
+    return Status::io_error("reading source state: " + it->status().ToString());
+  return Status::ok();
 }
 
 Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,6 +60,13 @@ struct Record {
   std::string_view json;
   std::string_view variable = {};
   std::int64_t time_ms = 0;
+};
+
+// A change to a source plugin's own durable state (meta_source_key), written in the same batch as
+// the readings of the same append.
+struct StateChange {
+  std::string key;                        // meta_source_key(source, the plugin's key)
+  std::optional<std::string_view> value;  // nullopt: delete the key
 };
 
 // A run of one device's queue, ready to POST: body is the JSON array "[r1,r2,...]".
@@ -126,7 +134,14 @@ class Buffer {
   // Appends readings (of any devices) in order; returns once they are durable per `sync`.
   // Fails as a whole with kResourceExhausted when full under reject_new, or when the disk is full:
   // the source must not acknowledge upstream then.
-  Status append(std::span<const Record> records);
+  // `state` is written in the same batch (all or nothing); with no records, a full buffer does
+  // not refuse it.
+  Status append(std::span<const Record> records, std::span<const StateChange> state = {});
+
+  // Visits a source's state (key without the source's prefix, value) in key order.
+  Status for_each_source_state(
+      std::string_view source,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const;
 
   // Up to max_readings / max_bytes of body from the head of a device's queue (at least one reading,
   // whatever its size). An empty batch when the queue is empty.

@@ -1,5 +1,6 @@
 #include "buffer/key_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace edgegw::buffer {
@@ -58,6 +59,21 @@ std::optional<ValueHeader> decode_value_header(std::string_view value) noexcept 
 std::string meta_device_key(std::string_view device_key) {
   std::string k(kMetaDevicePrefix);
   k += device_key;
+  return k;
+}
+
+std::string meta_source_prefix(std::string_view source) {
+  std::string k(kMetaSourcePrefix);
+  const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(source.size(), 0xFFFF));
+  k.push_back(static_cast<char>(n >> 8));
+  k.push_back(static_cast<char>(n & 0xFF));
+  k.append(source.substr(0, n));
+  return k;
+}
+
+std::string meta_source_key(std::string_view source, std::string_view key) {
+  std::string k = meta_source_prefix(source);
+  k.append(key);
   return k;
 }
 

@@ -61,6 +61,11 @@ std::string encode_head(const HeadMark& head);
 std::string meta_withdrawn_key(DeviceId device, Seq seq);
 inline constexpr std::string_view kMetaWithdrawnPrefix = "withdrawn/";
 std::optional<HeadMark> decode_head(std::string_view value) noexcept;
+// "source/" name length (2) name | key -> value: a source plugin's own durable state (plugin ABI
+// 1.3, e.g. the MQTT QoS 2 packet ids), written in the same batch as the readings it concerns.
+inline constexpr std::string_view kMetaSourcePrefix = "source/";
+std::string meta_source_prefix(std::string_view source);
+std::string meta_source_key(std::string_view source, std::string_view key);
 
 // dead_letter: key = id (8); value = version (1) | device (4) | http status (4) | time ms (8) |
 //              reason length (2) | reason | the reading's cloud JSON

@@ -142,7 +142,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   Status status;
   if (!refusal.empty()) {
     status = Status::invalid_argument(std::move(refusal));  // nothing of the call is appended
-  } else if (!s.ids.empty()) {
+  } else if (!s.ids.empty() || !options.state.empty()) {
     s.records.clear();
     std::size_t begin = 0, var_begin = 0;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
@@ -157,7 +157,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
         var_begin = s.var_ends[i];
       }
     }
-    status = buffer_.append(s.records);
+    status = buffer_.append(s.records, options.state);
     if (status) {
       st.appended.fetch_add(s.records.size(), std::memory_order_relaxed);
       if (options.appended != nullptr) *options.appended = s.records.size();

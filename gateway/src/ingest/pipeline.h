@@ -55,6 +55,9 @@ class Pipeline {
     // the caller answers its client).
     bool all_or_nothing = false;
     std::size_t* appended = nullptr;  // set to the readings appended
+    // The source's own state changes, written in the same batch as the readings (plugin ABI 1.3;
+    // written even when no reading is kept).
+    std::span<const buffer::StateChange> state = {};
   };
   Status append(std::span<const RawMessage> messages, const AppendOptions& options);
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string_view>
 
 #include "edgegw/plugin.h"
@@ -41,6 +43,21 @@ inline void write_error(char* error, std::size_t error_size, std::string_view me
 
 inline std::string_view view(edgegw_bytes b) noexcept {
   return b.ptr == nullptr ? std::string_view() : std::string_view(b.ptr, b.len);
+}
+
+// Runs `f` (returning an ABI code) with every exception turned into EDGEGW_ERR_INTERNAL.
+template <typename F>
+std::int32_t barrier(char* error, std::size_t error_size, F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    write_error(error, error_size, "out of memory");
+  } catch (const std::exception& e) {
+    write_error(error, error_size, e.what());
+  } catch (...) {
+    write_error(error, error_size, "unknown exception");
+  }
+  return EDGEGW_ERR_INTERNAL;
 }
 
 }  // namespace edgegw::plugin_host

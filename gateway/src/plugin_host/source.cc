@@ -149,6 +149,7 @@ Source::Source(const config::SourceConfig& config, std::string label,
   host_.log = &Source::on_log;
   host_.set_up = &Source::on_set_up;
   host_.device_api = &kDeviceApi;
+  host_.source_state = &kSourceState;
 }
 
 std::string source_label(const config::SourceConfig& config, std::size_t index) {
@@ -259,14 +260,14 @@ std::int32_t Source::append_messages(const edgegw_raw_message* messages, std::si
     write_error(error, error_size, "the source is stopped");
     return EDGEGW_ERR_STOPPED;
   }
-  if (count == 0) return EDGEGW_OK;
-  if (messages == nullptr) {
+  if (count == 0 && options.state.empty()) return EDGEGW_OK;
+  if (count > 0 && messages == nullptr) {
     write_error(error, error_size, "append: messages is NULL");
     return EDGEGW_ERR_INVALID_ARGUMENT;
   }
   // Elements are as large as the plugin's edgegw_raw_message (it may be newer than ours); a field
   // beyond its struct_size is absent.
-  const std::size_t stride = messages->struct_size;
+  const std::size_t stride = count > 0 ? messages->struct_size : sizeof(edgegw_raw_message);
   if (stride < offsetof(edgegw_raw_message, reserved)) {
     write_error(error, error_size, "append: edgegw_raw_message.struct_size is too small");
     return EDGEGW_ERR_INVALID_ARGUMENT;

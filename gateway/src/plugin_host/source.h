@@ -121,6 +121,18 @@ class Source {
                                      std::size_t error_size) noexcept;
   static void on_free_buffer(edgegw_host_ctx* host_ptr, edgegw_host_buffer* buffer) noexcept;
 
+  // ABI 1.3 edgegw_source_state (source_state.cc).
+  static const edgegw_source_state kSourceState;
+  static std::int32_t on_append_with_state(edgegw_host_ctx* host_ptr,
+                                           const edgegw_raw_message* messages, std::size_t count,
+                                           const edgegw_state_change* changes,
+                                           std::size_t change_count, char* error,
+                                           std::size_t error_size) noexcept;
+  static std::int32_t on_load_state(edgegw_host_ctx* host_ptr,
+                                    void (*visit)(void* context, edgegw_bytes key,
+                                                  edgegw_bytes value),
+                                    void* context, char* error, std::size_t error_size) noexcept;
+
   config::SourceConfig config_;
   std::string label_;                     // "sources[0] 'plant': plugin 'mqtt'"
   std::shared_ptr<LoadedPlugin> plugin_;  // first: closed last

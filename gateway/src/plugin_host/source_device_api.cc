@@ -22,21 +22,6 @@ void give(std::string_view text, edgegw_host_buffer* out) {
   out->len = text.size();
 }
 
-// Runs `f` (returning an ABI code) with every exception turned into EDGEGW_ERR_INTERNAL.
-template <typename F>
-std::int32_t barrier(char* error, std::size_t error_size, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    write_error(error, error_size, "out of memory");
-  } catch (const std::exception& e) {
-    write_error(error, error_size, e.what());
-  } catch (...) {
-    write_error(error, error_size, "unknown exception");
-  }
-  return EDGEGW_ERR_INTERNAL;
-}
-
 std::int32_t fail(const Status& status, char* error, std::size_t error_size) {
   write_error(error, error_size, status.message());
   // not_found: the local history is disabled.

@@ -59,6 +59,17 @@ const edgegw_device_api kRefusingDeviceApi = [] {
   return api;
 }();
 
+const edgegw_source_state kRefusingSourceState = [] {
+  edgegw_source_state api{};
+  api.struct_size = sizeof(edgegw_source_state);
+  api.append_with_state = [](edgegw_host_ctx*, const edgegw_raw_message*, std::size_t,
+                             const edgegw_state_change*, std::size_t, char* error,
+                             std::size_t error_size) noexcept { return refuse(error, error_size); };
+  api.load = [](edgegw_host_ctx*, void (*)(void*, edgegw_bytes, edgegw_bytes), void*, char* error,
+                std::size_t error_size) noexcept { return refuse(error, error_size); };
+  return api;
+}();
+
 }  // namespace
 
 Status validate(const config::SourceConfig& config, std::size_t index,
@@ -80,6 +91,7 @@ Status validate(const config::SourceConfig& config, std::size_t index,
   host.log = &on_log;
   host.set_up = &on_set_up;
   host.device_api = &kRefusingDeviceApi;
+  host.source_state = &kRefusingSourceState;
   auto instance = create_instance(**loaded, host, config, scratch + "/sources", label);
   if (instance) (*loaded)->table->destroy(*instance);
   std::filesystem::remove_all(scratch, ec);

@@ -31,7 +31,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 2u
+#define EDGEGW_PLUGIN_ABI_MINOR 3u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -130,6 +130,37 @@ typedef struct edgegw_device_api {
   void* reserved[8];
 } edgegw_device_api;
 
+/* Since 1.3: one change to a source's own durable state (see edgegw_source_state). */
+typedef struct edgegw_state_change {
+  size_t struct_size; /* sizeof(edgegw_state_change) as the plugin knew it */
+  edgegw_bytes key;   /* 1 to 64 bytes, any values */
+  edgegw_bytes value; /* value.ptr NULL: delete the key */
+  void* reserved[2];
+} edgegw_state_change;
+
+/* Since 1.3: a source's own durable state: a few small keys and values that the host keeps in its
+ * buffer's store, private to the source (by its name), for protocol state that must change in the
+ * same durable write as the readings it concerns (an MQTT QoS 2 message and its packet id). It
+ * survives exactly what the readings survive (buffer.sync). Callable like edgegw_host.append. */
+typedef struct edgegw_source_state {
+  size_t struct_size;
+
+  /* As edgegw_host.append, and `changes` (an array whose element size is changes[0].struct_size)
+   * applied in order in the same durable write: all of it or nothing. `count` may be 0: a change
+   * of state alone, which a full buffer does not refuse (it adds no reading). */
+  int32_t (*append_with_state)(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                               size_t count, const edgegw_state_change* changes,
+                               size_t change_count, char* error, size_t error_size);
+
+  /* Calls visit(context, key, value) for every key of the source's state, in key order (the
+   * bytes are borrowed for that call). */
+  int32_t (*load)(edgegw_host_ctx* host_ptr,
+                  void (*visit)(void* context, edgegw_bytes key, edgegw_bytes value), void* context,
+                  char* error, size_t error_size);
+
+  void* reserved[6];
+} edgegw_source_state;
+
 /* Callbacks the host gives to create(). Valid until destroy() returns; callable from any thread,
  * concurrently, between create() and the return of stop(). */
 typedef struct edgegw_host {
@@ -157,7 +188,10 @@ typedef struct edgegw_host {
   /* Since 1.2 (NULL from an older host): the local Device API (see edgegw_device_api). */
   const edgegw_device_api* device_api;
 
-  void* reserved[7];
+  /* Since 1.3 (NULL from an older host): the source's own durable state. */
+  const edgegw_source_state* source_state;
+
+  void* reserved[6];
 } edgegw_host;
 
 /* What create() is told about the source it serves. */

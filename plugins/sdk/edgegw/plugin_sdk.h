@@ -126,6 +126,33 @@ class Host {
   void error(std::string_view message) const noexcept { log(EDGEGW_LOG_ERROR, message); }
   void set_up(bool up) const noexcept { host_->set_up(host_->host_ptr, up ? 1 : 0); }
 
+  // As append, and `changes` to the source's own durable state in the same write (ABI 1.3).
+  // EDGEGW_ERR_UNSUPPORTED from a host without source state.
+  AppendResult append_with_state(std::span<const edgegw_raw_message> messages,
+                                 std::span<const edgegw_state_change> changes) const {
+    AppendResult result;
+    const edgegw_source_state* state = source_state();
+    if (state == nullptr) {
+      result.code = EDGEGW_ERR_UNSUPPORTED;
+      result.message = "this gateway keeps no source state (plugin ABI 1.3)";
+      return result;
+    }
+    char error[512] = {};
+    result.code = state->append_with_state(host_->host_ptr, messages.data(), messages.size(),
+                                           changes.data(), changes.size(), error, sizeof error);
+    if (result.code != EDGEGW_OK) result.message = error;
+    return result;
+  }
+
+  // The source's own durable state (ABI 1.3), or nullptr from an older host.
+  const edgegw_source_state* source_state() const noexcept {
+    if ((host_->abi_version & 0xffffu) < 3 ||
+        host_->struct_size < offsetof(edgegw_host, source_state) + sizeof(host_->source_state)) {
+      return nullptr;
+    }
+    return host_->source_state;
+  }
+
   // The local Device API (ABI 1.2), or nullptr from an older host.
   const edgegw_device_api* device_api() const noexcept {
     if ((host_->abi_version & 0xffffu) < 2 ||
@@ -139,6 +166,21 @@ class Host {
  private:
   const edgegw_host* host_;
 };
+
+// One change of the source's own durable state (ABI 1.3): a put, or a delete without a value.
+inline edgegw_state_change state_put(std::string_view key, std::string_view value) noexcept {
+  edgegw_state_change c{};
+  c.struct_size = sizeof(edgegw_state_change);
+  c.key = bytes(key);
+  c.value = value.data() != nullptr ? bytes(value) : edgegw_bytes{"", 0};
+  return c;
+}
+inline edgegw_state_change state_delete(std::string_view key) noexcept {
+  edgegw_state_change c{};
+  c.struct_size = sizeof(edgegw_state_change);
+  c.key = bytes(key);
+  return c;
+}
 
 // The source's state directory (ABI 1.1), or empty from an older host.
 inline std::string_view state_dir(const edgegw_source_info& source) noexcept {

@@ -14,8 +14,8 @@
 namespace edgegw {
 namespace {
 
-constexpr std::uint32_t kPinnedVersion = 0x00010002;       // 1.2
-constexpr std::uint64_t kPinnedHash = 0xd7bf11415e8ebeac;  // of the normalized text of version 1.2
+constexpr std::uint32_t kPinnedVersion = 0x00010003;       // 1.3
+constexpr std::uint64_t kPinnedHash = 0xfd4ca2300f032458;  // of the normalized text of version 1.3
 
 // The header without comments, with every run of whitespace as one space.
 std::string normalized(const std::string& text) {
@@ -92,6 +92,12 @@ TEST(PluginAbi, LayoutOfVersionOneOnLp64) {
     EXPECT_EQ(offsetof(edgegw_device_api, free_buffer), 48u);
     EXPECT_EQ(sizeof(edgegw_device_api), 120u);
     EXPECT_EQ(sizeof(edgegw_host_buffer), 16u);
+    // 1.3: the source's own state took the next reserved slot.
+    EXPECT_EQ(offsetof(edgegw_host, source_state), 56u);
+    EXPECT_EQ(offsetof(edgegw_source_state, append_with_state), 8u);
+    EXPECT_EQ(offsetof(edgegw_source_state, load), 16u);
+    EXPECT_EQ(sizeof(edgegw_source_state), 72u);
+    EXPECT_EQ(sizeof(edgegw_state_change), 56u);
   }
 }
 
