@@ -9,16 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "request.h"
 
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    __builtin_trap();
-  }
-}
+using edgegw::fuzz::check;
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() ||

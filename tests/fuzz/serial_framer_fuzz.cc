@@ -11,17 +11,9 @@
 
 #include "frame_check.h"
 #include "framer.h"
+#include "fuzz_check.h"
 
-namespace {
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    __builtin_trap();
-  }
-}
-
-}  // namespace
+using edgegw::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace edgegw::plugins::serial;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -175,25 +176,37 @@ TEST(MqttSource, BrokerRestartMidStreamLosesNothing) {
       << gw.err();
 }
 
-TEST(MqttSource, KillNineOfTheGatewayLosesNothingWithAPersistentSession) {
+// Kills the gateway three times while a publisher goes on (and lets it run after its last
+// restart), then checks that every reading arrived, in order, with duplicates only from what was
+// in flight at the kills. `qos`: of the publisher and the subscription; `pace`: the publisher's
+// pause after each round of devices (none: as fast as the broker takes them).
+void kill_rounds(int qos, const std::string& extra, std::chrono::milliseconds pace) {
   Mosquitto broker;
   testing::CloudEmulator cloud(emulator_devices());
   testing::TempDir dir;
-  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
+  std::string mqtt = mqtt_block(broker.uri(), "gw", extra);
+  mqtt.replace(mqtt.find("qos: 1"), 6, "qos: " + std::to_string(qos));
+  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt);
   const std::vector<std::string> argv = {testing::edgegw_binary(), "run", "-c", cfg};
   auto gw = std::make_unique<testing::Subprocess>(argv);
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
 
-  // The publisher goes on while the gateway is killed three times (and after its last restart):
-  // the broker keeps what the dead gateway's session has not acknowledged, and what it
-  // acknowledged is in the buffer. It stops when told, however fast or slow the machine is.
+  // The broker keeps what the dead gateway's session has not acknowledged, and what it
+  // acknowledged is in the buffer. The publisher stops when told, however fast or slow the
+  // machine is.
   std::atomic<int> published{0};
   std::atomic<bool> stop{false};
   std::thread publisher([&] {
     MqttPublisher pub(broker.uri(), "test-pub");
     for (int seq = 1; !stop; ++seq) {
-      publish_range(pub, seq, seq);
+      for (int d = 1; d <= kDevices; ++d) {
+        if (!pub.publish("sensors/dev-" + std::to_string(d) + "/data", payload(seq), qos)) {
+          ADD_FAILURE() << "the broker took no message for 30 s";
+          return;
+        }
+      }
       published = seq;
+      if (pace.count() > 0) std::this_thread::sleep_for(pace);
     }
   });
   const auto some_more_delivered = [&] {
@@ -213,12 +226,27 @@ TEST(MqttSource, KillNineOfTheGatewayLosesNothingWithAPersistentSession) {
   const int per_device = published.load();
   ASSERT_TRUE(wait_distinct(cloud, per_device, 60s)) << gw->err();
   expect_complete(cloud, per_device, /*allow_duplicates=*/true);
-  // Duplicates only from batches in flight at each kill (3 kills, at most 100 per batch, and a
-  // few devices' batches each).
+  // Duplicates only from the forwarder's batches in flight at each kill (3 kills, at most 100
+  // per batch, a batch per device), and at QoS 1 from the messages stored whose PUBACK the broker
+  // had not read yet.
   EXPECT_LE(total(cloud, "duplicates"), 3 * kDevices * 100) << total(cloud, "duplicates");
 }
 
-TEST(MqttSource, AFullBufferHoldsMessagesAndAStopKeepsTheHeldOne) {
+// QoS 1 at a plant's pace. A flooded Mosquitto 2.0 lets far more than max_inflight_messages out
+// unacknowledged and reads the acknowledgements late; the reset of a killed connection discards
+// those it had not read, so it redelivers thousands: duplicates (never a loss) that say nothing
+// about the gateway. QoS 2 below is flooded.
+TEST(MqttSource, KillNineOfTheGatewayLosesNothingWithAPersistentSession) {
+  kill_rounds(1, "", 1ms);
+}
+
+// QoS 2 (MQTT 5), flooded: a message and its packet id are stored in one write, so a PUBLISH the
+// broker sends again after a kill (its PUBREC unread) is answered, not stored twice.
+TEST(MqttSource, KillNineAtQos2StoresEachMessageOnceThroughTheFlood) {
+  kill_rounds(2, "      protocol: \"5\"\n", 0ms);
+}
+
+TEST(MqttSource, AFullBufferHoldsMessagesUnacknowledgedAndAStopLeavesThemWithTheBroker) {
   Mosquitto broker;
   testing::CloudEmulator cloud(emulator_devices());
   testing::TempDir dir;
@@ -240,20 +268,53 @@ TEST(MqttSource, AFullBufferHoldsMessagesAndAStopKeepsTheHeldOne) {
   }
   MqttPublisher pub(broker.uri(), "test-pub");
   ASSERT_TRUE(pub.publish_all(messages, 1));
-  ASSERT_TRUE(gw.wait_for_err("holding it unacknowledged", 20s)) << gw.err();
+  ASSERT_TRUE(gw.wait_for_err("holding them unacknowledged", 20s)) << gw.err();
   gw.signal(SIGTERM);
   ASSERT_EQ(gw.wait(15s), 0) << gw.err();
 
-  // With the cloud back, everything arrives: the buffered readings, the held message and the
-  // rest the broker kept for the session.
+  // With the cloud back, everything arrives: the buffered readings, and the rest (the messages
+  // held unacknowledged at the stop among them) from the broker, which kept them for the session.
   write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
   testing::Subprocess again({testing::edgegw_binary(), "run", "-c", cfg});
   ASSERT_TRUE(wait_distinct(cloud, kPerDevice, 30s))
       << again.err() << boost::json::serialize(cloud.stats());
   expect_complete(cloud, kPerDevice, /*allow_duplicates=*/true);
-  // The messages held at the stop (the one waiting, and any that arrived until the disconnect)
-  // were kept in the source's state directory and came back first.
-  EXPECT_NE(again.err().find("message(s) held at the last stop"), std::string::npos) << again.err();
+  // Nothing was acknowledged that was not stored, so nothing had to be kept aside at the stop.
+  EXPECT_EQ(again.err().find("held at the last stop"), std::string::npos) << again.err();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/gw/sources/plant/held"));
+}
+
+// An edgegw before 0.2 kept the messages it had to acknowledge at a stop in <state dir>/held/;
+// after an upgrade they reach the buffer before anything new from the broker.
+TEST(MqttSource, MessagesHeldByAnOlderVersionAreHandedOverFirst) {
+  Mosquitto broker;
+  testing::CloudEmulator cloud(emulator_devices());
+  testing::TempDir dir;
+  const auto held = [](std::string_view device, std::string_view payload_text) {
+    std::string out = "edgegw-held-1\n";
+    for (std::string_view field : {device, std::string_view(), payload_text}) {
+      const auto n = static_cast<std::uint32_t>(field.size());
+      out.append(reinterpret_cast<const char*>(&n), sizeof n);
+      out.append(field);
+    }
+    const std::int64_t time_ms = 1'700'000'000'000;
+    out.append(reinterpret_cast<const char*>(&time_ms), sizeof time_ms);
+    return out;
+  };
+  dir.write("gw/sources/plant/held/00000000000000000001", held("dev-1", payload(1)), 0600);
+  dir.write("gw/sources/plant/held/00000000000000000002", held("dev-1", payload(2)), 0600);
+  const std::string cfg = write_config(dir, "gw", cloud.url(), mqtt_block(broker.uri(), "gw"));
+  testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
+  ASSERT_TRUE(wait_subscribed(gw)) << gw.err();
+  MqttPublisher pub(broker.uri(), "test-pub");
+  ASSERT_TRUE(pub.publish("sensors/dev-1/data", payload(3)));
+  ASSERT_TRUE(
+      testing::wait_until([&] { return cloud.device_stat("dev-1", "distinct_seqs") == 3; }, 20s))
+      << gw.err();
+  EXPECT_EQ(cloud.device_stat("dev-1", "order_violations"), 0);
+  EXPECT_NE(gw.err().find("handing over 2 message(s) held at the last stop"), std::string::npos)
+      << gw.err();
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() + "/gw/sources/plant/held"));
 }
 
 TEST(MqttSource, UsernameAndPassword) {
@@ -315,8 +376,8 @@ TEST(MqttSource, Mqtt5RefusedLoginSaysTheBrokersReason) {
   EXPECT_EQ(gw.wait(10s), 0);
   const std::string err = gw.err();
   const std::string reason = err.substr(err.find(refused) + refused.size());
-  EXPECT_TRUE(reason.starts_with("Not authorized;") ||
-              reason.starts_with("Bad user name or password;"))
+  EXPECT_TRUE(reason.starts_with("the broker refused the connection: Not authorized (0x87)") ||
+              reason.starts_with("the broker refused the connection: Bad User Name or Password"))
       << err;
   EXPECT_EQ(err.find("wrong-battery-9"), std::string::npos) << err;
 }

@@ -35,6 +35,29 @@ inline std::optional<std::chrono::milliseconds> parse_duration(std::string_view 
   return std::nullopt;
 }
 
+// "512KiB", "8MiB", "1GiB" (also kB, MB, GB), or a bare number of bytes; nullopt for anything
+// else, and for more than 2^40 bytes.
+inline std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t n = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    if (n > (1ULL << 40)) return std::nullopt;
+  }
+  if (i == 0) return std::nullopt;
+  const std::string_view unit = text.substr(i);
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "B") factor = 1;
+  if (unit == "KiB") factor = 1ULL << 10;
+  if (unit == "MiB") factor = 1ULL << 20;
+  if (unit == "GiB") factor = 1ULL << 30;
+  if (unit == "kB") factor = 1000;
+  if (unit == "MB") factor = 1000 * 1000;
+  if (unit == "GB") factor = 1000 * 1000 * 1000;
+  if (factor == 0 || n > (1ULL << 40) / factor) return std::nullopt;
+  return n * factor;
+}
+
 // What a config value is, for "port: expected a string, got an integer".
 inline std::string kind_of(const boost::json::value& v) {
   switch (v.kind()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,9 +37,21 @@ struct MqttConfig {
   std::chrono::seconds connect_timeout{10};
   std::chrono::milliseconds reconnect_min{500};
   std::chrono::milliseconds reconnect_max{30'000};
-  std::string device;           // the device key of topics without {device}
-  std::string persistence_dir;  // Paho's file store; default <state_dir>/paho (from the host)
-  bool tls_enabled = false;     // ssl:// (set from the uri)
+  std::string device;  // the device key of topics without {device}
+  // MQTT 5: how many QoS 1 and 2 messages the broker may send before our acknowledgements (and
+  // so the largest batch of one store); how many topic aliases it may set (0: none).
+  int receive_maximum = 1024;
+  int topic_alias_maximum = 64;
+  // The largest packet taken from the broker. MQTT 5 tells the broker (it drops larger messages,
+  // and its log says so); MQTT 3.1.1 cannot, so a larger message is acknowledged and dropped
+  // (logged).
+  std::uint32_t max_packet_size = 8u << 20;
+  // Before edgegw 0.2, Paho's store for QoS 2. Accepted so that old configs load; unused (the
+  // QoS 2 state is kept in the buffer's store now).
+  bool persistence_dir_set = false;
+  bool tls_enabled = false;  // ssl:// (set from the uri)
+  std::string host;          // from the uri
+  std::uint16_t port = 0;    // from the uri (1883 / 8883 when it names none)
   TlsConfig tls;
 };
 

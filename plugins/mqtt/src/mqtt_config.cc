@@ -4,6 +4,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -15,8 +16,8 @@ namespace {
 
 namespace json = boost::json;
 
-[[noreturn]] void fail(std::string_view key, std::string_view what) {
-  throw std::invalid_argument(std::string(key) + ": " + std::string(what));
+[[noreturn]] void fail(std::string_view key, const std::string& what) {
+  throw std::invalid_argument(std::string(key) + ": " + what);
 }
 
 std::string get_string(std::string_view key, const json::value& v) {
@@ -50,8 +51,44 @@ std::string default_client_id(std::string_view source_name) {
 
 constexpr std::string_view kKnownKeys =
     "uri, client_id, topics, qos, username, password, clean_session, protocol, session_expiry, "
-    "keep_alive, connect_timeout, reconnect_min, reconnect_max, device, persistence_dir, ca_file, "
-    "cert_file, key_file, key_password, tls_insecure_skip_verify";
+    "keep_alive, connect_timeout, reconnect_min, reconnect_max, device, receive_maximum, "
+    "topic_alias_maximum, max_packet_size, ca_file, cert_file, key_file, key_password, "
+    "tls_insecure_skip_verify, persistence_dir (unused since 0.2)";
+
+// host and port of "tcp://host:port", "ssl://[::1]:8883", "tcp://broker" (the default port).
+void split_uri(MqttConfig& c) {
+  std::string_view rest = std::string_view(c.uri).substr(6);  // after "tcp://" or "ssl://"
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (rest.substr(slash) != "/") fail("uri", "expected no path after host:port");
+    rest = rest.substr(0, slash);
+  }
+  std::string_view port;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) fail("uri", "an IPv6 address needs its closing ']'");
+    c.host = std::string(rest.substr(1, close - 1));
+    rest = rest.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') fail("uri", "expected :port after the IPv6 address");
+      port = rest.substr(1);
+    }
+  } else {
+    const auto colon = rest.rfind(':');
+    c.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+  }
+  if (c.host.empty()) fail("uri", "names no host, e.g. tcp://127.0.0.1:1883");
+  c.port = c.tls_enabled ? 8883 : 1883;
+  if (!port.empty()) {
+    unsigned long n = 0;
+    for (char ch : port) {
+      if (ch < '0' || ch > '9' || n > 65535) fail("uri", "bad port '" + std::string(port) + "'");
+      n = n * 10 + static_cast<unsigned long>(ch - '0');
+    }
+    if (n == 0 || n > 65535) fail("uri", "bad port '" + std::string(port) + "'");
+    c.port = static_cast<std::uint16_t>(n);
+  }
+}
 
 }  // namespace
 
@@ -61,6 +98,7 @@ MqttConfig parse_config(std::string_view config_json, std::string_view source_na
   if (ec || !root.is_object()) fail("config", "expected a mapping of the mqtt source's keys");
   MqttConfig c;
   bool have_topics = false;
+  std::vector<std::string> v5_only;  // MQTT 5 keys that were set
   for (const auto& [k, v] : root.as_object()) {
     const std::string_view key = k;
     if (key == "uri") {
@@ -123,7 +161,28 @@ MqttConfig parse_config(std::string_view config_json, std::string_view source_na
     } else if (key == "device") {
       c.device = get_string(key, v);
     } else if (key == "persistence_dir") {
-      c.persistence_dir = get_string(key, v);
+      (void)get_string(key, v);
+      c.persistence_dir_set = true;
+    } else if (key == "receive_maximum") {
+      if (!v.is_int64() || v.as_int64() < 1 || v.as_int64() > 65535) {
+        fail(key, "expected 1 to 65535");
+      }
+      c.receive_maximum = static_cast<int>(v.as_int64());
+      v5_only.emplace_back(key);
+    } else if (key == "topic_alias_maximum") {
+      if (!v.is_int64() || v.as_int64() < 0 || v.as_int64() > 65535) {
+        fail(key, "expected 0 to 65535");
+      }
+      c.topic_alias_maximum = static_cast<int>(v.as_int64());
+      v5_only.emplace_back(key);
+    } else if (key == "max_packet_size") {
+      std::optional<std::uint64_t> size;
+      if (v.is_int64() && v.as_int64() > 0) size = static_cast<std::uint64_t>(v.as_int64());
+      if (v.is_string()) size = sdk::parse_size(v.as_string());
+      if (!size || *size < 1024 || *size > 268'435'460) {
+        fail(key, "expected a size from 1KiB to 256MiB, such as 512KiB or 8MiB");
+      }
+      c.max_packet_size = static_cast<std::uint32_t>(*size);
     } else if (key == "ca_file") {
       c.tls.ca_file = get_string(key, v);
     } else if (key == "cert_file") {
@@ -149,6 +208,7 @@ MqttConfig parse_config(std::string_view config_json, std::string_view source_na
   if (c.uri.find('@') != std::string::npos) {
     fail("uri", "must not hold credentials: use username and password");
   }
+  split_uri(c);
   if (!have_topics) fail("topics", "required, e.g. [\"sensors/{device}/data\"]");
   if (c.client_id.empty()) c.client_id = default_client_id(source_name);
   for (std::size_t i = 0; i < c.topics.size(); ++i) {
@@ -171,6 +231,9 @@ MqttConfig parse_config(std::string_view config_json, std::string_view source_na
   }
   if (!c.password.empty() && c.username.empty()) {
     fail("password", "is set but username is not");
+  }
+  for (const std::string& key : v5_only) {
+    if (c.protocol != 5) fail(key, "is an MQTT 5 setting: add protocol: \"5\"");
   }
   if (c.session_expiry && c.protocol != 5) {
     fail("session_expiry", "is an MQTT 5 setting: add protocol: \"5\"");
