@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 
 namespace edgegw::plugins::mqtt {
@@ -90,10 +91,13 @@ struct Up {
     EXPECT_TRUE(in.subscribed);
     EXPECT_TRUE(session.up());
   }
-  Inbound& feed(std::string_view bytes) {
-    session.receive(bytes, now, in);
+  // Deliveries view the bytes they came from, as they view the client's read buffer: every fed
+  // buffer lives as long as the test.
+  Inbound& feed(std::string bytes) {
+    session.receive(fed.emplace_back(std::move(bytes)), now, in);
     return in;
   }
+  std::deque<std::string> fed;
 };
 
 TEST(MqttSession, ConnectSaysWhatTheConfigSays) {
