@@ -114,10 +114,20 @@ void Forwarder::start() {
 }
 
 void Forwarder::notify(buffer::DeviceId id) {
-  // Called once per append, on the producers' threads: gather the devices and drain them once a
-  // millisecond at most, rather than waking an I/O thread for every append (a producer of
-  // single-message appends, such as an MQTT subscriber, would pay a thread wake-up per message;
-  // batches wait for `linger` anyway).
+  // Called once per append, on the producers' threads. A lingering lane takes the append when its
+  // linger ends: nothing to do unless the append filled a batch. Otherwise gather the devices and
+  // drain them once a millisecond at most, rather than waking an I/O thread for every append (a
+  // producer of single-message appends, such as an MQTT subscriber at a plant's pace, would pay a
+  // thread wake-up and a timer per message).
+  bool lingering = false;
+  {
+    std::lock_guard lock(notify_mu_);
+    lingering = id < lingering_.size() && lingering_[id];
+  }
+  if (lingering) {
+    const buffer::Buffer::Queued q = buffer_.queued(id);
+    if (q.readings < cloud_.batch.max_readings && q.bytes < cloud_.batch.max_bytes) return;
+  }
   std::lock_guard lock(notify_mu_);
   if (notified_.empty() || notified_.back() != id) notified_.push_back(id);
   if (notify_posted_) return;
@@ -182,11 +192,18 @@ void Forwarder::on_notify(buffer::DeviceId id) {
   }
 }
 
+void Forwarder::set_lingering(buffer::DeviceId id, bool lingering) {
+  std::lock_guard lock(notify_mu_);
+  if (id >= lingering_.size()) lingering_.resize(id + 1u, false);
+  lingering_[id] = lingering;
+}
+
 void Forwarder::make_ready(Lane& lane) {
   if (lane.state == LaneState::kReady || lane.state == LaneState::kLoading ||
       lane.state == LaneState::kLoaded || lane.state == LaneState::kInFlight) {
     return;
   }
+  if (lane.state == LaneState::kLingering) set_lingering(lane.id, false);
   if (lane.state == LaneState::kHeld) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
@@ -197,7 +214,11 @@ void Forwarder::make_ready(Lane& lane) {
 }
 
 void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) {
+  if (lane.state == LaneState::kLingering && state != LaneState::kLingering) {
+    set_lingering(lane.id, false);
+  }
   lane.state = state;
+  if (state == LaneState::kLingering) set_lingering(lane.id, true);
   lane.timer.expires_after(wait);
   lane.timer.async_wait([this, &lane, state](const boost::system::error_code& ec) {
     if (ec || stopping_ || lane.state != state) return;

@@ -159,6 +159,11 @@ class Forwarder {
   std::mutex notify_mu_;
   std::vector<buffer::DeviceId> notified_;
   bool notify_posted_ = false;
+  // Lanes waiting out their linger, by device id: an append to one needs no notification unless it
+  // fills a batch (the linger's end reads everything). Set and cleared on the strand; cleared
+  // before the lane leaves the linger, so an append it skipped is always in the read that follows.
+  std::vector<bool> lingering_;
+  void set_lingering(buffer::DeviceId id, bool lingering);
 
   mutable std::mutex stats_mu_;
   ForwarderStats stats_;
