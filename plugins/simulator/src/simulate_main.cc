@@ -6,7 +6,9 @@
 //   edgegw-simulate --uri tcp://127.0.0.1:1883 --devices 100 --rate 10 --duration 30
 //
 // Prints one JSON summary line at the end; exits 1 if a publish failed.
-#include <MQTTAsync.h>
+//
+// Paho MQTT C++ publishes: the gateway's own MQTT client only subscribes (plugins/mqtt/src/).
+#include <mqtt/async_client.h>
 
 #include <atomic>
 #include <chrono>
@@ -145,53 +147,43 @@ Options parse(int argc, char** argv) {
 }
 
 // One MQTT connection publishing a slice of the fleet with at most `window` messages
-// unacknowledged.
-class Connection {
+// unacknowledged. Paho calls on_success/on_failure on its own thread when a publish completes.
+class Connection : public mqtt::iaction_listener {
  public:
   Connection(const Options& o, unsigned index, FleetOptions slice)
       : o_(o), fleet_(slice), share_(static_cast<double>(slice.devices)) {
-    MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
-    create.maxBufferedMessages = o.window + 10;
     const std::string id = o.client_id + "-" + std::to_string(index);
-    if (MQTTAsync_createWithOptions(&client_, o.uri.c_str(), id.c_str(),
-                                    MQTTCLIENT_PERSISTENCE_NONE, nullptr,
-                                    &create) != MQTTASYNC_SUCCESS) {
-      std::fprintf(stderr, "edgegw-simulate: bad broker URI %s\n", o.uri.c_str());
+    try {
+      // No persistence: the simulator's messages are regenerated, not kept.
+      client_ = std::make_unique<mqtt::async_client>(
+          o.uri, id, mqtt::create_options(MQTTVERSION_DEFAULT, o.window + 10));
+    } catch (const mqtt::exception& e) {
+      std::fprintf(stderr, "edgegw-simulate: bad broker URI %s: %s\n", o.uri.c_str(), e.what());
       std::exit(2);
     }
     for (std::size_t d = 0; d < fleet_.size(); ++d) {
       topics_.push_back(topic_for(fleet_.key(d)));
     }
   }
-  ~Connection() {
-    if (MQTTAsync_isConnected(client_)) {
-      MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-      d.timeout = 1000;
-      MQTTAsync_disconnect(client_, &d);
-      for (int i = 0; i < 100 && MQTTAsync_isConnected(client_); ++i) {
-        std::this_thread::sleep_for(10ms);
-      }
+  ~Connection() override {
+    try {
+      if (client_->is_connected()) client_->disconnect(1000)->wait_for(2s);
+    } catch (const mqtt::exception&) {  // the broker went first: nothing left to say
     }
-    MQTTAsync_destroy(&client_);
   }
 
   bool connect() {
-    MQTTAsync_connectOptions c = MQTTAsync_connectOptions_initializer;
-    c.keepAliveInterval = 20;
-    c.cleansession = 1;
-    c.connectTimeout = 5;
-    c.maxInflight = o_.window;
-    c.context = this;
-    c.onSuccess = [](void* self, MQTTAsync_successData*) {
-      static_cast<Connection*>(self)->done(1);
-    };
-    c.onFailure = [](void* self, MQTTAsync_failureData*) {
-      static_cast<Connection*>(self)->done(-1);
-    };
-    if (MQTTAsync_connect(client_, &c) != MQTTASYNC_SUCCESS) return false;
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, 10s, [&] { return connected_ != 0; });
-    return connected_ == 1;
+    mqtt::connect_options c;
+    c.set_keep_alive_interval(20);
+    c.set_clean_session(true);
+    c.set_connect_timeout(5);
+    c.set_max_inflight(o_.window);
+    try {
+      return client_->connect(c)->wait_for(10s) && client_->is_connected();
+    } catch (const mqtt::exception& e) {
+      std::fprintf(stderr, "edgegw-simulate: %s\n", e.what());
+      return false;
+    }
   }
 
   // Publishes until stopped, the deadline or `count` messages; then waits for the acks.
@@ -232,18 +224,8 @@ class Connection {
     return t;
   }
 
-  void done(int connected) {
-    std::lock_guard lock(mu_);
-    connected_ = connected;
-    cv_.notify_all();
-  }
-
-  static void on_ack(void* self, MQTTAsync_successData*) {
-    static_cast<Connection*>(self)->ack(true);
-  }
-  static void on_fail(void* self, MQTTAsync_failureData*) {
-    static_cast<Connection*>(self)->ack(false);
-  }
+  void on_success(const mqtt::token&) override { ack(true); }
+  void on_failure(const mqtt::token&) override { ack(false); }
   void ack(bool ok) {
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -259,37 +241,29 @@ class Connection {
   }
 
   bool send(const std::string& topic, const std::string& payload) {
-    MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
-    r.context = this;
-    r.onSuccess = &Connection::on_ack;
-    r.onFailure = &Connection::on_fail;
-    MQTTAsync_message m = MQTTAsync_message_initializer;
-    m.payload = const_cast<char*>(payload.data());
-    m.payloadlen = static_cast<int>(payload.size());
-    m.qos = o_.qos;
     {
       std::lock_guard lock(mu_);
       ++in_flight_;
     }
-    const int rc = MQTTAsync_sendMessage(client_, topic.c_str(), &m, &r);
-    if (rc != MQTTASYNC_SUCCESS) {
-      std::fprintf(stderr, "edgegw-simulate: publish failed: %s\n", MQTTAsync_strerror(rc));
+    try {
+      client_->publish(topic, payload.data(), payload.size(), o_.qos, false, nullptr, *this);
+      return true;
+    } catch (const mqtt::exception& e) {
+      std::fprintf(stderr, "edgegw-simulate: publish failed: %s\n", e.what());
       std::lock_guard lock(mu_);
       --in_flight_;
       ++failed_;
       return false;
     }
-    return true;
   }
 
   const Options& o_;
   Fleet fleet_;
   double share_;
   std::vector<std::string> topics_;
-  MQTTAsync client_ = nullptr;
+  std::unique_ptr<mqtt::async_client> client_;
   std::mutex mu_;
   std::condition_variable cv_;
-  int connected_ = 0;
   int in_flight_ = 0;
   std::uint64_t sent_ = 0, acked_ = 0, failed_ = 0;
 };
