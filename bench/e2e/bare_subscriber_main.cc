@@ -5,8 +5,12 @@
 //                                                                     # session, then leave
 //   edgegw-bare-subscriber --uri URI --client-id ID --count N        # come back, take N
 //
-// The second form prints one JSON line: {"messages":N,"seconds":S,"messages_per_second":R},
-// the clock running from the subscription's acknowledgement to the N-th message.
+// The second form says "subscribed" on stderr once it is, and at the end prints one JSON line:
+// {"messages":N,"seconds":S,"messages_per_second":R,"cpu_seconds":C}, the clock running from the
+// subscription's acknowledgement to the N-th message, and C the process's CPU (user + system)
+// over the same span.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +28,13 @@ struct Options {
   bool session_only = false;
   int timeout_s = 300;
 };
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 }  // namespace
 
@@ -61,13 +72,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (o.session_only) return 0;
+  std::fprintf(stderr, "subscribed\n");
+  std::fflush(stderr);
+  const double cpu0 = cpu_seconds();
   const double s = sub.wait_for(o.count, std::chrono::seconds(o.timeout_s));
+  const double cpu = cpu_seconds() - cpu0;
   if (s < 0) {
     std::fprintf(stderr, "edgegw-bare-subscriber: %lld of %lld messages in %d s\n", sub.count(),
                  o.count, o.timeout_s);
     return 1;
   }
-  std::printf("{\"messages\":%lld,\"seconds\":%.4f,\"messages_per_second\":%.1f}\n", o.count, s,
-              static_cast<double>(o.count) / s);
+  std::printf(
+      "{\"messages\":%lld,\"seconds\":%.4f,\"messages_per_second\":%.1f,\"cpu_seconds\":%.4f}\n",
+      o.count, s, static_cast<double>(o.count) / s, cpu);
   return 0;
 }
