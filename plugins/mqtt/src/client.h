@@ -103,7 +103,7 @@ class Client {
   ClientHandler& handler_;
   Session session_;
 
-  boost::asio::io_context io_;
+  boost::asio::io_context io_{1};  // one thread runs it: the scheduler may skip its locking
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   boost::asio::steady_timer timer_;       // connect timeout, backoff, store retry

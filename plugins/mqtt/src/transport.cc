@@ -79,6 +79,7 @@ void Transport::connect(const std::string& host, std::uint16_t port, bool verify
               if (ec2) return done(ec2, "connect");
               boost::system::error_code ignored;
               socket().set_option(Tcp::no_delay(true), ignored);  // acks go out at once
+              socket().non_blocking(true, ignored);               // write_now never waits
               auto* tls = std::get_if<TlsStream>(&stream_);
               if (tls == nullptr) return done({}, "");
               // SNI, and the certificate must name the host we asked for.
@@ -91,6 +92,14 @@ void Transport::connect(const std::string& host, std::uint16_t port, bool verify
                   [done](const boost::system::error_code& ec3) { done(ec3, ec3 ? "TLS" : ""); });
             });
       });
+}
+
+std::size_t Transport::write_now(std::string_view bytes) noexcept {
+  auto* s = std::get_if<Tcp::socket>(&stream_);
+  if (s == nullptr || bytes.empty()) return 0;
+  boost::system::error_code ec;
+  const std::size_t n = s->write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  return ec ? 0 : n;
 }
 
 void Transport::close() noexcept {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <boost/asio/io_context.hpp>
@@ -48,6 +49,10 @@ class Transport {
   }
   template <typename Buffers, typename Handler>
   void write(const Buffers& buffers, Handler&& handler);
+  // Plain TCP: writes what the socket takes now without blocking, and returns how much (0 under
+  // TLS, whose records only its async writes make). An error writes nothing: the async write of
+  // the rest meets it and reports it.
+  std::size_t write_now(std::string_view bytes) noexcept;
 
   // Closes the socket; pending operations complete with operation_aborted.
   void close() noexcept;
