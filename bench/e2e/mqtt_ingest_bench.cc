@@ -22,7 +22,7 @@
 //
 //   edgegw-mqtt-ingest-bench [--mode intake|e2e|steady] [--messages 100000] [--devices 4]
 //       [--rounds 3] [--sync none|batch|always] [--connections 1] [--protocol 3.1.1|5]
-//       [--rate 1500] [--seconds 20]
+//       [--rate 1500] [--seconds 20] [--coalesce 2ms]
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -64,6 +64,7 @@ struct Args {
   std::string protocol = "3.1.1";
   int rate = 1500;  // steady: messages per second over all devices
   int seconds = 20;
+  std::string coalesce;  // the mqtt source's coalesce (its default when empty)
 };
 
 Args parse(int argc, char** argv) {
@@ -89,6 +90,8 @@ Args parse(int argc, char** argv) {
       a.rate = std::atoi(v);
     } else if (k == "--seconds") {
       a.seconds = std::atoi(v);
+    } else if (k == "--coalesce") {
+      a.coalesce = v;
     } else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       std::exit(2);
@@ -185,6 +188,7 @@ std::string gateway_config(const std::string& uri, const Args& a, const std::str
            "\n      client_id: " + client_prefix + std::to_string(c) +
            "\n      qos: 1\n      protocol: \"" + a.protocol + "\"\n      topics: [\"" + topic(c) +
            "\"]\n";
+    if (!a.coalesce.empty()) cfg += "      coalesce: " + a.coalesce + "\n";
   }
   cfg += "devices:\n";
   for (int d = 1; d <= a.devices; ++d) {

@@ -65,6 +65,9 @@ struct ClientConfig {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds reconnect_min{500};
   std::chrono::milliseconds reconnect_max{30'000};
+  // When messages come one or a few per read, faster than one per `coalesce`, wait this long
+  // before the next read so that one store and one send serve several (0: read at once).
+  std::chrono::microseconds coalesce{5'000};
   SessionConfig session;
 };
 
@@ -87,6 +90,8 @@ class Client {
   void attempt();
   void connected(const std::shared_ptr<Transport>& t);
   void read();
+  // read() now, or after config_.coalesce when the last reads came small and close together.
+  void read_next(std::size_t messages);
   void on_read(std::size_t n);
   void commit();
   void send(std::string_view bytes);
@@ -108,6 +113,7 @@ class Client {
   std::thread thread_;
   boost::asio::steady_timer timer_;       // connect timeout, backoff, store retry
   boost::asio::steady_timer tick_timer_;  // the session's keep-alive
+  boost::asio::steady_timer read_timer_;  // the coalescing pause before a read
 
   // The current connection; handlers of an older one see it replaced and do nothing. Each
   // handler keeps its transport alive until it ran (a TLS stream's operations use it to the end).
@@ -117,8 +123,10 @@ class Client {
   Inbound inbound_;
   bool holding_ = false;  // inbound_ awaits a store the buffer refused: not reading
   bool reading_ = false;
-  std::string out_;      // queued for the next write
-  std::string writing_;  // the write in flight
+  bool pausing_ = false;           // read_timer_ will read()
+  Clock::duration read_waited_{};  // how long the last read waited for data
+  std::string out_;                // queued for the next write
+  std::string writing_;            // the write in flight
   bool write_busy_ = false;
   std::optional<Closing> close_after_flush_;
   bool was_up_ = false;  // this connection got its SUBACK

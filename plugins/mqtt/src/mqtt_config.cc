@@ -51,7 +51,7 @@ std::string default_client_id(std::string_view source_name) {
 
 constexpr std::string_view kKnownKeys =
     "uri, client_id, topics, qos, username, password, clean_session, protocol, session_expiry, "
-    "keep_alive, connect_timeout, reconnect_min, reconnect_max, device, receive_maximum, "
+    "keep_alive, connect_timeout, reconnect_min, reconnect_max, coalesce, device, receive_maximum, "
     "topic_alias_maximum, max_packet_size, ca_file, cert_file, key_file, key_password, "
     "tls_insecure_skip_verify, persistence_dir (unused since 0.2)";
 
@@ -158,6 +158,9 @@ MqttConfig parse_config(std::string_view config_json, std::string_view source_na
       c.reconnect_min = get_duration(key, v);
     } else if (key == "reconnect_max") {
       c.reconnect_max = get_duration(key, v);
+    } else if (key == "coalesce") {
+      c.coalesce = get_duration(key, v);
+      if (c.coalesce > std::chrono::milliseconds(100)) fail(key, "expected at most 100ms");
     } else if (key == "device") {
       c.device = get_string(key, v);
     } else if (key == "persistence_dir") {

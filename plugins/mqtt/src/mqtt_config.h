@@ -37,6 +37,8 @@ struct MqttConfig {
   std::chrono::seconds connect_timeout{10};
   std::chrono::milliseconds reconnect_min{500};
   std::chrono::milliseconds reconnect_max{30'000};
+  // How long a read may wait to gather more when messages come one at a time (0: never).
+  std::chrono::milliseconds coalesce{5};
   std::string device;  // the device key of topics without {device}
   // MQTT 5: how many QoS 1 and 2 messages the broker may send before our acknowledgements (and
   // so the largest batch of one store); how many topic aliases it may set (0: none).

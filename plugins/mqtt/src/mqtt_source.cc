@@ -87,6 +87,7 @@ MqttSource::MqttSource(sdk::Host host, std::string_view name, std::string_view c
   client.connect_timeout = config_.connect_timeout;
   client.reconnect_min = config_.reconnect_min;
   client.reconnect_max = config_.reconnect_max;
+  client.coalesce = config_.coalesce;
   client.session = session_config(config_);
   if (config_.tls_enabled) {
     TlsSettings tls;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scripted_broker.h"
@@ -94,8 +95,10 @@ class FakeStore : public ClientHandler {
 };
 
 ClientConfig client_config(const ScriptedBroker& broker, Version v,
-                           std::chrono::seconds keep_alive = 30s) {
+                           std::chrono::seconds keep_alive = 30s,
+                           std::chrono::milliseconds coalesce = 2ms) {
   ClientConfig c;
+  c.coalesce = coalesce;
   c.uri = broker.uri();
   c.host = "127.0.0.1";
   c.port = static_cast<std::uint16_t>(broker.port());
@@ -131,8 +134,11 @@ std::vector<std::uint16_t> read_acks(BrokerConnection& conn, PacketType type, in
 
 // A broker, a store and a client started against it, connected and subscribed.
 struct Connected {
-  explicit Connected(Version v = Version::k311, std::chrono::seconds keep_alive = 30s)
-      : broker(v), client(client_config(broker, v, keep_alive), store), conn(up(broker, client)) {}
+  explicit Connected(Version v = Version::k311, std::chrono::seconds keep_alive = 30s,
+                     std::chrono::milliseconds coalesce = 2ms)
+      : broker(v),
+        client(client_config(broker, v, keep_alive, coalesce), store),
+        conn(up(broker, client)) {}
   static std::optional<BrokerConnection> up(ScriptedBroker& broker, Client& client) {
     client.start();
     auto conn = broker.accept();
@@ -173,6 +179,33 @@ TEST(MqttClient, AcknowledgesAReadAfterItsOneStoreInArrivalOrder) {
   EXPECT_EQ(std::get<codec::Ack>(first->packet).packet_id, 5);
   EXPECT_EQ(read_acks(*conn, PacketType::kPuback, 4), (std::vector<std::uint16_t>{3, 9, 1, 7}));
   client.stop();
+}
+
+TEST(MqttClient, MessagesComingOneByOneCloseTogetherShareAStoreAndASend) {
+  Connected c(Version::k311, 30s, 100ms);
+  FakeStore& store = c.store;
+  auto& conn = c.conn;
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(store.wait([](FakeStore& s) { return s.up_; }));
+
+  // Ten messages a few ms apart, each in its own segment: within the 100 ms pause the client
+  // takes after the second, the rest gather in the socket and come in one read.
+  for (std::uint16_t id = 1; id <= 10; ++id) {
+    ASSERT_TRUE(conn->write(publish(Version::k311, 1, id, std::to_string(id))));
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(read_acks(*conn, PacketType::kPuback, 10),
+            (std::vector<std::uint16_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  std::vector<std::vector<std::string>> attempts;
+  std::vector<std::string> stored;
+  store.wait([&](FakeStore& s) {
+    attempts = s.attempts_;
+    stored = s.stored_;
+    return true;
+  });
+  EXPECT_EQ(stored, (std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}));
+  EXPECT_LE(attempts.size(), 4u) << "one store per message: the client did not pause";
+  c.client.stop();
 }
 
 TEST(MqttClient, AFullBufferHoldsTheMessagesUnacknowledgedAndStopsReading) {

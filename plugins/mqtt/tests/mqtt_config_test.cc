@@ -28,6 +28,7 @@ TEST(MqttConfig, DefaultsOfTheContract) {
   EXPECT_TRUE(c.client_id.ends_with("-plant"));
   ASSERT_EQ(c.topics.size(), 1u);
   EXPECT_EQ(c.topics[0].filter(), "s/+/d");
+  EXPECT_EQ(c.coalesce, std::chrono::milliseconds(5));
 }
 
 TEST(MqttConfig, EveryKey) {
@@ -35,7 +36,7 @@ TEST(MqttConfig, EveryKey) {
       R"({"uri":"ssl://broker:8883","client_id":"gw-1","topics":["$share/g/a/{device}"],
           "qos":2,"username":"u","password":"p","clean_session":true,"protocol":"5",
           "session_expiry":"1h","keep_alive":"20s","connect_timeout":"5s",
-          "reconnect_min":"100ms","reconnect_max":"10s","persistence_dir":"/tmp/x",
+          "reconnect_min":"100ms","reconnect_max":"10s","persistence_dir":"/tmp/x","coalesce":0,
           "ca_file":"/ca.pem","cert_file":"/c.pem","key_file":"/k.pem","key_password":"kp",
           "tls_insecure_skip_verify":false})",
       "plant");
@@ -45,6 +46,7 @@ TEST(MqttConfig, EveryKey) {
   EXPECT_EQ(c.session_expiry, std::chrono::seconds(3600));
   EXPECT_EQ(c.keep_alive, std::chrono::seconds(20));
   EXPECT_EQ(c.reconnect_min, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.coalesce, std::chrono::milliseconds(0));
   EXPECT_TRUE(c.tls_enabled);
   EXPECT_EQ(c.tls.ca_file, "/ca.pem");
   EXPECT_EQ(c.tls.key_password, "kp");
@@ -65,6 +67,9 @@ TEST(MqttConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_of(R"({"uri":"tcp://h:1","topics":["a/b"]})").rfind("topics[0]:", 0), 0u);
   EXPECT_EQ(error_of(R"({"uri":"tcp://h:1","topics":["a/{device}"],"keep_alive":"soon"})")
                 .rfind("keep_alive:", 0),
+            0u);
+  EXPECT_EQ(error_of(R"({"uri":"tcp://h:1","topics":["a/{device}"],"coalesce":"1s"})")
+                .rfind("coalesce: expected at most 100ms", 0),
             0u);
   EXPECT_EQ(error_of(R"({"uri":"tcp://h:1","topics":["a/{device}"],"ca_file":"/x"})")
                 .rfind("ca_file:", 0),

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,6 +124,8 @@ std::optional<BrokerConnection> ScriptedBroker::accept(std::chrono::milliseconds
   if (!readable(listen_fd_, timeout)) return std::nullopt;
   const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return std::nullopt;
+  const int one = 1;  // each write its own segment, as a broker's are
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return BrokerConnection(fd, version_);
 }
 
