@@ -4,6 +4,11 @@
 // returned sends all of their acknowledgements in one write, in arrival order. Never two stores in
 // flight (the loop is single-threaded), so one device's messages keep their order.
 //
+// Coalescing: a read that brought fewer than 8 messages and found them within `coalesce` of
+// asking is followed by a pause of `coalesce` before the next read, so that the socket gathers
+// the next few. At a plant's steady pace that turns one wake-up, one store and one send per
+// message into one per several; reads that are large or far apart never pause.
+//
 // Back-pressure: when store() answers kFull, the client keeps the messages (unacknowledged: the
 // broker still owns them), stops reading from the socket, and retries the same store with backoff;
 // the broker sees a slow subscriber through TCP. Keep-alive PINGREQs go on meanwhile.
