@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "app/buffer_commands.h"
+#include "app/buffer_options.h"
 #include "app/daemon.h"
 #include "app/data_dir.h"
 #include "app/version.h"
@@ -92,7 +93,7 @@ int run(const std::string& path) {
     std::cerr << "edgegw: cannot start: " << lock.status().message() << '\n';
     return kExitFailure;
   }
-  auto buffer = buffer::Buffer::open(buffer::options_from(config));
+  auto buffer = open_buffer(config);
   if (!buffer) {
     std::cerr << "edgegw: cannot start: " << buffer.status().message() << '\n';
     return kExitFailure;

@@ -3,7 +3,7 @@
 
 #include "config/plugin_config.h"
 #include "config/sections.h"
-#include "decode/decoder.h"
+#include "decode/format.h"
 #include "decode/validate.h"
 
 namespace edgegw::config::detail {

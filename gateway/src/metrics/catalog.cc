@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "ingest/mapping.h"
+#include "ingest/unmapped.h"
 
 namespace edgegw::metrics {
 namespace {

@@ -15,9 +15,9 @@
 
 #include <prometheus/metric_family.h>
 
-#include "buffer/buffer.h"
-#include "forward/forwarder.h"
-#include "ingest/pipeline.h"
+#include "buffer/stats.h"
+#include "forward/stats.h"
+#include "ingest/source_stats.h"
 #include "metrics/runway.h"
 
 namespace edgegw::metrics {
