@@ -55,7 +55,7 @@ struct Args {
   int baseline_seconds = 5;
   unsigned threads = 0;  // I/O threads; 0: one per usable CPU, as the daemon
   bool split_cpus = true;
-  config::SyncMode sync = config::SyncMode::kNone;  // buffer.sync
+  buffer::SyncMode sync = buffer::SyncMode::kNone;  // buffer.sync
 };
 
 Args parse(int argc, char** argv) {
@@ -73,11 +73,11 @@ Args parse(int argc, char** argv) {
     } else if (k == "--sync") {
       const std::string mode = argv[i + 1];
       if (mode == "none")
-        a.sync = config::SyncMode::kNone;
+        a.sync = buffer::SyncMode::kNone;
       else if (mode == "batch")
-        a.sync = config::SyncMode::kBatch;
+        a.sync = buffer::SyncMode::kBatch;
       else if (mode == "always")
-        a.sync = config::SyncMode::kAlways;
+        a.sync = buffer::SyncMode::kAlways;
       else {
         std::fprintf(stderr, "--sync takes none, batch or always, not %s\n", mode.c_str());
         std::exit(2);

@@ -66,7 +66,7 @@ double raw_rate() {
 std::unique_ptr<buffer::Buffer> g_buffer;
 std::vector<buffer::DeviceId> g_devices;
 
-void open_buffer(config::SyncMode sync) {
+void open_buffer(buffer::SyncMode sync) {
   buffer::Options o;
   o.path = fresh_dir("buffer");
   o.sync = sync;
@@ -83,7 +83,7 @@ void close_buffer() {
   std::filesystem::remove_all(path);
 }
 
-template <config::SyncMode kSync>
+template <buffer::SyncMode kSync>
 void setup(const benchmark::State&) {
   raw_rate();  // measured once, before the first buffer benchmark
   open_buffer(kSync);
@@ -116,9 +116,9 @@ void BM_Append(benchmark::State& state) {
       ->Threads(4)               \
       ->UseRealTime()
 
-APPEND_BENCH(config::SyncMode::kNone, "sync_none");
-APPEND_BENCH(config::SyncMode::kBatch, "sync_batch");
-APPEND_BENCH(config::SyncMode::kAlways, "sync_always");
+APPEND_BENCH(buffer::SyncMode::kNone, "sync_none");
+APPEND_BENCH(buffer::SyncMode::kBatch, "sync_batch");
+APPEND_BENCH(buffer::SyncMode::kAlways, "sync_always");
 
 // The forwarder's side: read a batch of up to 500 readings / 190 KiB and ack it.
 // One producer whose readings alternate between devices (an MQTT connection carrying many
@@ -135,7 +135,7 @@ void BM_AppendInterleaved(benchmark::State& state) {
       static_cast<double>(state.iterations()) / raw_rate(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_AppendInterleaved)
-    ->Setup(setup<config::SyncMode::kNone>)
+    ->Setup(setup<buffer::SyncMode::kNone>)
     ->Teardown(teardown)
     ->ArgNames({"devices"})
     ->Arg(8)
@@ -162,7 +162,7 @@ void BM_ReadAck(benchmark::State& state) {
   state.counters["vs_raw"] =
       benchmark::Counter(static_cast<double>(done) / raw_rate(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ReadAck)->Setup(setup<config::SyncMode::kNone>)->Teardown(teardown)->UseRealTime();
+BENCHMARK(BM_ReadAck)->Setup(setup<buffer::SyncMode::kNone>)->Teardown(teardown)->UseRealTime();
 
 void BM_RawWriteBatch(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(raw_rate());

@@ -18,6 +18,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "buffer/buffer.h"
+#include "forward/forwarder.h"
 #include "forward/url.h"
 #include "ingest/pipeline.h"
 #include "log/log.h"
@@ -45,7 +47,7 @@ struct Gateway {
     log::init(log::Format::kText, log::Level::warn);
     buffer::Options o;
     o.path = fresh_dir("metrics") + "/buffer";
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     o.max_bytes = 8ULL << 30;
     buffer = std::move(buffer::Buffer::open(o)).value();
     std::vector<config::DeviceConfig> configs;

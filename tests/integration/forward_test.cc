@@ -47,7 +47,7 @@ class Gateway {
   explicit Gateway(config::CloudConfig cloud) : cloud_(std::move(cloud)) {
     buffer::Options o;
     o.path = dir_.path() + "/buffer";
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     buffer_ = std::move(buffer::Buffer::open(o)).value();
     auto url = parse_url(cloud_.url);
     auto client = HttpClient::create(io_, *url, cloud_.tls, cloud_.timeout);

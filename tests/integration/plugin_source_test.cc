@@ -103,12 +103,17 @@ TEST(PluginSource, MissingPluginStopsStartUpWithOneClearLine) {
             std::string::npos)
       << r.err;
 
+  // check-config refuses it too, where `plugin:` stands (the folder does not even exist);
+  // --no-plugins checks the rest of the config alone.
   auto check = testing::run_command({testing::edgegw_binary(), "check-config", "-c", cfg});
-  EXPECT_EQ(check.exit_code, 0);
-  EXPECT_NE(check.err.find(cfg + ":8:13: warning: sources[0].plugin: " + dir.path() +
-                           "/plugins/libedgegw_mqtt.so not found"),
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_NE(check.err.find(cfg + ":8:13: sources[0].plugin: no plugin 'mqtt' in " + dir.path() +
+                           "/plugins (gateway.plugin_dir); the folder does not exist"),
             std::string::npos)
       << check.err;
+  check =
+      testing::run_command({testing::edgegw_binary(), "check-config", "--no-plugins", "-c", cfg});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "app/buffer_options.h"
 #include "app/cli.h"
 #include "app/data_dir.h"
 #include "buffer/buffer.h"
@@ -36,9 +37,7 @@ std::optional<DataDirLock> lock_stopped_gateway(const config::Config& config, st
 
 std::unique_ptr<buffer::Buffer> open(const config::Config& config, bool read_only,
                                      std::ostream& err) {
-  buffer::Options options = buffer::options_from(config);
-  options.read_only = read_only;
-  auto opened = buffer::Buffer::open(options);
+  auto opened = open_buffer(config, read_only);
   if (!opened) {
     err << "edgegw: " << opened.status().message() << '\n';
     return nullptr;
@@ -140,7 +139,7 @@ int buffer_repair(const std::string& config_path, std::ostream& out, std::ostrea
   if (!config) return kExitUsage;
   auto lock = lock_stopped_gateway(*config, err);
   if (!lock) return kExitFailure;
-  const std::string path = buffer::options_from(*config).path;
+  const std::string path = buffer_options(*config).path;
   if (Status s = buffer::repair(path); !s) {
     err << "edgegw: " << s.message() << '\n';
     return kExitFailure;

@@ -1,15 +1,20 @@
 #include "app/cli.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <tuple>
 #include <vector>
 
 #include "app/buffer_commands.h"
+#include "app/buffer_options.h"
 #include "app/daemon.h"
 #include "app/data_dir.h"
 #include "app/version.h"
 #include "buffer/buffer.h"
 #include "config/loader.h"
+#include "config/suggest.h"
 #include "plugin_host/source.h"
 #include "plugin_host/validate.h"
 
@@ -24,7 +29,9 @@ commands:
   run -c FILE            run the gateway in the foreground (logs to stderr)
                          SIGTERM/SIGINT: graceful stop; SIGHUP: reload FILE
   check-config -c FILE   validate FILE without starting anything (exit 0, or 2 with
-                         every error as FILE:LINE:COL: message)
+                         every error as FILE:LINE:COL: message); each source's plugin
+                         must be in gateway.plugin_dir and accept its config: keys
+    --no-plugins         do not look for the plugins (a machine without them)
   buffer stats -c FILE   per-device queued readings, bytes, oldest age; dead letters
                          (read-only: works while the gateway runs)
   buffer dead-letter list -c FILE    the readings the cloud refused for good (JSON lines)
@@ -92,7 +99,7 @@ int run(const std::string& path) {
     std::cerr << "edgegw: cannot start: " << lock.status().message() << '\n';
     return kExitFailure;
   }
-  auto buffer = buffer::Buffer::open(buffer::options_from(config));
+  auto buffer = open_buffer(config);
   if (!buffer) {
     std::cerr << "edgegw: cannot start: " << buffer.status().message() << '\n';
     return kExitFailure;
@@ -149,6 +156,8 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
       parsed.config_path = std::string(args[++i]);
     } else if (a.starts_with("--config=")) {
       parsed.config_path = std::string(a.substr(9));
+    } else if (a == "--no-plugins" && parsed.command == Command::kCheckConfig) {
+      parsed.no_plugins = true;
     } else if (a == "--help" || a == "-h") {
       parsed.command = Command::kHelp;
       return parsed;
@@ -187,6 +196,47 @@ config::Mark complaint_mark(const config::SourceConfig& source, std::string_view
   return mark;
 }
 
+// The plugins in `dir` (libedgegw_<name>.so), sorted.
+std::vector<std::string> installed_plugins(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    constexpr std::string_view kPrefix = "libedgegw_";
+    constexpr std::string_view kSuffix = ".so";
+    if (file.size() > kPrefix.size() + kSuffix.size() && file.starts_with(kPrefix) &&
+        file.ends_with(kSuffix)) {
+      names.push_back(file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size()));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Why a source's plugin cannot be loaded from `dir` (with the likely one it meant), or nullopt
+// when its file is there.
+std::optional<std::string> missing_plugin(const config::SourceConfig& source,
+                                          const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(plugin_host::plugin_path(dir, source.plugin), ec)) {
+    return std::nullopt;
+  }
+  std::string why = "no plugin '" + source.plugin + "' in " + dir + " (gateway.plugin_dir)";
+  const std::vector<std::string> installed = installed_plugins(dir);
+  const std::vector<std::string_view> names(installed.begin(), installed.end());
+  if (const std::string_view near = config::detail::closest(source.plugin, names); !near.empty()) {
+    why += "; did you mean '" + std::string(near) + "'?";
+  } else if (!installed.empty()) {
+    why += "; installed:";
+    for (const auto& n : installed) why += (n == installed.front() ? " " : ", ") + n;
+  } else {
+    why += std::filesystem::is_directory(dir, ec) ? "; the folder holds no plugin"
+                                                  : "; the folder does not exist";
+    why += " (check-config --no-plugins checks a config where they are not installed)";
+  }
+  return why;
+}
+
 std::vector<config::Diagnostic> check_sources(const std::string& path, const config::Config& config,
                                               const std::vector<std::size_t>& sources) {
   std::vector<config::Diagnostic> errors;
@@ -203,43 +253,43 @@ std::vector<config::Diagnostic> check_sources(const std::string& path, const con
 
 }  // namespace
 
-int check_config(const std::string& path, std::ostream& out, std::ostream& err) {
+int check_config(const std::string& path, std::ostream& out, std::ostream& err, bool with_plugins) {
   config::LoadResult loaded = config::load_file(path);
   if (!loaded.config) {
     print_errors(loaded.errors, err);
     err << path << ": " << loaded.errors.size() << " error(s)\n";
     return kExitUsage;
   }
-  // Each source's plugin file should exist. A warning, not an error: a config may be checked
-  // where the plugins are not installed (yet); `edgegw run` refuses to start without them.
-  const std::string dir = plugin_host::plugin_dir(loaded.config->gateway);
-  std::vector<std::size_t> present;
-  for (std::size_t i = 0; i < loaded.config->sources.size(); ++i) {
-    const config::SourceConfig& source = loaded.config->sources[i];
-    const std::string file = plugin_host::plugin_path(dir, source.plugin);
-    std::error_code ec;
-    if (std::filesystem::exists(file, ec)) {
-      present.push_back(i);
-      continue;
+  const config::Config& config = *loaded.config;
+  std::vector<config::Diagnostic> errors;
+  if (with_plugins) {
+    // Each source's plugin must be there, as `edgegw run` needs it; then its own keys (under
+    // `config:`) are its plugin's to check: create each instance as `run` would, without a
+    // buffer and without starting it.
+    const std::string dir = plugin_host::plugin_dir(config.gateway);
+    std::vector<std::size_t> present;
+    for (std::size_t i = 0; i < config.sources.size(); ++i) {
+      const config::SourceConfig& source = config.sources[i];
+      if (auto missing = missing_plugin(source, dir)) {
+        const config::Mark mark = source.plugin_mark.line > 0 ? source.plugin_mark : source.mark;
+        errors.push_back(
+            {path, mark, "sources[" + std::to_string(i) + "].plugin: " + std::move(*missing)});
+      } else {
+        present.push_back(i);
+      }
     }
-    const config::Mark mark = source.plugin_mark.line > 0 ? source.plugin_mark : source.mark;
-    err << config::Diagnostic{path, mark,
-                              "warning: sources[" + std::to_string(i) + "].plugin: " + file +
-                                  " not found (gateway.plugin_dir is " + dir +
-                                  "); edgegw run would not start"}
-               .to_string()
-        << '\n';
+    for (auto& e : check_sources(path, config, present)) errors.push_back(std::move(e));
   }
-  // A source's own keys (under `config:`) are its plugin's to check: create each source's plugin
-  // instance as `run` would, without a buffer and without starting it.
-  std::vector<config::Diagnostic> plugin_errors = check_sources(path, *loaded.config, present);
-  if (!plugin_errors.empty()) {
-    print_errors(plugin_errors, err);
-    err << path << ": " << plugin_errors.size() << " error(s)\n";
+  if (!errors.empty()) {
+    std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
+    });
+    print_errors(errors, err);
+    err << path << ": " << errors.size() << " error(s)\n";
     return kExitUsage;
   }
-  out << path << ": OK (" << loaded.config->sources.size() << " source(s), "
-      << loaded.config->devices.size() << " device(s))\n";
+  out << path << ": OK (" << config.sources.size() << " source(s), " << config.devices.size()
+      << " device(s)" << (with_plugins ? "" : "; plugins not checked: --no-plugins") << ")\n";
   return kExitOk;
 }
 
@@ -255,7 +305,7 @@ int main_cli(int argc, char** argv) {
       std::cout << version_text();
       return kExitOk;
     case Command::kCheckConfig:
-      return check_config(parsed->config_path, std::cout, std::cerr);
+      return check_config(parsed->config_path, std::cout, std::cerr, !parsed->no_plugins);
     case Command::kRun:
       return run(parsed->config_path);
     case Command::kBufferStats:

@@ -24,6 +24,7 @@ enum class Command {
 struct Args {
   Command command = Command::kHelp;
   std::string config_path;
+  bool no_plugins = false;  // check-config --no-plugins
 };
 
 // Exit codes: 0 success, 1 the gateway could not start or failed, 2 usage or config error.
@@ -38,7 +39,10 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
 std::string_view usage() noexcept;
 
 // `check-config`: every error as FILE:LINE:COL: message on `err`; a summary on `out` when valid.
-int check_config(const std::string& path, std::ostream& out, std::ostream& err);
+// Each source's plugin must be in the plugin directory and accept its `config:`; with
+// `with_plugins` false (--no-plugins: a machine without them) neither is looked at.
+int check_config(const std::string& path, std::ostream& out, std::ostream& err,
+                 bool with_plugins = true);
 
 // The whole program: parse, dispatch, exit code.
 int main_cli(int argc, char** argv);

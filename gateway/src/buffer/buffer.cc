@@ -9,8 +9,8 @@
 #include <rocksdb/write_batch.h>
 
 #include "buffer/rocksdb_options.h"
+#include "core/bug.h"
 #include "core/time.h"
-#include "history/history.h"
 
 namespace edgegw::buffer {
 
@@ -26,7 +26,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> column_families() {
       {kQueueCf, queue_cf_options()},
       {kMetaCf, small_cf_options()},
       {kDeadLetterCf, small_cf_options()},
-      {std::string(history::kColumnFamily), queue_cf_options()},
+      {std::string(kHookColumnFamily), queue_cf_options()},
   };
 }
 // A drop under drop_oldest frees at least this share of max_bytes, so a full buffer does not pay
@@ -64,18 +64,6 @@ std::unique_ptr<rocksdb::Iterator> queue_iterator(rocksdb::DB& db, rocksdb::Colu
 
 }  // namespace
 
-Options options_from(const config::Config& config) {
-  Options o;
-  o.path = config.gateway.data_dir + "/buffer";
-  o.max_bytes = config.buffer.max_bytes;
-  o.max_age = config.buffer.max_age;
-  o.on_full = config.buffer.on_full;
-  o.sync = config.buffer.sync;
-  o.sync_interval = config.buffer.sync_interval;
-  o.history_per_variable = config.history_per_variable();
-  return o;
-}
-
 Buffer::Group::Group() : batch(std::make_unique<rocksdb::WriteBatch>()) {}
 Buffer::Group::~Group() = default;
 
@@ -107,7 +95,7 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
     // A store written before the history existed lacks its column family; read-only cannot add it.
     std::vector<std::string> present;
     if (rocksdb::DB::ListColumnFamilies(dbo, path, &present).ok() &&
-        std::find(present.begin(), present.end(), history::kColumnFamily) == present.end()) {
+        std::find(present.begin(), present.end(), kHookColumnFamily) == present.end()) {
       cfs.pop_back();
     }
     s = rocksdb::DB::OpenForReadOnly(dbo, path, cfs, &b->handles_, &raw);
@@ -129,6 +117,7 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   b->queue_ = b->handles_[1];
   b->meta_ = b->handles_[2];
   b->dead_ = b->handles_[3];
+  if (!b->options_.read_only) b->hook_cf_ = b->handles_[4];
 
   std::string format;
   s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
@@ -147,13 +136,7 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
                               "'; this edgegw reads version " + std::string(kFormatVersion));
   }
   if (Status st = b->load_state(); !st) return st;
-  if (!b->options_.read_only) {
-    b->history_ = std::make_unique<history::History>(*b->db_, b->handles_[4],
-                                                     b->options_.history_per_variable);
-    if (Status st = b->history_->load(); !st) return st;
-    b->history_on_ = b->history_->enabled();
-  }
-  if (!b->options_.read_only && b->options_.sync == config::SyncMode::kBatch) {
+  if (!b->options_.read_only && b->options_.sync == SyncMode::kBatch) {
     b->sync_thread_ = std::thread([p = b.get()] { p->sync_loop(); });
   }
   return b;
@@ -174,7 +157,7 @@ Buffer::~Buffer() {
     (void)db_->Flush(rocksdb::FlushOptions(), handles_);
     if (unsynced_) (void)db_->SyncWAL();
   }
-  history_.reset();
+  hook_.reset();
   for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
   (void)db_->Close();
 }
@@ -241,11 +224,13 @@ Status Buffer::load_device(DeviceId id, std::string key) {
     d.head_cum = h->cum_bytes - entry_bytes(value_json(v).size());
     d.head_stored_ms = h->stored_at_ms;
     it->SeekToLast();
+    if (!it->Valid()) {
+      if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+      return Status::corruption("buffer: lost the tail of the queue of device '" + key + "'");
+    }
     const std::string_view lk(it->key().data(), it->key().size());
     auto lh = decode_value_header(std::string_view(it->value().data(), it->value().size()));
-    if (!it->Valid() || !lh) {
-      return Status::corruption("buffer: bad tail in the queue of device '" + key + "'");
-    }
+    if (!lh) return Status::corruption("buffer: bad tail in the queue of device '" + key + "'");
     d.next_seq = queue_key_seq(lk) + 1;
     d.tail_cum = lh->cum_bytes;
   }
@@ -332,19 +317,46 @@ std::string Buffer::device_key(DeviceId device) const {
   return it == devices_.end() ? std::string() : it->second.key;
 }
 
+HookStore Buffer::hook_store() const noexcept {
+  if (options_.read_only) return {};
+  return {db_.get(), hook_cf_};
+}
+
+void Buffer::set_write_hook(std::unique_ptr<WriteHook> hook) {
+  std::unique_ptr<WriteHook> old;
+  std::lock_guard lock(mu_);
+  old = std::move(hook_);
+  hook_ = std::move(hook);
+}
+
+WriteHook* Buffer::write_hook() const {
+  std::lock_guard lock(mu_);
+  return hook_.get();
+}
+
 void Buffer::set_on_append(std::function<void(DeviceId)> callback) {
   std::lock_guard lock(mu_);
   on_append_ = std::move(callback);
 }
 
-Status Buffer::check_disk_full_locked(std::string_view blocked) {
+Status Buffer::check_disk_full(std::unique_lock<std::mutex>& lock, std::string_view blocked) {
   if (!disk_full_) return Status::ok();
   const std::int64_t now = now_ms();
   if (now - last_resume_attempt_ms_ >= kResumeIntervalMs && !writing_) {
     last_resume_attempt_ms_ = now;
-    // Resume() clears RocksDB's sticky background error once space is back. Busy means RocksDB's
-    // own recovery (its SstFileManager polls free space) is under way: let this write probe it.
+    // Resume() clears RocksDB's sticky background error once space is back; it may flush first
+    // (seconds on a slow card). It runs in the writer's turn, so no group is written and the WAL
+    // is not synced meanwhile, but without mu_: a producer arriving now is refused at once (the
+    // disk is still full to it) instead of queueing behind the flush, and reads go on.
+    writing_ = true;
+    lock.unlock();
     const rocksdb::Status resumed = db_->Resume();
+    lock.lock();
+    writing_ = false;
+    if (pending_) pending_->written.notify_one();
+    if (sync_waiting_) sync_wakeup_.notify_one();
+    // Busy means RocksDB's own recovery (its SstFileManager polls free space) is under way: let
+    // this write probe it.
     if (resumed.ok() || resumed.IsBusy()) return Status::ok();
   }
   return Status::resource_exhausted("disk full: the buffer at '" + options_.path + "' cannot " +
@@ -358,7 +370,7 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
   for (const auto& r : records) needed += entry_bytes(r.json.size());
 
   std::unique_lock lock(mu_);
-  if (Status s = check_disk_full_locked("take more readings"); !s) {
+  if (Status s = check_disk_full(lock, "take more readings"); !s) {
     rejected_full_ += records.size();
     return s;
   }
@@ -367,18 +379,13 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
       return Status::invalid_argument("append to unknown device index " + std::to_string(r.device));
     }
   }
-  if (needed > 0 && total_bytes_ + needed > options_.max_bytes) {
-    const bool can_drop = options_.on_full == config::OnFull::kDropOldest &&
-                          needed <= options_.max_bytes &&
-                          drop_oldest_locked(total_bytes_ + needed - options_.max_bytes);
-    if (!can_drop) {
-      rejected_full_ += records.size();
-      return Status::resource_exhausted("buffer full: " + std::to_string(total_bytes_) + " of " +
-                                        std::to_string(options_.max_bytes) +
-                                        " bytes used (buffer.max_bytes; on_full: " +
-                                        std::string(config::to_string(options_.on_full)) + ")");
-    }
-  }
+  if (Status s = make_room(lock, needed, records.size()); !s) return s;
+  return append_locked(lock, records, state, needed, {});
+}
+
+Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const Record> records,
+                             std::span<const StateChange> state, std::uint64_t needed,
+                             std::span<const std::uint64_t> retired) {
   Group& g = pending_locked();
   g.durable = true;
   const std::int64_t now = now_ms();
@@ -411,7 +418,7 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
                                            rocksdb::Slice(r.json.data(), r.json.size())};
     (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
                        rocksdb::SliceParts(value_parts, 2));
-    if (history_on_) history_->add(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
+    if (hook_) hook_->on_append(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
   }
   for (const StateChange& c : state) {
     if (c.value) {
@@ -420,6 +427,11 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
       (void)g.batch->Delete(meta_, c.key);
     }
   }
+  for (const std::uint64_t id : retired) {
+    const auto key = dead_letter_key(id);
+    (void)g.batch->Delete(dead_, rocksdb::Slice(key.data(), key.size()));
+  }
+  dead_letters_ -= std::min<std::uint64_t>(dead_letters_, retired.size());
   total_readings_ += records.size();
   total_bytes_ += needed;
   std::shared_ptr<Group> group = pending_;
@@ -487,7 +499,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         (void)load_state();  // if even reading fails, the next write reports the store's error
       } else {
         disk_full_ = false;
-        if (options_.sync == config::SyncMode::kBatch && g->durable) unsynced_ = true;
+        if (options_.sync == SyncMode::kBatch && g->durable) unsynced_ = true;
       }
     }
     writing_ = false;
@@ -500,7 +512,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
 
 Status Buffer::write_group(Group& group) {
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync == config::SyncMode::kAlways && group.durable;
+  wo.sync = options_.sync == SyncMode::kAlways && group.durable;
   return from_rocksdb(db_->Write(wo, group.batch.get()),
                       "cannot write the buffer at '" + options_.path + "'");
 }
@@ -524,18 +536,33 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
                                        meta_withdrawn_key(id, point.seq + 1));
     d.stale_marks = false;
   }
-  total_readings_ -= point.seq + 1 - d.first_seq - gone;
-  total_bytes_ -= point.cum_bytes - d.head_cum - gone_bytes;
+  const std::uint64_t readings = point.seq + 1 - d.first_seq - gone;
+  const std::uint64_t bytes = point.cum_bytes - d.head_cum - gone_bytes;
   d.first_seq = point.seq + 1;
   d.head_cum = point.cum_bytes;
   d.head_stored_ms = 0;  // unknown until refreshed
+  if (readings <= total_readings_ && bytes <= total_bytes_) {
+    total_readings_ -= readings;
+    total_bytes_ -= bytes;
+    return;
+  }
+  // The totals are the devices' counts summed: they cannot fall below one device's part.
+  EDGEGW_BUG("removing " + std::to_string(readings) + " reading(s), " + std::to_string(bytes) +
+             " byte(s) of device '" + d.key + "' from totals of " +
+             std::to_string(total_readings_) + ", " + std::to_string(total_bytes_));
+  total_readings_ = 0;
+  total_bytes_ = 0;
+  for (const auto& [other_id, other] : devices_) {
+    total_readings_ += other.readings();
+    total_bytes_ += other.bytes();
+  }
 }
 
 Status Buffer::ack(DeviceId device, AckPoint point) {
   std::unique_lock lock(mu_);
   // Removals also bring the store back after a full disk: the forwarder retries them, so a
   // queue moves again once space returns even when no source appends meanwhile.
-  if (Status s = check_disk_full_locked("remove delivered readings"); !s) return s;
+  if (Status s = check_disk_full(lock, "remove delivered readings"); !s) return s;
   auto it = devices_.find(device);
   if (it == devices_.end()) {
     return Status::invalid_argument("ack of unknown device index " + std::to_string(device));
@@ -555,21 +582,45 @@ Status Buffer::ack(DeviceId device, AckPoint point) {
 
 Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seqs) {
   if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
-  std::unique_lock lock(mu_);
-  auto it = devices_.find(device);
-  if (it == devices_.end()) return std::uint64_t{0};
-  Device& d = it->second;
-  std::uint64_t removed = 0;
-  for (const Seq seq : seqs) {
-    if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
+  std::vector<Seq> wanted;
+  {
+    std::lock_guard lock(mu_);
+    auto it = devices_.find(device);
+    if (it == devices_.end()) return std::uint64_t{0};
+    const Device& d = it->second;
+    for (const Seq seq : seqs) {
+      if (seq >= d.first_seq && seq < d.next_seq && !d.withdrawn.contains(seq)) {
+        wanted.push_back(seq);
+      }
+    }
+  }
+  if (wanted.empty()) return std::uint64_t{0};
+  // Each reading's size, read without the lock: producers do not wait on these reads. What
+  // changed meanwhile (acked, dropped, withdrawn by another call) is checked again below.
+  std::vector<std::pair<Seq, std::uint64_t>> found;
+  found.reserve(wanted.size());
+  for (const Seq seq : wanted) {
     const QueueKey key = queue_key(device, seq);
     std::string value;
     const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), queue_, slice(key), &value);
     if (got.IsNotFound()) continue;
     if (!got.ok()) return from_rocksdb(got, "cannot read the buffer");
-    const std::uint64_t bytes = entry_bytes(value_json(value).size());
+    found.emplace_back(seq, entry_bytes(value_json(value).size()));
+  }
+  if (found.empty()) return std::uint64_t{0};
+  std::unique_lock lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {  // devices are never removed
+    EDGEGW_BUG("device index " + std::to_string(device) + " vanished during a withdrawal");
+    return Status::internal("withdrawal: the device's queue vanished");
+  }
+  Device& d = it->second;
+  std::uint64_t removed = 0;
+  for (const auto& [seq, bytes] : found) {
+    if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
     Group& g = pending_locked();
     g.durable = true;  // the local DELETE was answered: the readings must not come back
+    const QueueKey key = queue_key(device, seq);
     (void)g.batch->Delete(queue_, slice(key));
     char mark[8];
     store_be64(mark, bytes);
@@ -608,56 +659,99 @@ void Buffer::refresh_head_time(DeviceId id) {
     it->second.head_stored_ms = h->stored_at_ms;
 }
 
-bool Buffer::drop_oldest_locked(std::uint64_t needed) {
-  const std::uint64_t target = std::max(needed, options_.max_bytes / kDropChunkDivisor);
-  std::uint64_t freed = 0;
-  std::vector<DeviceId> exhausted;  // devices whose remaining readings are not yet committed
-  while (freed < needed) {
-    DeviceId victim = 0;
-    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
-    for (auto& [id, d] : devices_) {
-      if (d.readings() == 0 ||
-          std::find(exhausted.begin(), exhausted.end(), id) != exhausted.end()) {
-        continue;
+Status Buffer::make_room(std::unique_lock<std::mutex>& lock, std::uint64_t needed,
+                         std::size_t records) {
+  const auto fits = [&] { return needed == 0 || total_bytes_ + needed <= options_.max_bytes; };
+  if (fits()) return Status::ok();
+  if (options_.on_full == OnFull::kDropOldest && needed <= options_.max_bytes) {
+    // Another producer is dropping: wait for it, then look again (its chunk may be room enough).
+    drop_done_.wait(lock, [this] { return !dropping_; });
+    if (fits()) return Status::ok();
+    dropping_ = true;
+    // A drop frees at least a chunk, so a full buffer does not pay for one drop per append.
+    const std::uint64_t target = std::max(total_bytes_ + needed - options_.max_bytes,
+                                          options_.max_bytes / kDropChunkDivisor);
+    std::uint64_t freed = 0;
+    std::vector<DeviceId> exhausted;  // devices whose remaining readings are not yet committed
+    Status failed;
+    while (!fits()) {
+      DeviceId victim = 0;
+      std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+      for (const auto& [id, d] : devices_) {
+        if (d.readings() == 0 ||
+            std::find(exhausted.begin(), exhausted.end(), id) != exhausted.end()) {
+          continue;
+        }
+        const std::int64_t t =
+            d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min() : d.head_stored_ms;
+        if (victim == 0 || t < oldest) {
+          victim = id;
+          oldest = t;
+        }
       }
-      const std::int64_t t =
-          d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min() : d.head_stored_ms;
-      if (victim == 0 || t < oldest) {
-        victim = id;
-        oldest = t;
-      }
-    }
-    if (victim == 0) return false;
-    Device& d = devices_[victim];
-    const QueueKey upper = queue_key(victim, d.next_seq);
-    const rocksdb::Slice upper_slice = slice(upper);
-    auto it = queue_iterator(*db_, queue_, &upper_slice);
-    std::optional<AckPoint> last;
-    std::uint64_t bytes = 0;
-    std::int64_t next_head_time = 0;
-    for (it->Seek(slice(queue_key(victim, d.first_seq))); it->Valid(); it->Next()) {
-      const std::string_view v(it->value().data(), it->value().size());
-      auto h = decode_value_header(v);
-      if (!h) break;
-      if (freed + bytes >= target) {
-        next_head_time = h->stored_at_ms;
+      if (victim == 0) break;
+      const Device& v = devices_.find(victim)->second;
+      const Seq first = v.first_seq;
+      const Seq next = v.next_seq;
+      const std::uint64_t head_cum = v.head_cum;
+      const std::uint64_t want = target > freed ? target - freed : 1;
+      lock.unlock();
+      Result<HeadCut> cut = find_head_cut(victim, first, next, head_cum, want);
+      lock.lock();
+      if (!cut) {
+        failed = cut.status();
         break;
       }
-      last = AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())),
-                      h->cum_bytes};
-      bytes = h->cum_bytes - d.head_cum;
+      auto found = devices_.find(victim);
+      if (found == devices_.end()) {  // devices are never removed
+        EDGEGW_BUG("device index " + std::to_string(victim) + " vanished while dropping");
+        failed = Status::internal("drop_oldest: a device's queue vanished");
+        break;
+      }
+      Device& d = found->second;
+      if (d.first_seq != first) continue;  // its head moved meanwhile (acked, expired): again
+      if (!cut->last) {
+        exhausted.push_back(victim);
+        continue;
+      }
+      const std::uint64_t count = cut->last->seq + 1 - d.first_seq;
+      const std::uint64_t bytes_before = total_bytes_;
+      remove_head_locked(victim, d, *cut->last);
+      d.head_stored_ms = cut->next_head_ms;
+      dropped_oldest_ += count;
+      freed += bytes_before - total_bytes_;
     }
-    if (!last) {
-      exhausted.push_back(victim);
-      continue;
-    }
-    const std::uint64_t count = last->seq + 1 - d.first_seq;
-    remove_head_locked(victim, d, *last);
-    d.head_stored_ms = next_head_time;
-    dropped_oldest_ += count;
-    freed += bytes;
+    dropping_ = false;
+    drop_done_.notify_all();
+    if (!failed) return failed;
+    if (fits()) return Status::ok();
   }
-  return true;
+  rejected_full_ += records;
+  return Status::resource_exhausted(
+      "buffer full: " + std::to_string(total_bytes_) + " of " + std::to_string(options_.max_bytes) +
+      " bytes used (buffer.max_bytes; on_full: " + std::string(to_string(options_.on_full)) + ")");
+}
+
+Result<Buffer::HeadCut> Buffer::find_head_cut(DeviceId id, Seq first, Seq next,
+                                              std::uint64_t head_cum, std::uint64_t target) const {
+  const QueueKey upper = queue_key(id, next);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  HeadCut cut;
+  for (it->Seek(slice(queue_key(id, first))); it->Valid(); it->Next()) {
+    const std::string_view v(it->value().data(), it->value().size());
+    auto h = decode_value_header(v);
+    if (!h) return Status::corruption("buffer: unreadable entry in a queue while dropping");
+    if (cut.bytes >= target) {
+      cut.next_head_ms = h->stored_at_ms;
+      break;
+    }
+    cut.last =
+        AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())), h->cum_bytes};
+    cut.bytes = h->cum_bytes - head_cum;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
+  return cut;
 }
 
 Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const {
@@ -704,7 +798,7 @@ Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_
 Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
                            int http_status) {
   std::unique_lock lock(mu_);
-  if (Status s = check_disk_full_locked("keep a refused reading"); !s) return s;
+  if (Status s = check_disk_full(lock, "keep a refused reading"); !s) return s;
   if (devices_.find(device) == devices_.end()) {
     return Status::invalid_argument("dead letter of unknown device index " +
                                     std::to_string(device));
@@ -732,6 +826,7 @@ Status Buffer::for_each_dead_letter(const std::function<bool(const DeadLetter&)>
 }
 
 Result<std::uint64_t> Buffer::retry_dead_letters() {
+  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
   std::vector<DeadLetter> letters;
   if (Status s = for_each_dead_letter([&](const DeadLetter& d) {
         letters.push_back(d);
@@ -742,24 +837,30 @@ Result<std::uint64_t> Buffer::retry_dead_letters() {
   }
   constexpr std::size_t kChunk = 1000;
   std::uint64_t retried = 0;
+  std::vector<Record> records;
+  std::vector<std::uint64_t> ids;
   for (std::size_t start = 0; start < letters.size(); start += kChunk) {
     const std::size_t end = std::min(letters.size(), start + kChunk);
-    std::vector<Record> records;
+    records.clear();
+    ids.clear();
+    std::uint64_t needed = 0;
     for (std::size_t i = start; i < end; ++i) {
       records.push_back({letters[i].device, letters[i].reading_json});
+      ids.push_back(letters[i].id);
+      needed += entry_bytes(letters[i].reading_json.size());
     }
-    // Re-queued first, deleted second: a crash in between leaves a duplicate, never a loss.
-    if (Status s = append(records); !s) return s;
-    rocksdb::WriteBatch del;
-    for (std::size_t i = start; i < end; ++i) {
-      const auto key = dead_letter_key(letters[i].id);
-      (void)del.Delete(dead_, rocksdb::Slice(key.data(), key.size()));
+    // Through the group commit like an append: re-queued and removed from the dead letters in
+    // one write (a crash leaves either, never both or neither), synced per `sync`.
+    std::unique_lock lock(mu_);
+    if (Status s = check_disk_full(lock, "re-queue dead letters"); !s) return s;
+    for (const Record& r : records) {
+      if (devices_.find(r.device) == devices_.end()) {
+        return Status::corruption("dead letter of unknown device index " +
+                                  std::to_string(r.device));
+      }
     }
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync == config::SyncMode::kAlways;
-    if (Status s = from_rocksdb(db_->Write(wo, &del), "cannot remove dead letters"); !s) return s;
-    std::lock_guard lock(mu_);
-    dead_letters_ -= end - start;
+    if (Status s = make_room(lock, needed, records.size()); !s) return s;
+    if (Status s = append_locked(lock, records, {}, needed, ids); !s) return s;
     retried += end - start;
   }
   return retried;

@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "buffer/key_format.h"
-#include "config/config.h"
+#include "buffer/policy.h"
+#include "buffer/stats.h"
+#include "buffer/write_hook.h"
 #include "edgegw/status.h"
 
 namespace rocksdb {
@@ -33,28 +35,21 @@ class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
 
-namespace edgegw::history {
-class History;
-}  // namespace edgegw::history
-
 namespace edgegw::buffer {
 
 struct Options {
   std::string path;  // the RocksDB directory (gateway.data_dir + "/buffer")
   std::uint64_t max_bytes = 1ULL << 30;
   std::chrono::milliseconds max_age = std::chrono::hours(24 * 7);
-  config::OnFull on_full = config::OnFull::kDropOldest;
-  config::SyncMode sync = config::SyncMode::kBatch;
+  OnFull on_full = OnFull::kDropOldest;
+  SyncMode sync = SyncMode::kBatch;
   std::chrono::milliseconds sync_interval{100};
-  std::function<std::int64_t()> clock;   // wall-clock ms for stored_at; default: the system clock
-  bool read_only = false;                // for `edgegw buffer stats` while the gateway may run
-  std::size_t history_per_variable = 0;  // buffer.history_per_variable; 0: no local history
+  std::function<std::int64_t()> clock;  // wall-clock ms for stored_at; default: the system clock
+  bool read_only = false;               // for `edgegw buffer stats` while the gateway may run
 };
 
-Options options_from(const config::Config& config);
-
-// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). With a
-// variable, it also goes into the local history (history/history.h).
+// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). The
+// variable and time are for the write hook (the local history), if one is set.
 struct Record {
   DeviceId device;
   std::string_view json;
@@ -95,28 +90,7 @@ struct AckPoint {
   static AckPoint of(const Batch::Entry& e) noexcept { return {e.seq, e.cum_bytes}; }
 };
 
-struct DeviceStats {
-  DeviceId id = 0;
-  std::string key;
-  std::uint64_t readings = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t oldest_stored_ms = 0;  // 0: empty
-};
-
-struct Stats {
-  std::uint64_t readings = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t oldest_stored_ms = 0;  // 0: empty
-  std::uint64_t dead_letters = 0;
-  // Since open:
-  std::uint64_t appended = 0;  // readings written by append()
-  std::uint64_t dropped_max_age = 0;
-  std::uint64_t dropped_oldest = 0;  // on_full: drop_oldest
-  std::uint64_t rejected_full = 0;   // on_full: reject_new, or the disk is full
-  bool disk_full = false;
-};
-
-class Buffer {
+class Buffer final : public StatsSource {
  public:
   // Opens (or creates) the store. A damaged store that cannot be salvaged is an error whose
   // message names the remedy (`edgegw buffer repair`); it is never wiped.
@@ -156,8 +130,13 @@ class Buffer {
   // many were removed. A batch already in flight may still deliver them.
   Result<std::uint64_t> withdraw(DeviceId device, std::span<const Seq> seqs);
 
-  // The local history (disabled when history_per_variable is 0); null for a read-only buffer.
-  history::History* history() const noexcept { return history_.get(); }
+  // The store and column family a write hook keeps its entries in (db null when read-only).
+  HookStore hook_store() const noexcept;
+  // Makes `hook` part of every append from now on (null: none). The buffer owns it and destroys
+  // it before it closes the store.
+  void set_write_hook(std::unique_ptr<WriteHook> hook);
+  // The hook set, or null. Appenders ask whether to fill Record::variable and time_ms.
+  WriteHook* write_hook() const;
 
   // Stores a reading the cloud refused for good. Does not remove it from the queue: ack() does.
   Status dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
@@ -178,8 +157,8 @@ class Buffer {
   // What waits in one device's queue (cheap: no I/O).
   Queued queued(DeviceId device) const;
 
-  Stats stats() const;
-  std::vector<DeviceStats> device_stats() const;
+  Stats stats() const override;
+  std::vector<DeviceStats> device_stats() const override;
   std::vector<DeviceId> devices_with_data() const;
 
   // True while RocksDB flushes or compacts, or has either pending. Benchmarks wait for false to
@@ -222,24 +201,49 @@ class Buffer {
     std::condition_variable written;
   };
 
+  // What each file of buffer/ holds (internal.h: what they share).
   explicit Buffer(Options options);
+  // open.cc: the store's state at open, and again after a failed write.
   Status load_state();
   Status load_device(DeviceId id, std::string key);
   Status load_withdrawn();  // after every device is loaded
   std::int64_t now_ms() const;
+
+  // commit.cc: the group commit and the sync thread.
   Group& pending_locked();  // the group being gathered, created on demand (mu_ held)
-  // Adds a removal of the device's head up to `point` to the pending group (mu_ held).
-  void remove_head_locked(DeviceId id, Device& d, AckPoint point);
-  // Makes room for `needed` bytes by dropping the oldest readings (mu_ held).
-  bool drop_oldest_locked(std::uint64_t needed);
   // Waits until `group` is written, writing it (and everything pending) when nobody else is.
   Status commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group);
   Status write_group(Group& group);
-  void refresh_head_time(DeviceId id);
-  // After a full disk: resumes the store when space is back (tried every few seconds), else
-  // says that it cannot `blocked` ("take more readings").
-  Status check_disk_full_locked(std::string_view blocked);
+  // After a full disk: tries to resume the store (every kResumeIntervalMs, in the writer's turn,
+  // with mu_ released meanwhile), else says that it cannot `blocked` ("take more readings").
+  Status check_disk_full(std::unique_lock<std::mutex>& lock, std::string_view blocked);
   void sync_loop();
+
+  // queue.cc: appends, reads, acks.
+  // Adds records and state, and the removal of the dead letters `retired` (re-queued by
+  // records), to the pending group and commits it; `needed` is the records' entry bytes, room
+  // for which was made. mu_ held on entry, released on return (on_append runs without it).
+  Status append_locked(std::unique_lock<std::mutex>& lock, std::span<const Record> records,
+                       std::span<const StateChange> state, std::uint64_t needed,
+                       std::span<const std::uint64_t> retired);
+  // Adds a removal of the device's head up to `point` to the pending group (mu_ held).
+  void remove_head_locked(DeviceId id, Device& d, AckPoint point);
+  void refresh_head_time(DeviceId id);
+
+  // retention.cc: buffer.max_bytes (drop_oldest) and buffer.max_age.
+  // Room for `needed` more bytes of `records` readings: OK, made by dropping the oldest
+  // readings under drop_oldest, or the error to return (counted as rejected). mu_ held on entry
+  // and return; released while a queue is scanned for what to drop.
+  Status make_room(std::unique_lock<std::mutex>& lock, std::uint64_t needed, std::size_t records);
+  // Where to cut a device's head to free at least `target` bytes: read from the store with no
+  // lock held (the head's entries do not change under it; a cut that raced is checked again).
+  struct HeadCut {
+    std::optional<AckPoint> last;  // none: nothing committed to drop
+    std::uint64_t bytes = 0;
+    std::int64_t next_head_ms = 0;  // stored_at of the reading after the cut; 0: unknown
+  };
+  Result<HeadCut> find_head_cut(DeviceId id, Seq first, Seq next, std::uint64_t head_cum,
+                                std::uint64_t target) const;
 
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -247,8 +251,8 @@ class Buffer {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::unique_ptr<history::History> history_;
-  bool history_on_ = false;
+  rocksdb::ColumnFamilyHandle* hook_cf_ = nullptr;  // null: read-only, absent from the store
+  std::unique_ptr<WriteHook> hook_;                 // guarded by mu_
 
   mutable std::mutex mu_;
   std::unordered_map<DeviceId, Device> devices_;
@@ -266,6 +270,10 @@ class Buffer {
   std::uint64_t rejected_full_ = 0;
   bool disk_full_ = false;
   std::int64_t last_resume_attempt_ms_ = 0;
+  // One thread at a time drops the oldest readings (its scans run without mu_); the others
+  // wait for it, then look again whether there is room.
+  bool dropping_ = false;
+  std::condition_variable drop_done_;
   bool state_stale_ = false;  // a write failed: reload the in-memory state from the store
   std::function<void(DeviceId)> on_append_;
 

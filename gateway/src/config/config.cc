@@ -52,26 +52,4 @@ std::string_view to_string(LogFormat format) noexcept {
   return "unknown";
 }
 
-std::string_view to_string(OnFull policy) noexcept {
-  switch (policy) {
-    case OnFull::kDropOldest:
-      return "drop_oldest";
-    case OnFull::kRejectNew:
-      return "reject_new";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(SyncMode mode) noexcept {
-  switch (mode) {
-    case SyncMode::kNone:
-      return "none";
-    case SyncMode::kBatch:
-      return "batch";
-    case SyncMode::kAlways:
-      return "always";
-  }
-  return "unknown";
-}
-
 }  // namespace edgegw::config

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "decode/decoder.h"
+#include "buffer/policy.h"
+#include "decode/format.h"
 
 namespace edgegw::config {
 
@@ -18,8 +19,9 @@ using Duration = std::chrono::milliseconds;
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kText, kJson };
-enum class OnFull { kDropOldest, kRejectNew };
-enum class SyncMode { kNone, kBatch, kAlways };
+using buffer::OnFull;  // buffer/policy.h: the buffer's vocabulary, spelled by the config
+using buffer::SyncMode;
+using buffer::to_string;
 
 // A token or password. It prints as "<redacted>" and is read only through reveal(), so it cannot
 // reach a log line, a metric or an error message by accident.
@@ -151,7 +153,5 @@ struct Config {
 
 std::string_view to_string(LogLevel level) noexcept;
 std::string_view to_string(LogFormat format) noexcept;
-std::string_view to_string(OnFull policy) noexcept;
-std::string_view to_string(SyncMode mode) noexcept;
 
 }  // namespace edgegw::config

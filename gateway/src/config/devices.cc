@@ -122,33 +122,16 @@ constexpr std::string_view kUnmappedForms = "reject or a map {default: {token: .
 }  // namespace
 
 void read_devices(Reader& reader, const Item& item, std::vector<DeviceConfig>& out) {
-  struct First {
-    std::string path;
-    Mark mark;
-  };
-  std::map<std::string, First, std::less<>> keys;
-  reader.for_each_element(item, [&](const Item& element) {
-    DeviceConfig& device = out.emplace_back();
-    device.mark = element.mark();
-    if (!element.node.IsMap()) {
-      reader.error(element, "expected a map (key, token, variables), got " +
-                                std::string(kind_of(element.node)));
-      return;
-    }
-    const Seen seen = reader.read_map<DeviceConfig>(element, kDeviceKeys, device);
-    check_one_token(reader, element, seen[kTokenKey], seen[kTokenFileKey]);
-    if (seen[kLocalTokenKey] && seen[kLocalTokenFileKey]) {
-      reader.error(seen[kLocalTokenFileKey]->key_mark, seen[kLocalTokenFileKey]->path,
-                   "give local_token or local_token_file, not both");
-    }
-    if (device.key.empty() || !seen[kKeyKey]) return;
-    const Item& key = *seen[kKeyKey];
-    const auto [first, inserted] = keys.try_emplace(device.key, First{element.path, key.mark()});
-    if (!inserted) {
-      reader.error(key, quote(key.node.Scalar()) + " is already the key of " + first->second.path +
-                            " (line " + std::to_string(first->second.mark.line) + ")");
-    }
-  });
+  const UniqueList<DeviceConfig> list{kDeviceKeys, kKeyKey, &DeviceConfig::key, "key",
+                                      "key, token, variables"};
+  reader.read_unique_list<DeviceConfig>(
+      item, list, out, [&](DeviceConfig&, const Item& element, const Seen& seen) {
+        check_one_token(reader, element, seen[kTokenKey], seen[kTokenFileKey]);
+        if (seen[kLocalTokenKey] && seen[kLocalTokenFileKey]) {
+          reader.error(seen[kLocalTokenFileKey]->key_mark, seen[kLocalTokenFileKey]->path,
+                       "give local_token or local_token_file, not both");
+        }
+      });
 }
 
 void read_unmapped(Reader& reader, const Item& item, UnmappedPolicy& out) {

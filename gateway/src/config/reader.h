@@ -77,6 +77,17 @@ struct EnumName {
 // The items a map held, by the index of their key in the table.
 using Seen = std::vector<std::optional<Item>>;
 
+// A list of maps read through one key table, one T per element, where one key's value must be
+// unique across the list (a device's key, a source's name). T has a `Mark mark`.
+template <typename T>
+struct UniqueList {
+  std::span<const Key<T>> keys;
+  std::size_t unique_key;         // its index in keys
+  std::string T::*unique_value;   // where that key's value is read to
+  std::string_view role;          // "name": "'a' is already the name of sources[0] (line 3)"
+  std::string_view element_keys;  // "name, plugin, ...": "expected a map (...), got a list"
+};
+
 class Reader {
  public:
   // Aliases can make a small file a huge tree (the "billion laughs"): the walk stops once nodes
@@ -133,6 +144,13 @@ class Reader {
   // Reads a section through its key table: unknown keys (with a suggestion), missing required ones.
   template <typename T>
   Seen read_map(const Item& map, std::type_identity_t<std::span<const Key<T>>> keys, T& out);
+
+  // Reads a list of maps (one T per element, whatever it holds, at the element's mark), calls
+  // `check` with what each map held, and reports a unique key's value seen before, naming where.
+  template <typename T>
+  void read_unique_list(
+      const Item& list, const UniqueList<T>& spec, std::vector<T>& out,
+      const std::function<void(T& value, const Item& element, const Seen& seen)>& check = {});
 
  private:
   // Notes a visit of node under a path of path_bytes; false once past the bounds above.
@@ -198,6 +216,37 @@ Seen Reader::read_map(const Item& map, std::type_identity_t<std::span<const Key<
     }
   }
   return seen;
+}
+
+template <typename T>
+void Reader::read_unique_list(
+    const Item& list, const UniqueList<T>& spec, std::vector<T>& out,
+    const std::function<void(T& value, const Item& element, const Seen& seen)>& check) {
+  struct First {
+    std::string path;
+    Mark mark;
+  };
+  std::map<std::string, First, std::less<>> firsts;
+  for_each_element(list, [&](const Item& element) {
+    T& value = out.emplace_back();
+    value.mark = element.mark();
+    if (!element.node.IsMap()) {
+      error(element, "expected a map (" + std::string(spec.element_keys) + "), got " +
+                         std::string(kind_of(element.node)));
+      return;
+    }
+    const Seen seen = read_map<T>(element, spec.keys, value);
+    if (check) check(value, element, seen);
+    const std::string& unique = value.*spec.unique_value;
+    if (unique.empty() || !seen[spec.unique_key]) return;
+    const Item& item = *seen[spec.unique_key];
+    const auto [first, inserted] = firsts.try_emplace(unique, First{element.path, item.mark()});
+    if (!inserted) {
+      error(item, quote(item.node.Scalar()) + " is already the " + std::string(spec.role) + " of " +
+                      first->second.path + " (line " + std::to_string(first->second.mark.line) +
+                      ")");
+    }
+  });
 }
 
 }  // namespace edgegw::config::detail

@@ -3,7 +3,7 @@
 
 #include "config/plugin_config.h"
 #include "config/sections.h"
-#include "decode/decoder.h"
+#include "decode/format.h"
 #include "decode/validate.h"
 
 namespace edgegw::config::detail {
@@ -100,29 +100,9 @@ std::optional<std::string> mapped_variable_problem(std::string_view name) {
 }
 
 void read_sources(Reader& reader, const Item& item, std::vector<SourceConfig>& out) {
-  struct First {
-    std::string path;
-    Mark mark;
-  };
-  std::map<std::string, First, std::less<>> names;
-  reader.for_each_element(item, [&](const Item& element) {
-    SourceConfig& source = out.emplace_back();
-    source.mark = element.mark();
-    if (!element.node.IsMap()) {
-      reader.error(element, "expected a map (name, plugin, format, config), got " +
-                                std::string(kind_of(element.node)));
-      return;
-    }
-    const Seen seen = reader.read_map<SourceConfig>(element, kSourceKeys, source);
-    if (source.name.empty() || !seen[kNameKey]) return;
-    const Item& name = *seen[kNameKey];
-    const auto [first, inserted] = names.try_emplace(source.name, First{element.path, name.mark()});
-    if (!inserted) {
-      reader.error(name, quote(name.node.Scalar()) + " is already the name of " +
-                             first->second.path + " (line " +
-                             std::to_string(first->second.mark.line) + ")");
-    }
-  });
+  const UniqueList<SourceConfig> list{kSourceKeys, kNameKey, &SourceConfig::name, "name",
+                                      "name, plugin, format, config"};
+  reader.read_unique_list<SourceConfig>(item, list, out);
 }
 
 }  // namespace edgegw::config::detail

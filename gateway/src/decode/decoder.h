@@ -8,14 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "decode/format.h"
 #include "edgegw/reading.h"
 
 namespace edgegw::decode {
-
-enum class Format { kTagoJson, kFlatJson, kCsv, kRaw };
-
-std::optional<Format> parse_format(std::string_view name) noexcept;  // "tago_json", ...
-std::string_view format_name(Format format) noexcept;
 
 // What one decode produced. Reused between messages (clear() keeps the capacity).
 struct DecodeOutput {

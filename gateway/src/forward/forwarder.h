@@ -35,37 +35,12 @@
 #include "forward/http_client.h"
 #include "forward/outcome.h"
 #include "forward/pacer.h"
+#include "forward/stats.h"
 #include "log/rate_limited.h"
 
 namespace edgegw::forward {
 
-// Counters of one device's lane (for metrics.per_device), updated once per answer.
-struct LaneStats {
-  std::uint64_t readings_forwarded = 0;
-  std::uint64_t readings_dead_lettered = 0;
-  bool held = false;  // the cloud refused its token
-};
-
-// Counters for the metrics and the tests; read at any time from any thread.
-struct ForwarderStats {
-  std::uint64_t readings_forwarded = 0;
-  std::uint64_t readings_dead_lettered = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t devices_held = 0;
-  bool breaker_open = false;                        // one probe request at a time
-  std::map<int, std::uint64_t> requests_by_status;  // 0: no answer (connection error, timeout)
-  std::map<int, std::uint64_t> dead_lettered_by_status;
-  std::map<buffer::DeviceId, LaneStats> lanes;  // lanes that have had an answer
-};
-
-// Observes each finished request (for the metrics' histograms).
-struct RequestObserver {
-  virtual ~RequestObserver() = default;
-  virtual void on_request(int status, std::chrono::steady_clock::duration elapsed,
-                          std::size_t readings) = 0;
-};
-
-class Forwarder {
+class Forwarder final : public StatsSource {
  public:
   Forwarder(boost::asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
             std::unique_ptr<HttpClient> client);
@@ -83,7 +58,7 @@ class Forwarder {
   void stop(std::function<void()> done);
 
   void set_observer(RequestObserver* observer) { observer_ = observer; }
-  ForwarderStats stats() const;
+  ForwarderStats stats() const override;
 
  private:
   // kReady: queued for a read; kLoading: its batch is being read; kLoaded: the batch waits for a

@@ -94,9 +94,9 @@ Status History::load() {
   return from_rocksdb(it->status(), "cannot read the history");
 }
 
-void History::add(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
-                  std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                  std::string_view json) {
+void History::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
+                        std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
+                        std::string_view json) {
   if (!enabled() || variable.empty() || variable.size() > kMaxVariableBytes) return;
   std::string& k = scratch_;
   k.resize(4 + 1 + variable.size());
@@ -231,5 +231,16 @@ DeviceSummary History::summary(buffer::DeviceId device) const {
   }
   return s;
 }
+
+Status attach(buffer::Buffer& buffer, std::size_t per_variable) {
+  const buffer::HookStore store = buffer.hook_store();
+  if (store.db == nullptr || store.column_family == nullptr) return Status::ok();
+  auto history = std::make_unique<History>(*store.db, store.column_family, per_variable);
+  if (Status s = history->load(); !s) return s;
+  buffer.set_write_hook(history->enabled() ? std::move(history) : nullptr);
+  return Status::ok();
+}
+
+History* of(const buffer::Buffer& buffer) { return dynamic_cast<History*>(buffer.write_hook()); }
 
 }  // namespace edgegw::history

@@ -20,18 +20,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "buffer/buffer.h"
 #include "buffer/key_format.h"
+#include "buffer/write_hook.h"
 #include "edgegw/status.h"
-
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
 
 namespace edgegw::history {
 
-inline constexpr std::string_view kColumnFamily = "history";
+inline constexpr std::string_view kColumnFamily = buffer::kHookColumnFamily;
 inline constexpr std::uint8_t kValueVersion = 1;
 inline constexpr std::size_t kMaxVariableBytes = 255;  // the cloud allows 100 characters
 
@@ -50,7 +46,7 @@ struct DeviceSummary {
   std::int64_t last_input_ms = 0;  // 0: none
 };
 
-class History {
+class History final : public buffer::WriteHook {
  public:
   // `db` and `cf` belong to the buffer and outlive the history. per_variable 0: disabled.
   History(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::size_t per_variable);
@@ -64,9 +60,9 @@ class History {
 
   // Called by the buffer for each appended reading, under its lock, before the write: adds the
   // entry (and, past the bound, a trim) to `batch`. Cheap: one map lookup and one or two puts.
-  void add(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
-           std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-           std::string_view json);
+  void on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
+                 std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
+                 std::string_view json) override;
 
   // The newest per_variable entries of each of `variables` of the device (every variable when
   // empty), each variable's in arrival order.
@@ -96,5 +92,13 @@ class History {
   std::unordered_map<std::string, Range> ranges_;  // by prefix
   std::string scratch_;                            // add()'s key, reused (the buffer's lock held)
 };
+
+// Opens the history in the buffer's store (History::load) and, when enabled (per_variable > 0),
+// makes it the buffer's write hook, owned by the buffer. Disabled: clears what an earlier run kept
+// and sets no hook. A read-only buffer keeps no history: nothing to do.
+Status attach(buffer::Buffer& buffer, std::size_t per_variable);
+
+// The history attached to `buffer`; null when none is (disabled, or read-only).
+History* of(const buffer::Buffer& buffer);
 
 }  // namespace edgegw::history

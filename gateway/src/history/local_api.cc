@@ -68,7 +68,7 @@ struct Matched {
 
 Result<Matched> match(const buffer::Buffer& buffer, buffer::DeviceId device, std::string_view query,
                       std::int64_t now_ms) {
-  const History* h = buffer.history();
+  const History* h = of(buffer);
   if (h == nullptr || !h->enabled()) {
     return Status::not_found(
         "the local history is disabled (buffer.history_per_variable: 0): nothing to query");
@@ -136,7 +136,7 @@ Result<std::uint64_t> delete_matching(buffer::Buffer& buffer, buffer::DeviceId d
   // The history first: should the queue's removal fail, the readings are still forwarded (and
   // the answer is an error), and no history entry names a queue sequence that is gone (one
   // withdrawn at the tail may be reused after a restart).
-  if (Status s = buffer.history()->remove(gone, false); !s) return s;
+  if (Status s = of(buffer)->remove(gone, false); !s) return s;
   if (auto w = buffer.withdraw(device, seqs); !w) return w.status();
   return static_cast<std::uint64_t>(gone.size());
 }
@@ -152,7 +152,7 @@ std::string info_json(const buffer::Buffer& buffer, buffer::DeviceId device,
   const buffer::Buffer::Queued queued = buffer.queued(device);
   DeviceSummary summary;
   std::size_t per_variable = 0;
-  if (const History* h = buffer.history(); h != nullptr && h->enabled()) {
+  if (const History* h = of(buffer); h != nullptr && h->enabled()) {
     summary = h->summary(device);
     per_variable = h->per_variable();
   }

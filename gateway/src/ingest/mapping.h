@@ -16,12 +16,9 @@
 #include "buffer/key_format.h"
 #include "config/config.h"
 #include "edgegw/reading.h"
+#include "ingest/unmapped.h"
 
 namespace edgegw::ingest {
-
-// The buffer key of the catch-all device of `unmapped: {default: ...}`. Configured keys may not
-// hold control characters, so this one cannot collide with any of them.
-inline constexpr std::string_view kUnmappedDeviceKey = "\x01unmapped";
 
 struct StringHash {
   using is_transparent = void;

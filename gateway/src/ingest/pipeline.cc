@@ -5,7 +5,6 @@
 #include "decode/decoder.h"
 #include "decode/encode.h"
 #include "decode/validate.h"
-#include "history/history.h"
 
 namespace edgegw::ingest {
 
@@ -41,7 +40,7 @@ Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
       variable_(source.variable),
       mapping_(mapping),
       buffer_(buffer),
-      keep_history_(buffer.history() != nullptr && buffer.history()->enabled()),
+      keep_history_(buffer.write_hook() != nullptr),
       stats_(stats ? std::move(stats) : std::make_shared<SourceStats>()),
       problems_(log::get("ingest"), log_interval) {}
 

@@ -18,24 +18,10 @@
 #include "edgegw/reading.h"
 #include "edgegw/status.h"
 #include "ingest/mapping.h"
+#include "ingest/source_stats.h"
 #include "log/rate_limited.h"
 
 namespace edgegw::ingest {
-
-// A source's counters (for edgegw_readings_received_total, edgegw_readings_rejected_total and
-// edgegw_source_up). Shared with the metrics; outlives a reload of an unchanged source.
-struct SourceStats {
-  std::atomic<std::uint64_t> messages{0};  // raw messages handed to the host
-  std::atomic<std::uint64_t> received{0};  // readings decoded
-  std::atomic<std::uint64_t> appended{0};  // readings now in the buffer
-  // Rejected, by reason: payloads that did not decode (one per message), readings refused by the
-  // edge rules or by their mapping, readings of unmapped devices, readings the full buffer refused.
-  std::atomic<std::uint64_t> rejected_decode{0};
-  std::atomic<std::uint64_t> rejected_invalid{0};
-  std::atomic<std::uint64_t> rejected_unmapped{0};
-  std::atomic<std::uint64_t> rejected_buffer_full{0};
-  std::atomic<bool> up{false};
-};
 
 class Pipeline {
  public:
@@ -72,8 +58,9 @@ class Pipeline {
   std::string variable_;  // the fallback variable of raw payloads
   const Mapping& mapping_;
   buffer::Buffer& buffer_;
-  // The buffer keeps a local history (buffer.history_per_variable > 0): only then are the
-  // readings' variables and times collected for it. Fixed for the buffer's life.
+  // The buffer has a write hook (the local history, buffer.history_per_variable > 0): only then
+  // are the readings' variables and times collected for it. Read once: the hook is attached
+  // right after the buffer opens, before any pipeline exists.
   const bool keep_history_;
   std::shared_ptr<SourceStats> stats_;
   log::RateLimitedLog problems_;

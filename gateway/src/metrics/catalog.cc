@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "ingest/mapping.h"
+#include "ingest/unmapped.h"
 
 namespace edgegw::metrics {
 namespace {
@@ -97,6 +97,9 @@ constexpr Description kCatalogue[] = {
      "When the running config was loaded (Unix time, seconds)."},
     {"edgegw_source_start_failures_total", MetricType::Counter,
      "Sources whose plugin failed to start (at start-up or after a reload)."},
+    {"edgegw_bugs_total", MetricType::Counter,
+     "States the gateway's own logic rules out, met anyway (EDGEGW_BUG; each is logged with "
+     "its file and line). Anything above 0 is worth a bug report."},
 };
 
 const Description& describe(std::string_view name) {
@@ -242,6 +245,7 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
   f.add("edgegw_config_last_reload_successful", s.last_reload_ok ? 1 : 0);
   f.add("edgegw_config_last_reload_success_timestamp_seconds", seconds_of(s.last_reload_ok_ms));
   f.add("edgegw_source_start_failures_total", as_double(s.source_start_failures));
+  f.add("edgegw_bugs_total", as_double(s.bugs));
   return f.take();
 }
 

@@ -15,9 +15,9 @@
 
 #include <prometheus/metric_family.h>
 
-#include "buffer/buffer.h"
-#include "forward/forwarder.h"
-#include "ingest/pipeline.h"
+#include "buffer/stats.h"
+#include "forward/stats.h"
+#include "ingest/source_stats.h"
 #include "metrics/runway.h"
 
 namespace edgegw::metrics {
@@ -66,6 +66,7 @@ struct Snapshot {
   std::uint64_t source_start_failures = 0;
   bool last_reload_ok = true;
   std::int64_t last_reload_ok_ms = 0;
+  std::uint64_t bugs = 0;  // core::bugs_reported()
 };
 
 // The families of a snapshot (without the histograms, which live in a prometheus::Registry).

@@ -6,6 +6,7 @@
 
 #include <iterator>
 
+#include "core/bug.h"
 #include "log/log.h"
 
 namespace edgegw::metrics {
@@ -157,6 +158,7 @@ std::vector<prometheus::MetricFamily> Metrics::collect() const {
   s.reloads = d.reloads.load(std::memory_order_relaxed);
   s.reload_failures = d.reload_failures.load(std::memory_order_relaxed);
   s.source_start_failures = d.source_start_failures.load(std::memory_order_relaxed);
+  s.bugs = core::bugs_reported();
   s.last_reload_ok = d.last_reload_ok.load(std::memory_order_relaxed);
   s.last_reload_ok_ms = d.last_reload_ok_ms.load(std::memory_order_relaxed);
   {

@@ -16,10 +16,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "buffer/buffer.h"
+#include "buffer/stats.h"
 #include "config/config.h"
 #include "edgegw/status.h"
-#include "forward/forwarder.h"
+#include "forward/stats.h"
 #include "metrics/catalog.h"
 #include "metrics/http_server.h"
 #include "metrics/runway.h"
@@ -56,8 +56,8 @@ class Metrics {
  public:
   // What the metrics read; each must outlive the Metrics object.
   struct Inputs {
-    const buffer::Buffer& buffer;
-    const forward::Forwarder& forwarder;
+    const buffer::StatsSource& buffer;
+    const forward::StatsSource& forwarder;
     const DaemonStats& daemon;
   };
   enum class State { kStarting, kReady, kStopping };

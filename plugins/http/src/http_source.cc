@@ -13,6 +13,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "edgegw/clock.h"
+
 namespace edgegw::plugins::http {
 
 namespace asio = boost::asio;
@@ -25,12 +27,6 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr std::string_view kDenied = "Authorization Denied";
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The HTTP status of a host error code.
 status status_of(std::int32_t code) {
@@ -232,7 +228,7 @@ Response HttpSource::handle(const Request& request) {
   switch (r) {
     case Route::kPostData: {
       std::size_t readings = 0;
-      const ApiResult added = api_.append(key, request.body(), now_ms(), readings);
+      const ApiResult added = api_.append(key, request.body(), sdk::now_ms(), readings);
       if (!added.ok()) {
         std::string message = added.text;
         if (added.code == EDGEGW_ERR_FULL) {

@@ -1,6 +1,6 @@
 // Optional header-only helper for a source that produces messages on a thread of its own (the
-// example and simulator plugins): a thread whose pauses a stop() interrupts, and the wall clock
-// as the host wants it. Not part of the ABI.
+// example and simulator plugins): a thread whose pauses a stop() interrupts, and (clock.h) the
+// wall clock as the host wants it. Not part of the ABI.
 #pragma once
 
 #include <chrono>
@@ -10,14 +10,9 @@
 #include <thread>
 #include <utility>
 
-namespace edgegw::sdk {
+#include "edgegw/clock.h"  // sdk::now_ms
 
-// UTC milliseconds since the Unix epoch (edgegw_raw_message.receive_time_ms).
-inline std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+namespace edgegw::sdk {
 
 class Worker {
  public:

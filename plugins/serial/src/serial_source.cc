@@ -14,6 +14,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "edgegw/clock.h"
 #include "frame_check.h"
 
 namespace edgegw::plugins::serial {
@@ -32,12 +33,6 @@ constexpr auto kReportInterval = 10s;
 constexpr auto kStableOpen = 1s;
 constexpr auto kFullRetryMin = 20ms;
 constexpr auto kFullRetryMax = 1000ms;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string format_ms(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
@@ -368,7 +363,7 @@ void SerialSource::start_read() {
 
 void SerialSource::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (n > 0) {
-    const std::int64_t time = now_ms();
+    const std::int64_t time = sdk::now_ms();
     framer_.feed(std::string_view(read_buf_.data(), n),
                  [&](std::string_view frame) { handle_frame(frame, time); });
     // Overlong frames are counted by the framer; report the new ones.

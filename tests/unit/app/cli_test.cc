@@ -34,6 +34,13 @@ TEST(ParseArgs, Commands) {
   EXPECT_EQ(parse({"version"})->command, Command::kVersion);
   EXPECT_EQ(parse({"--help"})->command, Command::kHelp);
   EXPECT_EQ(parse({"run", "--help"})->command, Command::kHelp);
+  r = parse({"check-config", "--no-plugins", "-c", "b.yaml"});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->no_plugins);
+  EXPECT_FALSE(parse({"check-config", "-c", "b.yaml"})->no_plugins);
+  std::string error;
+  EXPECT_FALSE(parse({"run", "--no-plugins", "-c", "a.yaml"}, &error));  // check-config's only
+  EXPECT_EQ(error, "edgegw run: unexpected argument '--no-plugins'\n");
 }
 
 TEST(ParseArgs, UsageErrorsSayWhat) {
@@ -111,6 +118,36 @@ TEST(Binary, CheckConfigHasEachPluginCheckItsOwnKeysWithoutTouchingTheDataDir) {
   r = run_command({testing::edgegw_binary(), "check-config", "-c", good});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/data"));  // nothing was started
+}
+
+// A plugin that is not in plugin_dir is an error where `plugin:` stands, with the installed
+// plugin it most likely meant; --no-plugins checks the same config without looking for them.
+TEST(Binary, CheckConfigRefusesAPluginThatIsNotInstalled) {
+  TempDir dir;
+  const std::string path = dir.write(
+      "typo.yaml",
+      "gateway:\n  data_dir: " + dir.path() + "/data\n" +
+          "sources:\n  - name: plant\n    plugin: mqqt\n    config: {uri: tcp://x:1883}\n" +
+          "  - name: bus\n    plugin: zigbee\n" +
+          "devices:\n  - key: d1\n    token: " + testing::fake_token(1) + "\n",
+      0600);
+  auto r = run_command({testing::edgegw_binary(), "check-config", "-c", path});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(path + ":5:13: sources[0].plugin: no plugin 'mqqt' in "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(gateway.plugin_dir); did you mean 'mqtt'?"), std::string::npos) << r.err;
+  // Nothing close: the installed ones are listed.
+  EXPECT_NE(r.err.find(path + ":8:13: sources[1].plugin: no plugin 'zigbee' in "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("installed: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 error(s)"), std::string::npos) << r.err;
+
+  r = run_command({testing::edgegw_binary(), "check-config", "--no-plugins", "-c", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, path + ": OK (2 source(s), 1 device(s); plugins not checked: --no-plugins)\n");
+  EXPECT_EQ(r.err, "");
 }
 
 TEST(Binary, CheckConfigOnAMissingFile) {

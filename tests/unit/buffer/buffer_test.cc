@@ -23,7 +23,7 @@ class BufferTest : public ::testing::Test {
   Options options() {
     Options o;
     o.path = dir_.path() + "/buffer";
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     o.clock = [this] { return now_; };
     return o;
   }
@@ -202,7 +202,7 @@ TEST_F(BufferTest, WithdrawalsStayCountedOutAcrossReopen) {
 
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
   Options o = options();
-  o.on_full = config::OnFull::kRejectNew;
+  o.on_full = buffer::OnFull::kRejectNew;
   o.max_bytes = 50 * entry_bytes(reading("v", 10).size());
   auto b = open(o);
   const DeviceId d = *b->register_device("d");
@@ -221,7 +221,7 @@ TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
 
 TEST_F(BufferTest, DropOldestDropsTheOldestDevicesHeadFirst) {
   Options o = options();
-  o.on_full = config::OnFull::kDropOldest;
+  o.on_full = buffer::OnFull::kDropOldest;
   const std::uint64_t one = entry_bytes(reading("v", 10).size());
   o.max_bytes = 100 * one;
   auto b = open(o);
@@ -238,6 +238,42 @@ TEST_F(BufferTest, DropOldestDropsTheOldestDevicesHeadFirst) {
   EXPECT_EQ(all(*b, old_dev).front(), reading("v", 15));
   EXPECT_EQ(all(*b, new_dev).size(), 55u);
   EXPECT_EQ(s.rejected_full, 0u);
+}
+
+// Producers that find the buffer full wait for the one dropping (its scans run without the
+// buffer's lock) and look again: together they drop what is needed, not a chunk each.
+TEST_F(BufferTest, ConcurrentProducersOnAFullBufferDropOnlyWhatIsNeeded) {
+  Options o = options();
+  o.on_full = buffer::OnFull::kDropOldest;
+  const std::uint64_t one = entry_bytes(reading("v", 100).size());
+  o.max_bytes = 200 * one;
+  auto b = open(o);
+  constexpr int kThreads = 4;
+  constexpr int kCalls = 200;
+  std::vector<DeviceId> ids;
+  for (int t = 0; t < kThreads; ++t) ids.push_back(*b->register_device("d" + std::to_string(t)));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Values of three digits: every reading has the same size.
+      for (int c = 0; c < kCalls; ++c) append(*b, ids[static_cast<std::size_t>(t)], 100 + c * 3, 3);
+    });
+  }
+  for (auto& th : threads) th.join();
+  const Stats s = b->stats();
+  EXPECT_EQ(s.rejected_full, 0u);
+  EXPECT_LE(s.bytes, o.max_bytes);
+  EXPECT_EQ(s.appended, static_cast<std::uint64_t>(kThreads * kCalls * 3));
+  EXPECT_EQ(s.readings + s.dropped_oldest, s.appended);
+  // At most one chunk (1% of max_bytes, here 2 readings) and one append (3) short of full.
+  EXPECT_GE(s.readings, 200u - 2 - 3);
+  for (const DeviceId id : ids) {
+    const auto values = all(*b, id);
+    for (std::size_t i = 0; i < values.size(); ++i) {  // what is left is the newest, in order
+      EXPECT_EQ(values[i], reading("v", 100 + kCalls * 3 - static_cast<long long>(values.size()) +
+                                            static_cast<long long>(i)));
+    }
+  }
 }
 
 TEST_F(BufferTest, ExpireDropsWhatIsOlderThanMaxAge) {
@@ -294,9 +330,46 @@ TEST_F(BufferTest, DeadLettersRoundTrip) {
   EXPECT_EQ(left, 0);
 }
 
+// A retry re-queues and removes the dead letters in one write: refused (here: the buffer is
+// full), they all stay dead letters; a read-only buffer refuses to retry.
+TEST_F(BufferTest, ARefusedRetryKeepsEveryDeadLetter) {
+  Options o = options();
+  o.on_full = buffer::OnFull::kRejectNew;
+  o.max_bytes = 10 * entry_bytes(reading("v", 1).size());
+  {
+    auto b = open(o);
+    const DeviceId d = *b->register_device("d");
+    ASSERT_TRUE(b->dead_letter(d, reading("v", 7), "x", 422));
+    ASSERT_TRUE(b->dead_letter(d, reading("v", 8), "y", 422));
+    append(*b, d, 0, 10);
+    auto retried = b->retry_dead_letters();
+    ASSERT_FALSE(retried);
+    EXPECT_EQ(retried.status().code(), Code::kResourceExhausted);
+    EXPECT_EQ(b->stats().dead_letters, 2u);
+    EXPECT_EQ(all(*b, d).size(), 10u);
+  }
+  {
+    Options ro = o;
+    ro.read_only = true;
+    auto b = open(ro);
+    auto retried = b->retry_dead_letters();
+    ASSERT_FALSE(retried);
+    EXPECT_EQ(retried.status().code(), Code::kPermissionDenied);
+    EXPECT_EQ(b->stats().dead_letters, 2u);
+  }
+  auto b = open(o);
+  EXPECT_EQ(b->stats().dead_letters, 2u);
+  const DeviceId d = *b->register_device("d");
+  auto batch = b->read(d, 10, 1 << 20);
+  ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries.back())));
+  EXPECT_EQ(*b->retry_dead_letters(), 2u);
+  EXPECT_EQ(b->stats().dead_letters, 0u);
+  EXPECT_EQ(all(*b, d), (std::vector<std::string>{reading("v", 7), reading("v", 8)}));
+}
+
 TEST_F(BufferTest, ConcurrentProducersAreGroupCommittedInOrder) {
   Options o = options();
-  o.sync = config::SyncMode::kAlways;
+  o.sync = buffer::SyncMode::kAlways;
   auto b = open(o);
   constexpr int kThreads = 4;
   constexpr int kCalls = 300;

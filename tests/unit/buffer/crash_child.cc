@@ -22,9 +22,9 @@ int main(int argc, char** argv) {
   o.path = argv[1];
   const long long base = std::atoll(argv[2]);
   const std::string sync = argv[3];
-  o.sync = sync == "always"  ? config::SyncMode::kAlways
-           : sync == "batch" ? config::SyncMode::kBatch
-                             : config::SyncMode::kNone;
+  o.sync = sync == "always"  ? buffer::SyncMode::kAlways
+           : sync == "batch" ? buffer::SyncMode::kBatch
+                             : buffer::SyncMode::kNone;
   auto opened = buffer::Buffer::open(o);
   if (!opened) {
     std::fprintf(stderr, "open: %s\n", opened.status().to_string().c_str());

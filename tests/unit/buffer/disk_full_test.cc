@@ -29,7 +29,7 @@ TEST(BufferDiskFull, RefusesThenResumesWithoutLosingAnything) {
   }
   Options o;
   o.path = dir.path() + "/disk/buffer";
-  o.sync = config::SyncMode::kNone;
+  o.sync = buffer::SyncMode::kNone;
   auto opened = Buffer::open(o);
   ASSERT_TRUE(opened) << opened.status().to_string();
   Buffer& b = *opened.value();

@@ -23,7 +23,7 @@ std::map<std::string, std::string> state_of(const Buffer& b, std::string_view so
 Options options(const testing::TempDir& dir) {
   Options o;
   o.path = dir.path() + "/buffer";
-  o.sync = config::SyncMode::kNone;
+  o.sync = buffer::SyncMode::kNone;
   return o;
 }
 
@@ -55,7 +55,7 @@ TEST(BufferSourceState, AFullBufferRefusesReadingsButNotAChangeAlone) {
   testing::TempDir dir;
   Options o = options(dir);
   o.max_bytes = 200;
-  o.on_full = config::OnFull::kRejectNew;
+  o.on_full = buffer::OnFull::kRejectNew;
   auto b = std::move(Buffer::open(o)).value();
   const DeviceId dev = *b->register_device("dev-1");
   const std::string json(150, ' ');

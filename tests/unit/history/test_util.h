@@ -25,12 +25,14 @@ class HistoryTest : public ::testing::Test {
   std::unique_ptr<buffer::Buffer> open(std::size_t per_variable) {
     buffer::Options o;
     o.path = dir_.path() + "/buffer";
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     o.clock = [this] { return now_; };
-    o.history_per_variable = per_variable;
     auto b = buffer::Buffer::open(std::move(o));
     EXPECT_TRUE(b) << b.status().to_string();
-    return b ? std::move(b).value() : nullptr;
+    if (!b) return nullptr;
+    const Status attached = attach(**b, per_variable);
+    EXPECT_TRUE(attached) << attached.to_string();
+    return std::move(b).value();
   }
   // One append of readings of `variable` with values from..from+n-1, a second apart in time.
   void append(buffer::Buffer& b, buffer::DeviceId device, const std::string& variable,

@@ -21,11 +21,11 @@ class PipelineTest : public ::testing::Test {
     buffer_.reset();
     buffer::Options o;
     o.path = dir_.path() + "/" + name;
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     o.max_bytes = 64 * 1024;
-    o.on_full = config::OnFull::kRejectNew;
-    o.history_per_variable = history_per_variable;
+    o.on_full = buffer::OnFull::kRejectNew;
     buffer_ = std::move(buffer::Buffer::open(o)).value();
+    ASSERT_TRUE(history::attach(*buffer_, history_per_variable));
     boiler_ = *buffer_->register_device("boiler-1");
     other_ = *buffer_->register_device(kUnmappedDeviceKey);
     std::vector<config::DeviceConfig> devices(1);
@@ -166,12 +166,12 @@ TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
     Pipeline p(source_, mapping_, *buffer_, nullptr);
     ASSERT_TRUE(p.append(messages));
     EXPECT_EQ(buffer_->queued(boiler_).readings, 3u);
-    EXPECT_FALSE(buffer_->history()->enabled());
+    EXPECT_EQ(history::of(*buffer_), nullptr);
   }
   open_buffer(10, "with-history");
   Pipeline p(source_, mapping_, *buffer_, nullptr);
   ASSERT_TRUE(p.append(messages));
-  auto kept = buffer_->history()->entries(boiler_, {});
+  auto kept = history::of(*buffer_)->entries(boiler_, {});
   ASSERT_TRUE(kept) << kept.status().to_string();
   std::vector<std::pair<std::string, std::int64_t>> got;
   for (const auto& e : *kept) got.emplace_back(e.variable, e.time_ms);

@@ -7,6 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "buffer/buffer.h"
+#include "forward/forwarder.h"
 #include "forward/url.h"
 #include "support/http_client.h"
 #include "support/metrics_text.h"

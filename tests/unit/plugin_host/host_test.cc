@@ -23,9 +23,9 @@ class HostTest : public ::testing::Test {
     buffer_.reset();
     buffer::Options o;
     o.path = dir_.path() + "/buffer";
-    o.sync = config::SyncMode::kNone;
+    o.sync = buffer::SyncMode::kNone;
     o.max_bytes = max_bytes;
-    o.on_full = config::OnFull::kRejectNew;
+    o.on_full = buffer::OnFull::kRejectNew;
     buffer_ = std::move(buffer::Buffer::open(o)).value();
     device_ = *buffer_->register_device("dev-1");
     std::vector<config::DeviceConfig> devices(1);

@@ -1,0 +1,2 @@
+// Fixture of the layering test: an arrow running down.
+#include "core/clock.h"

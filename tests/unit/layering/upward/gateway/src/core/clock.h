@@ -1,0 +1,2 @@
+// Fixture of the layering test: an arrow running up.
+#include "buffer/queue.h"
