@@ -253,13 +253,9 @@ TEST(Forwarder, ARefusedTokenHoldsOnlyThatDeviceUntilANewTokenComes) {
   gw.start();
   gw.append(a, 1, 20);
   gw.append(b, 1, 20);
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (gw.forwarder().stats().devices_held == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(gw.forwarder().stats().devices_held, 1u);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(cloud.device_stat("b", "readings"), 20);
+  EXPECT_TRUE(testing::wait_until([&] { return gw.forwarder().stats().devices_held == 1; }, 5s));
+  // The other device goes on meanwhile.
+  EXPECT_TRUE(testing::wait_until([&] { return cloud.device_stat("b", "readings") == 20; }, 5s));
   EXPECT_EQ(gw.buffer().queued(a).readings, 20u);  // kept
   gw.device("a", kTokenA2);                        // the operator fixed the token (config reload)
   ASSERT_TRUE(gw.wait_empty());
@@ -324,7 +320,8 @@ TEST(Forwarder, QuietDevicesAreNotStarvedByABacklog) {
   for (int i = 0; i < 100; ++i)
     quiet.push_back(gw.device("q" + std::to_string(i), tokens[static_cast<std::size_t>(i)]));
   gw.start();
-  std::this_thread::sleep_for(100ms);
+  // The backlog is on its way before the quiet devices have anything.
+  ASSERT_TRUE(testing::wait_until([&] { return cloud.device_stat("big", "readings") > 0; }, 5s));
   for (auto q : quiet) gw.append(q, 1, 1);
   // Round robin: each quiet device gets its turn within one cycle over the ready lanes, long
   // before the backlog of 200 batches drains.
@@ -386,7 +383,14 @@ TEST(Forwarder, TlsIsVerifiedAgainstTheConfiguredCa) {
     const auto a = gw.device("a", kTokenA);
     gw.start();
     gw.append(a, 1, 10);
-    std::this_thread::sleep_for(500ms);
+    // Tried and refused (no answer: the handshake fails) twice, so not for want of trying.
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+          const auto stats = gw.forwarder().stats();
+          const auto none = stats.requests_by_status.find(0);
+          return none != stats.requests_by_status.end() && none->second >= 2;
+        },
+        5s));
     EXPECT_EQ(gw.buffer().queued(a).readings, 10u);
     EXPECT_EQ(cloud.device_stat("a", "readings"), 0);
   }
@@ -418,7 +422,8 @@ TEST(Forwarder, StopWaitsForTheBatchInFlightAndLosesNothing) {
   const auto a = gw.device("a", kTokenA);
   gw.start();
   gw.append(a, 1, 250);
-  std::this_thread::sleep_for(100ms);  // the first batch is in flight, delayed
+  // The first batch is in flight: the emulator took it and delays its answer.
+  ASSERT_TRUE(testing::wait_until([&] { return cloud.device_stat("a", "requests") >= 1; }, 5s));
   const auto started = std::chrono::steady_clock::now();
   gw.stop();
   EXPECT_GE(std::chrono::steady_clock::now() - started, 200ms);  // it waited for the answer

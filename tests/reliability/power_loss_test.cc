@@ -91,12 +91,45 @@ SyncCheck check_trace(const std::string& trace) {
   // A read from or write to the broker's socket: the call and its bytes.
   static const std::regex kSocketCall(
       R"re(^\d+\s+(write|send|sendto|writev|sendmsg|read|recv|recvfrom|recvmsg)\(\d+<(?:socket|TCP):\[[^\]]*\]>,[^"]*"((?:[^"\\]|\\.)*)")re");
+  // A read from a socket that another thread's call interrupted: its bytes come on the
+  // "<... read resumed>" line of the same thread.
+  static const std::regex kSocketReadUnfinished(
+      R"re(^(\d+)\s+(read|recv|recvfrom|recvmsg)\(\d+<(?:socket|TCP):\[[^\]]*\]>,.*<unfinished \.\.\.>)re");
+  static const std::regex kResumedBytes(R"re(resumed>[^"]*"((?:[^"\\]|\\.)*)")re");
   SyncCheck check;
   std::map<int, int> state;           // seq -> 1 written, 2 synced
   std::vector<int> written_unsynced;  // seqs written since the last sync
   std::map<std::string, std::pair<std::string, std::vector<int>>> pending;  // unfinished WAL calls
   std::map<int, int> seq_of_id;  // packet id -> seq of the last PUBLISH read with it
   std::string inbound;           // bytes read from the broker, not yet parsed
+  std::map<std::string, std::string> pending_reads;  // pid -> socket read call, unfinished
+  // PUBLISH packets from the broker (a read may end inside one: keep the rest).
+  const auto read_inbound = [&](const std::string& bytes) {
+    inbound += bytes;
+    std::size_t at = 0;
+    while (inbound.size() - at >= 2) {
+      std::size_t length = 0, shift = 0, i = at + 1;
+      for (; i < inbound.size(); ++i, shift += 7) {
+        length |= static_cast<std::size_t>(inbound[i] & 0x7F) << shift;
+        if ((inbound[i] & 0x80) == 0) break;
+      }
+      if (i >= inbound.size() || inbound.size() < i + 1 + length) break;
+      const auto type = static_cast<unsigned char>(inbound[at]) >> 4;
+      const std::string body = inbound.substr(i + 1, length);
+      if (type == 3 && (inbound[at] & 0x06) != 0 && body.size() >= 2) {
+        const std::size_t topic =
+            static_cast<unsigned char>(body[0]) << 8 | static_cast<unsigned char>(body[1]);
+        if (body.size() >= 4 + topic) {
+          const int id = static_cast<unsigned char>(body[2 + topic]) << 8 |
+                         static_cast<unsigned char>(body[3 + topic]);
+          const std::vector<int> seqs = seqs_in(body.substr(4 + topic));
+          if (!seqs.empty()) seq_of_id[id] = seqs.front();
+        }
+      }
+      at = i + 1 + length;
+    }
+    inbound.erase(0, at);
+  };
   const auto wal_returned = [&](const std::string& call, long long result,
                                 const std::vector<int>& seqs) {
     if (result < 0) return;
@@ -126,7 +159,19 @@ SyncCheck check_trace(const std::string& trace) {
       }
       continue;
     }
+    if (std::regex_search(line, m, kSocketReadUnfinished)) {
+      pending_reads[m[1]] = m[2];
+      continue;
+    }
     if (std::regex_search(line, m, kResumed)) {
+      if (const auto read = pending_reads.find(m[1]);
+          read != pending_reads.end() && read->second == m[2].str()) {
+        pending_reads.erase(read);
+        if (std::smatch b; std::stoll(m[3]) > 0 && std::regex_search(line, b, kResumedBytes)) {
+          read_inbound(unescape(b[1]));
+        }
+        continue;
+      }
       // A resumed line names no file: it counts only if its start was a WAL call.
       const auto it = pending.find(m[1]);
       if (it != pending.end() && it->second.first == m[2].str()) {
@@ -139,31 +184,7 @@ SyncCheck check_trace(const std::string& trace) {
     const std::string call = m[1];
     const std::string bytes = unescape(m[2]);
     if (call.starts_with("read") || call.starts_with("recv")) {
-      // PUBLISH packets from the broker (a read may end inside one: keep the rest).
-      inbound += bytes;
-      std::size_t at = 0;
-      while (inbound.size() - at >= 2) {
-        std::size_t length = 0, shift = 0, i = at + 1;
-        for (; i < inbound.size(); ++i, shift += 7) {
-          length |= static_cast<std::size_t>(inbound[i] & 0x7F) << shift;
-          if ((inbound[i] & 0x80) == 0) break;
-        }
-        if (i >= inbound.size() || inbound.size() < i + 1 + length) break;
-        const auto type = static_cast<unsigned char>(inbound[at]) >> 4;
-        const std::string body = inbound.substr(i + 1, length);
-        if (type == 3 && (inbound[at] & 0x06) != 0 && body.size() >= 2) {
-          const std::size_t topic =
-              static_cast<unsigned char>(body[0]) << 8 | static_cast<unsigned char>(body[1]);
-          if (body.size() >= 4 + topic) {
-            const int id = static_cast<unsigned char>(body[2 + topic]) << 8 |
-                           static_cast<unsigned char>(body[3 + topic]);
-            const std::vector<int> seqs = seqs_in(body.substr(4 + topic));
-            if (!seqs.empty()) seq_of_id[id] = seqs.front();
-          }
-        }
-        at = i + 1 + length;
-      }
-      inbound.erase(0, at);
+      read_inbound(bytes);
       continue;
     }
     // A write of whole 4-byte PUBACKs (0x40 0x02 id id), or something else.

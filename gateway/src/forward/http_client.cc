@@ -28,9 +28,9 @@ const std::string kUserAgent = "edgegw/" EDGEGW_VERSION;
 }  // namespace
 
 // One connection, used by one request at a time; back in the pool when the server keeps it open.
-class HttpClient::Connection : public std::enable_shared_from_this<Connection> {
+class BeastHttpClient::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  explicit Connection(HttpClient& client)
+  explicit Connection(BeastHttpClient& client)
       : client_(client), resolver_(asio::make_strand(client.io_)) {
     auto executor = resolver_.get_executor();
     if (client.tls_) {
@@ -174,7 +174,7 @@ class HttpClient::Connection : public std::enable_shared_from_this<Connection> {
     lowest().close();
   }
 
-  HttpClient& client_;
+  BeastHttpClient& client_;
   tcp::resolver resolver_;
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
@@ -186,15 +186,23 @@ class HttpClient::Connection : public std::enable_shared_from_this<Connection> {
   Done done_;
 };
 
-HttpClient::HttpClient(asio::io_context& io, Url url, std::chrono::milliseconds timeout)
+BeastHttpClient::BeastHttpClient(asio::io_context& io, Url url, std::chrono::milliseconds timeout)
     : io_(io), url_(std::move(url)), timeout_(timeout) {}
 
-HttpClient::~HttpClient() = default;
+BeastHttpClient::~BeastHttpClient() = default;
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(asio::io_context& io, Url url,
                                                        const config::TlsConfig& tls,
                                                        std::chrono::milliseconds timeout) {
-  std::unique_ptr<HttpClient> client(new HttpClient(io, std::move(url), timeout));
+  auto client = BeastHttpClient::create(io, std::move(url), tls, timeout);
+  if (!client) return client.status();
+  return std::unique_ptr<HttpClient>(std::move(client).value());
+}
+
+Result<std::unique_ptr<BeastHttpClient>> BeastHttpClient::create(
+    asio::io_context& io, Url url, const config::TlsConfig& tls,
+    std::chrono::milliseconds timeout) {
+  std::unique_ptr<BeastHttpClient> client(new BeastHttpClient(io, std::move(url), timeout));
   if (client->url_.tls) {
     auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
     ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -217,7 +225,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(asio::io_context& io, Url
   return client;
 }
 
-std::shared_ptr<HttpClient::Connection> HttpClient::take_idle() {
+std::shared_ptr<BeastHttpClient::Connection> BeastHttpClient::take_idle() {
   std::lock_guard lock(mu_);
   if (idle_.empty()) return nullptr;
   auto c = std::move(idle_.back());
@@ -225,18 +233,18 @@ std::shared_ptr<HttpClient::Connection> HttpClient::take_idle() {
   return c;
 }
 
-void HttpClient::give_back(std::shared_ptr<Connection> connection) {
+void BeastHttpClient::give_back(std::shared_ptr<Connection> connection) {
   std::lock_guard lock(mu_);
   idle_.push_back(std::move(connection));
 }
 
-void HttpClient::close_idle() {
+void BeastHttpClient::close_idle() {
   std::lock_guard lock(mu_);
   idle_.clear();
 }
 
-void HttpClient::post(std::string_view path, const std::string& token, std::string_view body,
-                      Done done) {
+void BeastHttpClient::post(std::string_view path, const std::string& token, std::string_view body,
+                           Done done) {
   auto req = std::make_shared<Request>(http::verb::post, url_.base_path + std::string(path), 11);
   req->set(http::field::host, url_.host);
   req->set(http::field::user_agent, kUserAgent);

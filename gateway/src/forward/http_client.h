@@ -25,28 +25,47 @@ struct Response {
   std::string error;        // why there was no answer: "connect: Connection refused", ...
 };
 
+// What the forwarder needs of an HTTP client: POST a body with a device token, the answer
+// reported on an I/O thread. BeastHttpClient is the real one; tests give the forwarder their
+// own (tests/unit/forward/forwarder_test.cc), so lanes, splitting and the outcome table are
+// tested without a network.
 class HttpClient {
  public:
   using Done = std::function<void(Response)>;
+  virtual ~HttpClient() = default;
 
-  // Loads the CA store (tls.ca_file, or the system's) when the URL is https.
+  // A BeastHttpClient to `url` (see there).
   static Result<std::unique_ptr<HttpClient>> create(boost::asio::io_context& io, Url url,
                                                     const config::TlsConfig& tls,
                                                     std::chrono::milliseconds timeout);
-  ~HttpClient();
 
-  // POST base_path + path with `Device-Token: token`; `done` runs on an I/O thread.
-  // `body` is not copied: it must stay valid until `done` runs.
-  void post(std::string_view path, const std::string& token, std::string_view body, Done done);
+  // POST base_path + path with `Device-Token: token`; `done` runs on an I/O thread, never
+  // inside post(). `body` is not copied: it must stay valid until `done` runs.
+  virtual void post(std::string_view path, const std::string& token, std::string_view body,
+                    Done done) = 0;
 
   // Drops idle connections (at shutdown, or after the cloud's URL changed).
-  void close_idle();
+  virtual void close_idle() = 0;
+};
+
+// A pool of keep-alive HTTP/1.1 connections to the cloud (Boost.Beast).
+class BeastHttpClient final : public HttpClient {
+ public:
+  // Loads the CA store (tls.ca_file, or the system's) when the URL is https.
+  static Result<std::unique_ptr<BeastHttpClient>> create(boost::asio::io_context& io, Url url,
+                                                         const config::TlsConfig& tls,
+                                                         std::chrono::milliseconds timeout);
+  ~BeastHttpClient() override;
+
+  void post(std::string_view path, const std::string& token, std::string_view body,
+            Done done) override;
+  void close_idle() override;
 
   const Url& url() const { return url_; }
 
  private:
   class Connection;
-  HttpClient(boost::asio::io_context& io, Url url, std::chrono::milliseconds timeout);
+  BeastHttpClient(boost::asio::io_context& io, Url url, std::chrono::milliseconds timeout);
   std::shared_ptr<Connection> take_idle();
   void give_back(std::shared_ptr<Connection> connection);
 

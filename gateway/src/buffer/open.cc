@@ -1,0 +1,250 @@
+// Opening the store: column families, the format version, the state of every queue read
+// back (devices, heads and tails, withdrawal marks, dead letters), closing, and repair.
+#include "buffer/buffer.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "buffer/internal.h"
+#include "buffer/rocksdb_options.h"
+#include "core/time.h"
+
+namespace edgegw::buffer {
+
+Buffer::Buffer(Options options) : options_(std::move(options)) {
+  if (!options_.clock) options_.clock = core::now_ms;
+}
+
+std::int64_t Buffer::now_ms() const { return options_.clock(); }
+
+Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
+  std::unique_ptr<Buffer> b(new Buffer(std::move(options)));
+  const std::string& path = b->options_.path;
+  const rocksdb::DBOptions dbo = db_options();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = column_families();
+  if (!b->options_.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+      return Status::io_error("cannot create the buffer folder '" + path + "': " + ec.message());
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (b->options_.read_only) {
+    // A store written before the history existed lacks its column family; read-only cannot add it.
+    std::vector<std::string> present;
+    if (rocksdb::DB::ListColumnFamilies(dbo, path, &present).ok() &&
+        std::find(present.begin(), present.end(), kHookColumnFamily) == present.end()) {
+      cfs.pop_back();
+    }
+    s = rocksdb::DB::OpenForReadOnly(dbo, path, cfs, &b->handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(dbo, path, cfs, &b->handles_, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsCorruption()) {
+      return Status::corruption("the buffer at '" + path + "' is damaged (" + s.ToString() +
+                                "); back up the folder, then run `edgegw buffer repair -c FILE` "
+                                "to salvage what can be read");
+    }
+    if (b->options_.read_only && s.IsPathNotFound()) {
+      return Status::not_found("no buffer at '" + path + "' (the gateway has not run yet)");
+    }
+    return from_rocksdb(s, "cannot open the buffer at '" + path + "'");
+  }
+  b->db_.reset(raw);
+  b->queue_ = b->handles_[1];
+  b->meta_ = b->handles_[2];
+  b->dead_ = b->handles_[3];
+  if (!b->options_.read_only) b->hook_cf_ = b->handles_[4];
+
+  std::string format;
+  s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
+  if (s.IsNotFound() && !b->options_.read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (Status put = from_rocksdb(b->db_->Put(wo, b->meta_, kMetaFormat, kFormatVersion),
+                                  "cannot initialise the buffer");
+        !put) {
+      return put;
+    }
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return from_rocksdb(s, "cannot read the buffer's format");
+  } else if (s.ok() && format != kFormatVersion) {
+    return Status::corruption("the buffer at '" + path + "' has format version '" + format +
+                              "'; this edgegw reads version " + std::string(kFormatVersion));
+  }
+  if (Status st = b->load_state(); !st) return st;
+  if (!b->options_.read_only && b->options_.sync == SyncMode::kBatch) {
+    b->sync_thread_ = std::thread([p = b.get()] { p->sync_loop(); });
+  }
+  return b;
+}
+
+Buffer::~Buffer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  sync_wakeup_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (!db_) return;
+  if (!options_.read_only) {
+    // A clean stop leaves everything in table files: a faster next start, and a store that
+    // `edgegw buffer repair` can rebuild even if its MANIFEST is later damaged (RocksDB's repair
+    // cannot place WAL records of non-default column families without the MANIFEST).
+    (void)db_->Flush(rocksdb::FlushOptions(), handles_);
+    if (unsynced_) (void)db_->SyncWAL();
+  }
+  hook_.reset();
+  for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+  (void)db_->Close();
+}
+
+Status Buffer::load_state() {
+  devices_.clear();
+  device_ids_.clear();
+  next_device_id_ = 1;
+  total_readings_ = 0;
+  total_bytes_ = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  std::vector<std::pair<DeviceId, std::string>> found;
+  for (it->Seek(kMetaDevicePrefix); it->Valid() && it->key().starts_with(kMetaDevicePrefix);
+       it->Next()) {
+    if (it->value().size() != 4) return Status::corruption("buffer meta: bad device index entry");
+    found.emplace_back(load_be32(it->value().data()),
+                       it->key().ToString().substr(kMetaDevicePrefix.size()));
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's devices");
+  for (auto& [id, key] : found) {
+    if (Status s = load_device(id, std::move(key)); !s) return s;
+  }
+  if (Status s = load_withdrawn(); !s) return s;
+  for (const auto& [id, d] : devices_) {
+    total_readings_ += d.readings();
+    total_bytes_ += d.bytes();
+  }
+
+  dead_letters_ = 0;
+  std::unique_ptr<rocksdb::Iterator> dl(db_->NewIterator(rocksdb::ReadOptions(), dead_));
+  for (dl->SeekToFirst(); dl->Valid(); dl->Next()) {
+    ++dead_letters_;
+    next_dead_letter_id_ = dead_letter_id(std::string_view(dl->key().data(), dl->key().size())) + 1;
+  }
+  return from_rocksdb(dl->status(), "cannot read the dead letters");
+}
+
+Status Buffer::load_device(DeviceId id, std::string key) {
+  Device d;
+  d.key = key;
+  HeadMark head;
+  std::string head_value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, meta_head_key(id), &head_value);
+  if (s.ok()) {
+    auto decoded = decode_head(head_value);
+    if (!decoded) return Status::corruption("buffer meta: bad head mark of device '" + key + "'");
+    head = *decoded;
+  } else if (!s.IsNotFound()) {
+    return from_rocksdb(s, "cannot read the buffer's head marks");
+  }
+  d.first_seq = d.next_seq = head.removed_up_to + 1;
+  d.head_cum = d.tail_cum = head.cum_bytes;
+
+  const QueueKey upper = queue_key(id + 1, 0);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  it->Seek(slice(queue_key(id, head.removed_up_to + 1)));
+  if (it->Valid()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    const std::string_view v(it->value().data(), it->value().size());
+    auto h = decode_value_header(v);
+    if (!h) return Status::corruption("buffer: bad entry in the queue of device '" + key + "'");
+    d.first_seq = queue_key_seq(k);
+    d.head_cum = h->cum_bytes - entry_bytes(value_json(v).size());
+    d.head_stored_ms = h->stored_at_ms;
+    it->SeekToLast();
+    if (!it->Valid()) {
+      if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+      return Status::corruption("buffer: lost the tail of the queue of device '" + key + "'");
+    }
+    const std::string_view lk(it->key().data(), it->key().size());
+    auto lh = decode_value_header(std::string_view(it->value().data(), it->value().size()));
+    if (!lh) return Status::corruption("buffer: bad tail in the queue of device '" + key + "'");
+    d.next_seq = queue_key_seq(lk) + 1;
+    d.tail_cum = lh->cum_bytes;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+  device_ids_[key] = id;
+  devices_[id] = std::move(d);
+  next_device_id_ = std::max(next_device_id_, id + 1);
+  return Status::ok();
+}
+
+// The readings the local API withdrew, all devices in one scan of their marks. Their queue keys are
+// gone: a mark before a device's first key left is already out of its count (`first_seq` starts at
+// that key); one between its first and last keys is a hole to count out; ones after the last key
+// were the tail, and the sequence resumes after them (a reused sequence would meet its old mark at
+// the next start).
+Status Buffer::load_withdrawn() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(kMetaWithdrawnPrefix); it->Valid() && it->key().starts_with(kMetaWithdrawnPrefix);
+       it->Next()) {
+    if (it->key().size() != kMetaWithdrawnPrefix.size() + 12 || it->value().size() != 8) {
+      return Status::corruption("buffer meta: bad withdrawal mark");
+    }
+    const DeviceId id = load_be32(it->key().data() + kMetaWithdrawnPrefix.size());
+    const Seq seq = load_be64(it->key().data() + kMetaWithdrawnPrefix.size() + 4);
+    const std::uint64_t bytes = load_be64(it->value().data());
+    auto found = devices_.find(id);
+    if (found == devices_.end()) continue;  // a device no longer registered: nothing to count
+    Device& d = found->second;
+    if (seq < d.first_seq) {
+      d.stale_marks = true;  // removed with the device's next advance of its head
+      continue;
+    }
+    if (seq >= d.next_seq) {
+      d.next_seq = seq + 1;
+      d.tail_cum += bytes;
+    }
+    d.withdrawn.emplace(seq, bytes);
+    d.withdrawn_bytes += bytes;
+  }
+  return from_rocksdb(it->status(), "cannot read the buffer's withdrawal marks");
+}
+
+HookStore Buffer::hook_store() const noexcept {
+  if (options_.read_only) return {};
+  return {db_.get(), hook_cf_};
+}
+
+void Buffer::set_write_hook(std::unique_ptr<WriteHook> hook) {
+  std::unique_ptr<WriteHook> old;
+  std::lock_guard lock(mu_);
+  old = std::move(hook_);
+  hook_ = std::move(hook);
+}
+
+WriteHook* Buffer::write_hook() const {
+  std::lock_guard lock(mu_);
+  return hook_.get();
+}
+
+bool Buffer::background_work_pending() const {
+  for (const char* property : {"rocksdb.num-running-flushes", "rocksdb.num-running-compactions",
+                               "rocksdb.mem-table-flush-pending", "rocksdb.compaction-pending"}) {
+    std::uint64_t value = 0;
+    if (db_->GetIntProperty(queue_, property, &value) && value > 0) return true;
+  }
+  return false;
+}
+
+Status repair(const std::string& path) {
+  return from_rocksdb(rocksdb::RepairDB(path, db_options(), column_families(), small_cf_options()),
+                      "repair of the buffer at '" + path + "' failed");
+}
+
+}  // namespace edgegw::buffer

@@ -1,0 +1,158 @@
+// Retention: buffer.max_bytes (drop_oldest: the oldest heads make room) and buffer.max_age.
+// The store is read without the lock; what changed meanwhile is checked again under it.
+#include "buffer/buffer.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "buffer/internal.h"
+#include "core/bug.h"
+
+namespace edgegw::buffer {
+
+Status Buffer::make_room(std::unique_lock<std::mutex>& lock, std::uint64_t needed,
+                         std::size_t records) {
+  const auto fits = [&] { return needed == 0 || total_bytes_ + needed <= options_.max_bytes; };
+  if (fits()) return Status::ok();
+  if (options_.on_full == OnFull::kDropOldest && needed <= options_.max_bytes) {
+    // Another producer is dropping: wait for it, then look again (its chunk may be room enough).
+    drop_done_.wait(lock, [this] { return !dropping_; });
+    if (fits()) return Status::ok();
+    dropping_ = true;
+    // A drop frees at least a chunk, so a full buffer does not pay for one drop per append.
+    const std::uint64_t target = std::max(total_bytes_ + needed - options_.max_bytes,
+                                          options_.max_bytes / kDropChunkDivisor);
+    std::uint64_t freed = 0;
+    std::vector<DeviceId> exhausted;  // devices whose remaining readings are not yet committed
+    Status failed;
+    while (!fits()) {
+      DeviceId victim = 0;
+      std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+      for (const auto& [id, d] : devices_) {
+        if (d.readings() == 0 ||
+            std::find(exhausted.begin(), exhausted.end(), id) != exhausted.end()) {
+          continue;
+        }
+        const std::int64_t t =
+            d.head_stored_ms == 0 ? std::numeric_limits<std::int64_t>::min() : d.head_stored_ms;
+        if (victim == 0 || t < oldest) {
+          victim = id;
+          oldest = t;
+        }
+      }
+      if (victim == 0) break;
+      const Device& v = devices_.find(victim)->second;
+      const Seq first = v.first_seq;
+      const Seq next = v.next_seq;
+      const std::uint64_t head_cum = v.head_cum;
+      const std::uint64_t want = target > freed ? target - freed : 1;
+      lock.unlock();
+      Result<HeadCut> cut = find_head_cut(victim, first, next, head_cum, want);
+      lock.lock();
+      if (!cut) {
+        failed = cut.status();
+        break;
+      }
+      auto found = devices_.find(victim);
+      if (found == devices_.end()) {  // devices are never removed
+        EDGEGW_BUG("device index " + std::to_string(victim) + " vanished while dropping");
+        failed = Status::internal("drop_oldest: a device's queue vanished");
+        break;
+      }
+      Device& d = found->second;
+      if (d.first_seq != first) continue;  // its head moved meanwhile (acked, expired): again
+      if (!cut->last) {
+        exhausted.push_back(victim);
+        continue;
+      }
+      const std::uint64_t count = cut->last->seq + 1 - d.first_seq;
+      const std::uint64_t bytes_before = total_bytes_;
+      remove_head_locked(victim, d, *cut->last);
+      d.head_stored_ms = cut->next_head_ms;
+      dropped_oldest_ += count;
+      freed += bytes_before - total_bytes_;
+    }
+    dropping_ = false;
+    drop_done_.notify_all();
+    if (!failed) return failed;
+    if (fits()) return Status::ok();
+  }
+  rejected_full_ += records;
+  return Status::resource_exhausted(
+      "buffer full: " + std::to_string(total_bytes_) + " of " + std::to_string(options_.max_bytes) +
+      " bytes used (buffer.max_bytes; on_full: " + std::string(to_string(options_.on_full)) + ")");
+}
+
+Result<Buffer::HeadCut> Buffer::find_head_cut(DeviceId id, Seq first, Seq next,
+                                              std::uint64_t head_cum, std::uint64_t target) const {
+  const QueueKey upper = queue_key(id, next);
+  const rocksdb::Slice upper_slice = slice(upper);
+  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  HeadCut cut;
+  for (it->Seek(slice(queue_key(id, first))); it->Valid(); it->Next()) {
+    const std::string_view v(it->value().data(), it->value().size());
+    auto h = decode_value_header(v);
+    if (!h) return Status::corruption("buffer: unreadable entry in a queue while dropping");
+    if (cut.bytes >= target) {
+      cut.next_head_ms = h->stored_at_ms;
+      break;
+    }
+    cut.last =
+        AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())), h->cum_bytes};
+    cut.bytes = h->cum_bytes - head_cum;
+  }
+  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
+  return cut;
+}
+
+Result<std::uint64_t> Buffer::expire() {
+  const std::int64_t cutoff = now_ms() - options_.max_age.count();
+  std::vector<std::pair<DeviceId, Seq>> candidates;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, d] : devices_) {
+      if (d.readings() > 0 && d.head_stored_ms < cutoff) candidates.emplace_back(id, d.first_seq);
+    }
+  }
+  std::uint64_t dropped = 0;
+  for (const auto& [id, first] : candidates) {
+    const QueueKey upper = queue_key(id + 1, 0);
+    const rocksdb::Slice upper_slice = slice(upper);
+    auto it = queue_iterator(*db_, queue_, &upper_slice);
+    std::optional<AckPoint> last;
+    std::int64_t next_head_time = 0;
+    std::uint64_t scanned = 0;
+    for (it->Seek(slice(queue_key(id, first))); it->Valid() && scanned < kExpireScanLimit;
+         it->Next(), ++scanned) {
+      auto h = decode_value_header(std::string_view(it->value().data(), it->value().size()));
+      if (!h) return Status::corruption("buffer: unreadable entry while expiring");
+      if (h->stored_at_ms >= cutoff) {
+        next_head_time = h->stored_at_ms;
+        break;
+      }
+      last = AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+                      h->cum_bytes};
+    }
+    if (!last) {
+      refresh_head_time(id);
+      continue;
+    }
+    std::unique_lock lock(mu_);
+    Device& d = devices_[id];
+    if (last->seq < d.first_seq) continue;  // acked meanwhile
+    const std::uint64_t count = last->seq + 1 - d.first_seq;
+    remove_head_locked(id, d, *last);
+    d.head_stored_ms = next_head_time;
+    std::shared_ptr<Group> group = pending_;
+    if (Status s = commit(lock, group); !s) return s;
+    dropped_max_age_ += count;
+    dropped += count;
+  }
+  return dropped;
+}
+
+}  // namespace edgegw::buffer

@@ -1,0 +1,71 @@
+// Withdrawals: readings removed from the middle or tail of a queue before they are forwarded
+// (the local API's DELETE /data), marked in meta so they stay uncounted across a restart.
+#include "buffer/buffer.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "buffer/internal.h"
+#include "core/bug.h"
+
+namespace edgegw::buffer {
+
+Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seqs) {
+  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
+  std::vector<Seq> wanted;
+  {
+    std::lock_guard lock(mu_);
+    auto it = devices_.find(device);
+    if (it == devices_.end()) return std::uint64_t{0};
+    const Device& d = it->second;
+    for (const Seq seq : seqs) {
+      if (seq >= d.first_seq && seq < d.next_seq && !d.withdrawn.contains(seq)) {
+        wanted.push_back(seq);
+      }
+    }
+  }
+  if (wanted.empty()) return std::uint64_t{0};
+  // Each reading's size, read without the lock: producers do not wait on these reads. What
+  // changed meanwhile (acked, dropped, withdrawn by another call) is checked again below.
+  std::vector<std::pair<Seq, std::uint64_t>> found;
+  found.reserve(wanted.size());
+  for (const Seq seq : wanted) {
+    const QueueKey key = queue_key(device, seq);
+    std::string value;
+    const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), queue_, slice(key), &value);
+    if (got.IsNotFound()) continue;
+    if (!got.ok()) return from_rocksdb(got, "cannot read the buffer");
+    found.emplace_back(seq, entry_bytes(value_json(value).size()));
+  }
+  if (found.empty()) return std::uint64_t{0};
+  std::unique_lock lock(mu_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {  // devices are never removed
+    EDGEGW_BUG("device index " + std::to_string(device) + " vanished during a withdrawal");
+    return Status::internal("withdrawal: the device's queue vanished");
+  }
+  Device& d = it->second;
+  std::uint64_t removed = 0;
+  for (const auto& [seq, bytes] : found) {
+    if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
+    Group& g = pending_locked();
+    g.durable = true;  // the local DELETE was answered: the readings must not come back
+    const QueueKey key = queue_key(device, seq);
+    (void)g.batch->Delete(queue_, slice(key));
+    char mark[8];
+    store_be64(mark, bytes);
+    (void)g.batch->Put(meta_, meta_withdrawn_key(device, seq), rocksdb::Slice(mark, sizeof mark));
+    d.withdrawn.emplace(seq, bytes);
+    d.withdrawn_bytes += bytes;
+    total_readings_ -= 1;
+    total_bytes_ -= bytes;
+    ++removed;
+  }
+  if (removed == 0) return removed;
+  std::shared_ptr<Group> group = pending_;
+  if (Status s = commit(lock, group); !s) return s;
+  return removed;
+}
+
+}  // namespace edgegw::buffer
