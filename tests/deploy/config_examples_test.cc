@@ -96,10 +96,10 @@ void expect_checks_clean(const std::string& file) {
 
 TEST(ConfigExamples, EveryExampleChecksClean) {
   const auto files = example_configs();
-  // The uses deploy/README.md documents: an MQTT plant, a serial bus, all three; the demo and
-  // the reference.
-  for (const char* name :
-       {"mqtt-plant.yaml", "serial-bus.yaml", "all-in-one.yaml", "demo.yaml", "reference.yaml"}) {
+  // The uses deploy/README.md documents: an MQTT plant, a serial bus, Modbus meters, all three;
+  // the demo and the reference.
+  for (const char* name : {"mqtt-plant.yaml", "serial-bus.yaml", "modbus-meter.yaml",
+                           "all-in-one.yaml", "demo.yaml", "reference.yaml"}) {
     EXPECT_TRUE(fs::exists(testing::source_dir() + "/config/" + name)) << name;
   }
   for (const auto& file : files) {
@@ -109,9 +109,10 @@ TEST(ConfigExamples, EveryExampleChecksClean) {
 }
 
 // An example moved onto this machine: its data_dir into `data_dir`, no plugin_dir (this build's
-// plugins), listen addresses on free ports, the cloud and MQTT brokers on a loopback port where
-// nothing answers, serial ports that do not exist (retried in the background: not a start
-// failure). Nothing leaves the machine, nothing touches another test's ports or a real tty.
+// plugins), listen addresses on free ports, the cloud, MQTT brokers and Modbus TCP devices on a
+// loopback port where nothing answers, serial ports that do not exist (retried in the
+// background: not a start failure). Nothing leaves the machine, nothing touches another test's
+// ports or a real tty.
 std::string moved_here(const std::string& text, const std::string& data_dir) {
   std::string out =
       std::regex_replace(text, std::regex(R"(data_dir: *\S+)"), "data_dir: " + data_dir);
@@ -120,7 +121,10 @@ std::string moved_here(const std::string& text, const std::string& data_dir) {
   out = std::regex_replace(out, std::regex(R"((\n *url: *)\S+)"), "$1http://127.0.0.1:1");
   out = std::regex_replace(out, std::regex(R"(uri: *(tcp|ssl)://[^\s,}]+)"),
                            "uri: tcp://127.0.0.1:1");
-  return std::regex_replace(out, std::regex(R"(port: *[^\s,}]+)"),
+  // Modbus TCP: the device's host on the loopback, its port one where nothing answers.
+  out = std::regex_replace(out, std::regex(R"(host: *[^\s,}]+)"), "host: 127.0.0.1");
+  out = std::regex_replace(out, std::regex(R"(port: *[0-9]+)"), "port: 1");
+  return std::regex_replace(out, std::regex(R"(port: *[^\s,}0-9][^\s,}]*)"),
                             "port: /dev/edgegw-no-such-port");
 }
 
