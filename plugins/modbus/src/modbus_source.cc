@@ -232,6 +232,7 @@ void ModbusSource::run() {
       poll(u, due, now);
       if (!connected_ || stopping()) break;
     }
+    deliver_round();
     update_up();
   }
 }
@@ -408,7 +409,7 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
   const std::int64_t time_ms = sdk::now_ms();  // the time of every reading of this poll
   ++unit.counters.polls;
   (void)modbus_set_slave(ctx_, unit.config->id);
-  payload_.clear();
+  const std::size_t begin = payload_.size();  // this poll's array, after the round's others
   payload_ += '[';
   std::size_t count = 0;
   bool answered = false;
@@ -429,10 +430,7 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
         continue;
       }
       if (outcome == Outcome::kLinkLost) {
-        if (count > 0) {
-          payload_ += ']';
-          deliver(unit, time_ms, count);
-        }
+        end_poll(unit, begin, time_ms, count);
         disconnect(std::string(modbus_strerror(error)) + " (" + unit.label + ", " + describe(r) +
                    ")");
         return;
@@ -452,10 +450,7 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
     }
     if (timed_out) break;
   }
-  if (count > 0) {
-    payload_ += ']';
-    deliver(unit, time_ms, count);
-  }
+  end_poll(unit, begin, time_ms, count);
 
   if (answered) {
     if (timed_out) {
@@ -494,14 +489,34 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
   unit.down = true;
 }
 
-void ModbusSource::deliver(UnitState& unit, std::int64_t time_ms, std::size_t readings) {
+void ModbusSource::end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms,
+                            std::size_t readings) {
+  if (readings == 0) {
+    payload_.resize(begin);
+    return;
+  }
+  payload_ += ']';
   unit.counters.readings += readings;  // read; any the buffer never took are readings_lost_
+  round_.push_back({&unit, begin, payload_.size(), time_ms, readings});
+}
+
+void ModbusSource::deliver_round() {
+  if (round_.empty()) return;
   const bool held = !pending_.empty();
   if (!held) {
-    const sdk::AppendResult r = host_.append(sdk::message(unit.config->device, payload_, time_ms));
-    if (r.ok()) return;
-    if (r.code == EDGEGW_ERR_STOPPED) {
-      readings_lost_ += readings;
+    messages_.clear();
+    for (const Poll& p : round_) {
+      messages_.push_back(sdk::message(p.unit->config->device,
+                                       std::string_view(payload_).substr(p.begin, p.end - p.begin),
+                                       p.time_ms));
+    }
+    const sdk::AppendResult r = host_.append(messages_);
+    if (r.ok() || r.code == EDGEGW_ERR_STOPPED) {
+      if (!r.ok()) {
+        for (const Poll& p : round_) readings_lost_ += p.readings;
+      }
+      round_.clear();
+      payload_.clear();
       return;
     }
     limited_.log(EDGEGW_LOG_WARN, "refused",
@@ -509,15 +524,20 @@ void ModbusSource::deliver(UnitState& unit, std::int64_t time_ms, std::size_t re
                      "): holding them and retrying (up to " + std::to_string(kMaxPending) +
                      " polls, then the oldest are dropped)");
   }
-  pending_.push_back({unit.config->device, payload_, time_ms, readings});
-  if (pending_.size() > kMaxPending) {
+  for (const Poll& p : round_) {
+    pending_.push_back(
+        {p.unit->config->device, payload_.substr(p.begin, p.end - p.begin), p.time_ms, p.readings});
+  }
+  round_.clear();
+  payload_.clear();
+  while (pending_.size() > kMaxPending) {
     readings_lost_ += pending_.front().readings;
     pending_.pop_front();
     limited_.log(EDGEGW_LOG_WARN, "dropped",
                  "the buffer stays full: dropped the oldest held poll; " +
                      std::to_string(readings_lost_) + " reading(s) dropped since start");
   }
-  if (held) flush_pending();  // in order: the held polls first, this one last
+  if (held) flush_pending();  // in order: the held polls first, this round's last
 }
 
 void ModbusSource::flush_pending() {

@@ -1,6 +1,7 @@
 // One modbus source: one bus (a TCP connection, or a serial line) polled by one thread with
 // libmodbus. Each unit's groups are due at their own interval; the points of one unit that one
-// poll read go to the host in one append, as one tago_json array carrying the poll's time.
+// poll read are one message, a tago_json array carrying the poll's time, and the messages of the
+// units polled in one round (those due at the same moment) go to the host in one append.
 //
 // Faults, per unit: a request without an answer (timeout) ends that unit's poll; a unit that
 // answered nothing in a poll is backed off (initial_backoff doubling to max_backoff) so that it
@@ -77,6 +78,14 @@ class ModbusSource {
     Counters counters;
   };
   enum class Outcome { kOk, kTimeout, kCrc, kException, kBadResponse, kLinkLost };
+  // A poll of this round: its tago_json array in payload_[begin, end).
+  struct Poll {
+    const UnitState* unit = nullptr;
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::int64_t time_ms = 0;
+    std::size_t readings = 0;
+  };
   struct Pending {
     std::string device;
     std::string payload;
@@ -94,7 +103,8 @@ class ModbusSource {
   Outcome read(const Request& r, int& error);
   void add_readings(UnitState& unit, GroupState& group, const Request& r, std::size_t& count);
   void note_failure(UnitState& unit, const Request& r, Outcome outcome, int error);
-  void deliver(UnitState& unit, std::int64_t time_ms, std::size_t readings);
+  void end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms, std::size_t readings);
+  void deliver_round();
   void flush_pending();
   void update_up();
   std::string summary(const UnitState& unit) const;
@@ -115,8 +125,10 @@ class ModbusSource {
   Clock::time_point last_request_end_{};
   std::vector<std::uint16_t> regs_;
   std::vector<std::uint8_t> bits_;
-  std::string payload_;
-  std::deque<Pending> pending_;  // refused by a full buffer, retried in order
+  std::string payload_;                       // the arrays of this round's polls
+  std::vector<Poll> round_;                   // … and where each one is
+  std::vector<edgegw_raw_message> messages_;  // one per poll of the round, for one append
+  std::deque<Pending> pending_;               // refused by a full buffer, retried in order
   std::uint64_t readings_lost_ = 0;
 
   std::mutex mu_;

@@ -2,8 +2,8 @@
 // host: over TCP on a free port and RTU over a socat pty pair. Every type and order, scaling,
 // on_change with a deadband, an exception response, a unit that stops answering while another
 // keeps working, a server restart, an unplugged adapter, garbage on the serial line and a full
-// buffer. What it checks is what the host was handed: one append per poll of a unit, the poll's
-// time, and no value that the server did not hold.
+// buffer. What it checks is what the host was handed: one message per poll of a unit (the units
+// polled in one round in one append), the poll's time, and no value the server did not hold.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -249,6 +249,14 @@ TEST(ModbusSource, EveryTypeOverRtuWithTwoUnitsOnTheBus) {
   })) << host.log();
   s->stop();
   for (const Message& m : host.messages()) expect_every_type(readings_of(m));
+  // Both units are due together: a round's polls go to the buffer in one append, one message
+  // (one poll) per unit.
+  for (const auto& a : host.appends()) {
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0].device, "meter-1");
+    EXPECT_EQ(a[1].device, "meter-2");
+    EXPECT_LE(a[0].time_ms, a[1].time_ms);
+  }
   EXPECT_NE(host.log().find("connected: rtu " + pty.gw_link() + " 115200 8N1"), std::string::npos)
       << host.log();
 }
