@@ -222,6 +222,7 @@ void ModbusSource::run() {
       continue;
     }
     const Clock::time_point now = Clock::now();
+    bool silence = false;  // a unit answered nothing this round
     for (UnitState& u : units_) {
       if (u.down && now < u.retry_at) continue;
       due.clear();
@@ -229,10 +230,18 @@ void ModbusSource::run() {
         if (g.next_due <= now) due.push_back(&g);
       }
       if (due.empty()) continue;
-      poll(u, due, now);
+      silence = poll(u, due, now) || silence;
       if (!connected_ || stopping()) break;
     }
     deliver_round();
+    if (silence && connected_ && config_.transport == Transport::kTcp &&
+        std::all_of(units_.begin(), units_.end(), [](const UnitState& u) { return u.down; })) {
+      // No unit answers: the connection may be dead without a reset (a NAT or a cellular link
+      // that dropped it). A new one costs little; the next try of a unit goes over it.
+      limited_.log(EDGEGW_LOG_WARN, "all-silent",
+                   "no unit of " + bus_ + " answers: reconnecting before the next try");
+      close_connection();
+    }
     update_up();
   }
 }
@@ -274,18 +283,22 @@ bool ModbusSource::connect() {
   return true;
 }
 
-void ModbusSource::disconnect(const std::string& why) {
+void ModbusSource::close_connection() {
   {
     std::lock_guard lock(mu_);
     socket_ = -1;
   }
   modbus_close(ctx_);
   connected_ = false;
+}
+
+void ModbusSource::disconnect(const std::string& why) {
+  close_connection();
   update_up();
   if (!stopping()) {
-    host_.warn("lost " + bus_ + ": " + why + "; reconnecting in " +
+    host_.warn("lost " + bus_ + ": " + why + "; reconnecting (while that fails: every " +
                format_ms(config_.initial_backoff) + ", backing off to " +
-               format_ms(config_.max_backoff));
+               format_ms(config_.max_backoff) + ")");
   }
 }
 
@@ -405,7 +418,7 @@ void ModbusSource::note_failure(UnitState& unit, const Request& r, Outcome outco
   }
 }
 
-void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::time_point now) {
+bool ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::time_point now) {
   const std::int64_t time_ms = sdk::now_ms();  // the time of every reading of this poll
   ++unit.counters.polls;
   (void)modbus_set_slave(ctx_, unit.config->id);
@@ -433,7 +446,7 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
         end_poll(unit, begin, time_ms, count);
         disconnect(std::string(modbus_strerror(error)) + " (" + unit.label + ", " + describe(r) +
                    ")");
-        return;
+        return false;
       }
       note_failure(unit, r, outcome, error);
       if (outcome == Outcome::kException) {
@@ -468,9 +481,9 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
     unit.down = false;
     unit.failed_polls = 0;
     unit.backoff = std::chrono::milliseconds(0);
-    return;
+    return false;
   }
-  if (!timed_out) return;
+  if (!timed_out) return false;
   // Nothing answered: back off this unit.
   unit.backoff =
       unit.down ? std::min(unit.backoff * 2, config_.max_backoff) : config_.initial_backoff;
@@ -487,6 +500,7 @@ void ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
     limited_.log(EDGEGW_LOG_DEBUG, "silent-" + std::to_string(unit.config->id), message);
   }
   unit.down = true;
+  return true;
 }
 
 void ModbusSource::end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms,

@@ -7,9 +7,10 @@
 // answered nothing in a poll is backed off (initial_backoff doubling to max_backoff) so that it
 // costs the bus one timeout per retry instead of one per request. Exception responses, CRC errors
 // and malformed answers cost only the points of that request. A lost connection (TCP reset,
-// serial adapter gone) closes it and reconnects with the same backoff. All are counted per unit,
-// logged rate-limited, and totalled when the source stops. A point that could not be read is
-// left out of its poll's readings: no value is ever made up.
+// serial adapter gone) closes it and reconnects with the same backoff; a TCP connection over which
+// no unit answers any more is replaced before the next try (it may be dead without a reset). All
+// are counted per unit, logged rate-limited, and totalled when the source stops. A point that could
+// not be read is left out of its poll's readings: no value is ever made up.
 #pragma once
 
 #include <chrono>
@@ -96,10 +97,12 @@ class ModbusSource {
   void run();
   bool connect();
   void disconnect(const std::string& why);
+  void close_connection();
   bool wait_until(Clock::time_point t);
   bool stopping();
   Clock::time_point next_wake() const;
-  void poll(UnitState& unit, std::vector<GroupState*>& due, Clock::time_point now);
+  // True when the unit answered nothing (it is backed off now).
+  bool poll(UnitState& unit, std::vector<GroupState*>& due, Clock::time_point now);
   Outcome read(const Request& r, int& error);
   void add_readings(UnitState& unit, GroupState& group, const Request& r, std::size_t& count);
   void note_failure(UnitState& unit, const Request& r, Outcome outcome, int error);
