@@ -207,6 +207,7 @@ ModbusSource::Clock::time_point ModbusSource::next_wake() const {
 void ModbusSource::run() {
   std::vector<GroupState*> due;
   while (!stopping()) {
+    if (!pending_.empty()) flush_pending();  // polls a full buffer refused, connected or not
     if (!connected_) {
       if (!connect()) {
         if (!wait_until(Clock::now() + reconnect_backoff_)) break;
@@ -215,7 +216,6 @@ void ModbusSource::run() {
       }
       reconnect_backoff_ = config_.initial_backoff;
     }
-    if (!pending_.empty()) flush_pending();
     const Clock::time_point wake = next_wake();
     if (wake > Clock::now()) {
       if (!wait_until(wake)) break;
