@@ -11,6 +11,7 @@ packages=(
   libpaho-mqtt-dev libpaho-mqttpp-dev
   libboost1.81-dev libboost-json1.81-dev
   libyaml-cpp-dev librocksdb-dev prometheus-cpp-dev libcivetweb-dev libssl-dev libspdlog-dev libfmt-dev
+  libmodbus-dev  # plugins/modbus
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients socat prometheus curl procps iproute2 openssl

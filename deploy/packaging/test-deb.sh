@@ -101,6 +101,9 @@ sources:
   - { name: serial, plugin: serial, format: csv,
       config: { port: /dev/edgegw-no-such-port, device: d } }
   - { name: api, plugin: http, format: tago_json, config: { listen: "127.0.0.1:0" } }
+  - { name: modbus, plugin: modbus,
+      config: { transport: tcp, host: 127.0.0.1, port: 1,
+                units: [{ id: 1, device: d, groups: [{ points: [{ name: v, address: 0 }] }] }] } }
   - { name: example, plugin: example, format: tago_json,
       config: { device: d, count: 1, payload: '{"variable":"v","value":1}' } }
 YAML

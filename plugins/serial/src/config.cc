@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "edgegw/config_keys.h"
 #include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 
@@ -36,44 +37,6 @@ constexpr std::size_t kMaxDeviceKey = 256;
 
 [[noreturn]] void fail(std::string_view key, const std::string& what) {
   throw Error(EDGEGW_ERR_INVALID_ARGUMENT, std::string(key) + ": " + what);
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string unknown_key_message(std::string_view key) {
-  std::string best;
-  std::size_t best_distance = 3;  // suggest only close matches
-  for (std::string_view k : kKeys) {
-    // Close in spelling, or one holds the other ("baudrate" -> "baud").
-    const bool holds =
-        key.find(k) != std::string_view::npos || k.find(key) != std::string_view::npos;
-    const std::size_t d = holds ? 1 : edit_distance(key, k);
-    if (d < best_distance) {
-      best_distance = d;
-      best = k;
-    }
-  }
-  std::string msg = "unknown key";
-  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
-  msg += "; known keys: ";
-  for (std::size_t i = 0; i < kKeys.size(); ++i) {
-    if (i > 0) msg += ", ";
-    msg += kKeys[i];
-  }
-  return msg;
 }
 
 std::string_view as_string(std::string_view key, const json::value& v) {
@@ -261,7 +224,7 @@ Config parse_config(std::string_view config_json) {
     } else if (key == "exclusive") {
       c.exclusive = as_bool(key, v);
     } else {
-      fail(key, unknown_key_message(key));
+      sdk::unknown_key(key, key, kKeys);
     }
   }
 

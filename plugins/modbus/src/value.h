@@ -1,0 +1,29 @@
+// A point's value from the registers (or the bit) a request returned: its type, word and byte
+// order, scale and offset applied, written as the JSON text of a reading's `value`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+
+namespace edgegw::plugins::modbus {
+
+// Appends the JSON text of `p`'s value to `out`: `regs` are its registers (p.count of them) for a
+// register kind; `bit` its bit for a coil or discrete input. For a number, *number is set to the
+// value (scaled) for the deadband of on_change. False, with nothing appended, when the value is
+// not a finite number (a NaN or infinity that a device sends for "not available"): the cloud
+// takes no such value, and none is made up in its place.
+//
+// Integers without scale or offset are written exactly (all 64 bits); f32 and f64 as the
+// shortest text that reads back as the same float or double; a scaled value with 15 significant
+// digits (7 for an f32), so that 2301 x 0.1 is 230.1. A string ends at its first NUL, loses its
+// trailing spaces, and its bytes are read as Latin-1 (control and non-ASCII bytes escaped).
+bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
+                  double* number);
+
+// Appends `s` as a JSON string (quotes included).
+void append_json_string(std::string_view s, std::string& out);
+
+}  // namespace edgegw::plugins::modbus

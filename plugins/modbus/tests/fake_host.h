@@ -1,0 +1,121 @@
+// The host's callbacks as a recorder, for running a source in the test's own process: every
+// append (its messages copied), every log line and every set_up. An append can be made to fail
+// as a full buffer does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edgegw/plugin_sdk.h"
+
+namespace edgegw::plugins::modbus::testing {
+
+struct Message {
+  std::string device;
+  std::string payload;
+  std::int64_t time_ms = 0;
+};
+
+class FakeHost {
+ public:
+  FakeHost() {
+    host_.struct_size = sizeof host_;
+    host_.abi_version = EDGEGW_PLUGIN_ABI_VERSION;
+    host_.host_ptr = reinterpret_cast<edgegw_host_ctx*>(this);
+    host_.append = &FakeHost::on_append;
+    host_.log = &FakeHost::on_log;
+    host_.set_up = &FakeHost::on_set_up;
+  }
+  FakeHost(const FakeHost&) = delete;
+  FakeHost& operator=(const FakeHost&) = delete;
+
+  sdk::Host host() const { return sdk::Host(&host_); }
+
+  std::vector<std::vector<Message>> appends() const {
+    std::lock_guard lock(mu_);
+    return appends_;
+  }
+  // Every message of every append, in order.
+  std::vector<Message> messages() const {
+    std::lock_guard lock(mu_);
+    std::vector<Message> all;
+    for (const auto& a : appends_) all.insert(all.end(), a.begin(), a.end());
+    return all;
+  }
+  std::string log() const {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+  std::vector<int> ups() const {
+    std::lock_guard lock(mu_);
+    return ups_;
+  }
+  int up() const {
+    std::lock_guard lock(mu_);
+    return ups_.empty() ? -1 : ups_.back();
+  }
+  void set_full(bool full) {
+    std::lock_guard lock(mu_);
+    full_ = full;
+  }
+  void clear() {
+    std::lock_guard lock(mu_);
+    appends_.clear();
+  }
+
+  // Polls `done` every 10 ms until true or the timeout passes; its last answer.
+  static bool wait(const std::function<bool()>& done,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+ private:
+  static FakeHost& self(edgegw_host_ctx* p) { return *reinterpret_cast<FakeHost*>(p); }
+
+  static std::int32_t on_append(edgegw_host_ctx* p, const edgegw_raw_message* messages,
+                                std::size_t count, char* error, std::size_t error_size) {
+    FakeHost& h = self(p);
+    std::lock_guard lock(h.mu_);
+    if (h.full_) {
+      sdk::write_error(error, error_size, "the buffer is full (test)");
+      return EDGEGW_ERR_FULL;
+    }
+    std::vector<Message>& a = h.appends_.emplace_back();
+    for (std::size_t i = 0; i < count; ++i) {
+      a.push_back({std::string(sdk::view(messages[i].device_key)),
+                   std::string(sdk::view(messages[i].payload)), messages[i].receive_time_ms});
+    }
+    return EDGEGW_OK;
+  }
+  static void on_log(edgegw_host_ctx* p, std::int32_t level, const char* message, std::size_t len) {
+    FakeHost& h = self(p);
+    static constexpr const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+    std::lock_guard lock(h.mu_);
+    h.log_ += std::string(kLevels[level < 0 || level > 4 ? 4 : level]) + ": " +
+              std::string(message, len) + "\n";
+  }
+  static void on_set_up(edgegw_host_ctx* p, std::int32_t up) {
+    FakeHost& h = self(p);
+    std::lock_guard lock(h.mu_);
+    h.ups_.push_back(up);
+  }
+
+  edgegw_host host_{};
+  mutable std::mutex mu_;
+  std::vector<std::vector<Message>> appends_;
+  std::string log_;
+  std::vector<int> ups_;
+  bool full_ = false;
+};
+
+}  // namespace edgegw::plugins::modbus::testing
