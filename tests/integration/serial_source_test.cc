@@ -269,6 +269,8 @@ TEST(SerialSource, ReadingResumesWhenThePortDisappearsAndComesBack) {
   const std::string partial = R"({"variable":"level","val)";
   pty.write(partial);
   ASSERT_TRUE(pty.wait_transferred(partial.size()));
+  // A pty's hang-up discards input nobody read yet: let the gateway read it first.
+  ASSERT_TRUE(pty.wait_read_by_gateway());
   pty.stop();
   ASSERT_TRUE(gw.process().wait_for_err("lost " + pty.gw_link() + ": ", 15s)) << gw.process().err();
   // The link is gone: the gateway retries (debug lines) but warns once.

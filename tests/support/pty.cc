@@ -1,13 +1,16 @@
 #include "support/pty.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace edgegw::testing {
@@ -59,6 +62,23 @@ void PtyPair::write(std::string_view bytes) const {
 
 bool PtyPair::wait_transferred(std::size_t n) const {
   return socat_->wait_for_err("transferred " + std::to_string(n) + " bytes", 10s);
+}
+
+bool PtyPair::wait_read_by_gateway() const {
+  const int fd = ::open(gw_link_.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool drained = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(5ms)) {
+    int queued = 0;
+    if (::ioctl(fd, TIOCINQ, &queued) != 0) break;
+    if (queued == 0) {
+      drained = true;
+      break;
+    }
+  }
+  ::close(fd);
+  return drained;
 }
 
 }  // namespace edgegw::testing

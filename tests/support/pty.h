@@ -35,6 +35,9 @@ class PtyPair {
   void write(std::string_view bytes) const;
   // Waits until socat reports a transfer of exactly `n` bytes (the test's last write).
   bool wait_transferred(std::size_t n) const;
+  // Waits until the gateway's end holds no unread input: what socat passed on has been read by
+  // whoever has that end open (a tty's input queue is shared by its openers; this one only looks).
+  bool wait_read_by_gateway() const;
 
  private:
   std::string gw_link_;
