@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The one command that installs, builds and runs every test on a fresh Debian 12 machine.
 #   deploy/test.sh            setup + release build + all tests + bounded fuzz runs
 #                             + the asan preset's build and tests (ASan + UBSan)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The example plugin: a minimal source that, once started, appends `count` raw messages through
 // the host, one every `interval`, retrying while the host says the buffer is full. It shows the
 // ABI's contract (acknowledge only what append() accepted) and is what the host's tests load.

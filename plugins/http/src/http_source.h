@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The http source: the cloud's Device API (POST/GET/DELETE /data, GET /info) served on the LAN
 // with Boost.Beast, so devices and programs written for the cloud can point at the gateway. Each
 // request is authenticated with the device's token and answered only after the host is done:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only helper: rate-limited logging for a plugin's repeated warnings, per key. Each
 // key (a kind of problem: "unmatched-topic", "reconnect", "buffer-full") has its own window, so one
 // noisy kind never hides another; the next line of a key says how many of its lines were

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One serial source: a reader thread (Boost.Asio serial_port on its own io_context) cuts the byte
 // stream into frames and queues them; an appender thread hands every queued frame to the host in
 // one append call, in order, and retries the same frames while the host's buffer is full. When

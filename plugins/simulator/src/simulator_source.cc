@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator source plugin: N synthetic devices (fleet.h) paced by rate and bursts (pacer.h),
 // handed to the host as raw tago_json messages through the same append() as MQTT or serial
 // input, so they are decoded, validated, mapped and buffered like real ones. What append()
