@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 #include "edgegw/plugin_worker.h"
@@ -36,7 +37,7 @@ std::chrono::milliseconds parse_interval(const boost::json::value& v) {
 class ExampleSource {
  public:
   ExampleSource(sdk::Host host, std::string_view name, std::string_view config_json)
-      : host_(host), name_(name) {
+      : host_(host), limited_(host), name_(name) {
     boost::system::error_code ec;
     const boost::json::value config = boost::json::parse(config_json, ec);
     if (ec || !config.is_object()) {
@@ -98,6 +99,9 @@ class ExampleSource {
           host_.error("append failed, giving up: " + r.message);
           return;
         }
+        // Repeated warnings go through the SDK's per-key limiter: one line per key per 10 s.
+        limited_.log(EDGEGW_LOG_WARN, "full",
+                     [&] { return "the buffer is full (" + r.message + "): retrying"; });
         if (!pause(std::max(interval_, std::chrono::milliseconds(50)))) return;
       }
       sent += n;
@@ -123,6 +127,7 @@ class ExampleSource {
   }
 
   sdk::Host host_;
+  sdk::LogLimiter limited_;
   std::string name_;
   std::string device_;
   std::string payload_ = "{}";

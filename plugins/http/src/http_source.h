@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_sdk.h"
 #include "http_config.h"
 #include "local_api.h"
@@ -44,6 +45,7 @@ class HttpSource {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
 
   sdk::Host host_;
+  sdk::LogLimiter limited_;  // refusals and accept errors: one line per kind per 10 s
   std::string name_;
   Config config_;
   LocalApi api_;
