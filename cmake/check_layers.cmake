@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DSOURCE_DIR=<tree> [-DLAYERS_FILE=<file>] -P check_layers.cmake
 # Fails (exit 1) on an include or a link in gateway/src/<layer>/ that gateway/layers.cmake does not
 # allow, with file:line of each; also on a layers file whose arrows run up or name unknown layers.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package (CPack): `cpack -G DEB` in a build tree (deploy/packaging/build-deb.sh).
 #   /usr/bin/edgegw, /usr/lib/edgegw/plugins/*.so, /usr/share/edgegw/config/*.yaml (examples),
 #   /etc/edgegw/gateway.yaml (conffile: a safe default with no sources and no devices),

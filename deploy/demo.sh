@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job: installs what is missing, builds the four programs it needs, then starts
 #   - a local Mosquitto (its own config in the run dir; never the system service),
 #   - the cloud emulator (tests/cloud_emulator) with the demo devices,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs deploy/test.sh on a fresh Debian 12 (minbase) in a chroot: what CI's clean machine, or an
 # operator's new edge box, would do. Needs root, debootstrap, and access to Debian's package mirror.
 #   deploy/fresh-machine-test.sh [ROOTFS_DIR]   (default: /var/tmp/edgegw-bookworm, reused if present)

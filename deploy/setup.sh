@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every build and test dependency of edgegw from Debian's packages.
 # Idempotent and non-interactive: safe to run again; installs only what is missing.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The one command that installs, builds and runs every test on a fresh Debian 12 machine.
 #   deploy/test.sh            setup + release build + all tests + bounded fuzz runs
 #                             + the asan preset's build and tests (ASan + UBSan)
@@ -21,8 +22,18 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 
 step "format check"
+# The tracked sources in a git checkout; from a source tarball (no .git), the files on disk outside
+# the build trees and node_modules.
+sources() {
+  if [ -e .git ] && command -v git >/dev/null; then
+    git ls-files -z '*.cc' '*.h'
+  else
+    find . \( -path ./build -o -path ./out -o -name node_modules -o -name .git \) -prune \
+      -o -type f \( -name '*.cc' -o -name '*.h' \) -print0
+  fi
+}
 if command -v clang-format >/dev/null; then
-  git ls-files '*.cc' '*.h' | xargs -r clang-format --dry-run --Werror
+  sources | xargs -0 -r clang-format --dry-run --Werror
 fi
 
 step "tests: release build"

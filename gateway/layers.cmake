@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The floors of gateway/src, lowest first, and what each may include (#include "<layer>/...") and
 # link (edgegw_<layer>). A layer may use only layers listed below it here, so no arrow can run
 # back up and no library cycle can form. An entry that is a header path ("buffer/stats.h") allows

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bare Paho subscriber: the broker's raw QoS 1 delivery rate, the MQTT baseline of the
 // end-to-end benches. Its callback only counts, so each message is acknowledged at once: what
 // Mosquitto and Paho can do without any gateway behind them (Paho tuned as the gateway tunes it).

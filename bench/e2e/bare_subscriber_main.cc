@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-bare-subscriber: the broker's raw QoS 1 delivery rate (bare_subscriber.h), the MQTT
 // baseline of bench/e2e/run_scenarios.sh.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The forwarder's throughput: drain a backlog of readings over many devices from the buffer into
 // the cloud emulator, then run edgegw-post-loop (a plain keep-alive POST loop of bodies of the
 // same size, against the same emulator) and print both and their ratio.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-http-ingest-bench: readings/s ingested by the http source (the local Device API) from
 // many keep-alive clients, batches of 1 and 100 readings per POST, each acknowledged only after
 // the buffer's write-ahead log. The load is edgegw-post-loop (120-byte readings); the baseline,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mqtt source against a bare Paho subscriber of the same Mosquitto, measured in the same run
 // (DESIGN.md: report ratios, the machine is shared). Three modes:
 //

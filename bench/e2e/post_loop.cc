@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-post-loop: a plain keep-alive HTTP client that POSTs a prebuilt body of R readings
 // (120-byte JSON readings with metadata.seq) to URL/data over C connections for D seconds (or N
 // requests) and prints requests/s, readings/s, latency and the status counts. It is the baseline

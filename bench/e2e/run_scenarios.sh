@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The end-to-end bench: real Mosquitto, the gateway (edgegw run), the cloud emulator, load from
 # edgegw-simulate (MQTT QoS 1, each reading's `time` = its publish time) or the simulator plugin,
 # every part a separate process on this machine. Scenarios:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The serial source's intake: how many readings per second one pseudo-terminal at full speed
 // carries through `edgegw run` (serial plugin → decode → buffer → forwarder → cloud emulator),
 // and the gateway's CPU per 10,000 readings; next to a baseline measured in the same run: a bare

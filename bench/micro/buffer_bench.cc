@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The buffer's append and read+ack rates, each next to a raw RocksDB WriteBatch loop measured in
 // the same binary and run: the counter vs_raw is the ratio (this machine is shared and noisy, so
 // only same-run ratios mean anything).

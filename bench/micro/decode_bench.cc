@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoders and the cloud encoding: the per-reading cost of the ingest hot path.
 #include <benchmark/benchmark.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the metrics cost the hot path. The ingest path (decode, map, encode, one buffer append per
 // call: Pipeline::append) with and without the metrics running — an HTTP endpoint on the same
 // buffer, a runway sampler, and a scraper collecting and serialising everything every 100 ms

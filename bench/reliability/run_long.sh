@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The long form of the reliability suite (tests/reliability): many more kill -9 rounds at a
 # higher rate, and longer outages, against the real binary, Mosquitto and the cloud emulator.
 # Prints each scenario's tally (rounds, readings acknowledged, duplicates, lost = 0) and exits

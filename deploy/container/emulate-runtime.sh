@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the runtime stage of ./Containerfile without a container engine (there is none on the
 # project's machines): its RUN and COPY instructions, read from the file, are executed in ROOTFS
 # (a fresh Debian 12 chroot standing in for debian:bookworm-slim), then its CMD as its USER in a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shell functions for the scripts that test in a Debian chroot (sourced, not run; needs root):
 # the kernel's file systems mounted into it and unmounted again, commands run in it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The installed service under a real systemd: boots ROOTFS (a Debian 12 with the edgegw package
 # installed) with systemd-nspawn, in a network namespace of its own, and checks inside it that
 # edgegw.service starts as Type=notify (READY, STATUS), answers /readyz, runs as edgegw with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package from a build tree, lints it, and installs it on a fresh Debian 12
 # (a debootstrap chroot, so this machine is not changed): the installed binary checks and runs
 # the installed default config as the edgegw user, the installed plugins load, the service runs

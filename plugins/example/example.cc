@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The example plugin: a minimal source that, once started, appends `count` raw messages through
 // the host, one every `interval`, retrying while the host says the buffer is full. It shows the
 // ABI's contract (acknowledge only what append() accepted) and is what the host's tests load.
@@ -11,6 +12,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 #include "edgegw/plugin_worker.h"
@@ -35,7 +37,7 @@ std::chrono::milliseconds parse_interval(const boost::json::value& v) {
 class ExampleSource {
  public:
   ExampleSource(sdk::Host host, std::string_view name, std::string_view config_json)
-      : host_(host), name_(name) {
+      : host_(host), limited_(host), name_(name) {
     boost::system::error_code ec;
     const boost::json::value config = boost::json::parse(config_json, ec);
     if (ec || !config.is_object()) {
@@ -97,6 +99,9 @@ class ExampleSource {
           host_.error("append failed, giving up: " + r.message);
           return;
         }
+        // Repeated warnings go through the SDK's per-key limiter: one line per key per 10 s.
+        limited_.log(EDGEGW_LOG_WARN, "full",
+                     [&] { return "the buffer is full (" + r.message + "): retrying"; });
         if (!pause(std::max(interval_, std::chrono::milliseconds(50)))) return;
       }
       sent += n;
@@ -122,6 +127,7 @@ class ExampleSource {
   }
 
   sdk::Host host_;
+  sdk::LogLimiter limited_;
   std::string name_;
   std::string device_;
   std::string payload_ = "{}";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Device API as the cloud answers it (tagoio-api.md): tokens, POST/GET/DELETE /data, /info,
 // the body limit and the item rules, spoken over real HTTP to the real emulator binary.
 #include <gtest/gtest.h>

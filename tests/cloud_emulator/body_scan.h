@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One pass over a POST /data body: parse it (Boost.JSON's SAX parser, no DOM, no allocation per
 // reading) and check every item against the cloud's rules (rules.h), keeping only the facts the
 // emulator needs. This is the emulator's hot path.

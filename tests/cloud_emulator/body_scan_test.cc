@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BodyScanner: the one-pass parse and rule check behind POST /data.
 #include "body_scan.h"
 

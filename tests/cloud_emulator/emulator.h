@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator's state and request handling, independent of the network: devices and their data,
 // statistics, faults and the request budget. The server (server.h) turns HTTP requests into
 // handle() calls and applies what the Response asks (a delay, a dropped connection).

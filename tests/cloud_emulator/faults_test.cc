@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection through /_emulator/faults (and the start-up flags): injected statuses, delays,
 // dropped connections, rejected readings, denied tokens and the per-window request budget.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end latency of readings as the cloud sees them: arrival time minus the reading's own
 // `time` (which a load generator sets to its publish time), in milliseconds. Log-linear buckets
 // (exact below 128 ms, then 64 per power of two: at most 1.6% high), so recording is one

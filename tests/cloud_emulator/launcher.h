@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts edgegw-cloud-emulator for a test: on a free port (port 0, read back from its first
 // stdout line), killed with its process group when the object goes out of scope.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-cloud-emulator: a fast local stand-in for the cloud's Device API, with fault injection
 // and statistics, for the gateway's integration tests, benchmarks and demo. See README.md.
 #include <csignal>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line options of edgegw-cloud-emulator (see README.md for the whole list).
 #pragma once
 

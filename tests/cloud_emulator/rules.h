@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cloud's limits for one data item (tagoio-api.md, "Data-item fields" and "Limits"). They are
 // checked by body_scan.cc, the way the cloud refuses a request: any broken rule refuses it whole.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway's edge rules (gateway/src/decode/validate.h, applied by the tago_json decoder) and
 // the emulator's stand-in for the cloud (rules.h, applied by body_scan.cc) are two independent
 // implementations of the same rules, on purpose: a mistake in one is caught by tests against the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A compact set of integers kept as disjoint closed intervals: the emulator's record of which
 // `metadata.seq` values a device has delivered. In-order delivery is one interval, extended in
 // O(1) amortised; a gap costs one more interval.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SeqSet: the interval set behind the duplicate and order statistics.
 #include "seq_set.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator's HTTP(S) front: one io_context run by N threads, one coroutine per connection
 // (HTTP/1.1 keep-alive), each request handed to Emulator::handle().
 #pragma once

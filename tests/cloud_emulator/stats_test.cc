@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /_emulator/stats: request and reading counters, per-device duplicate and order accounting by
 // metadata.seq, and /_emulator/reset.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the emulator keeps of a device's data: for each of the most recent readings, the facts
 // needed to query it and a reference to the request body it came in; the cloud's record form is
 // built only when asked.

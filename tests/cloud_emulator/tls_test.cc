@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTPS: a CA and a server certificate made with the openssl CLI; the client verifies the chain
 // and the host name against that CA.
 #include <gtest/gtest.h>

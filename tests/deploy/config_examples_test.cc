@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every config/*.yaml and the package's and the container's default gateway.yaml pass
 // `edgegw check-config`, with the environment variables they name set to made-up values; and
 // every example starts with its plugins (whose own keys only a plugin's create() checks).

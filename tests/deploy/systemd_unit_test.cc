@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deploy/systemd/edgegw.service: `systemd-analyze verify` accepts it without a word (it runs
 // without systemd as PID 1; ExecStart= must name an existing binary, so the test checks a copy
 // that points at this build's edgegw), its hardening scores as `systemd-analyze security` says,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the config loader: any bytes must give a Config or diagnostics, never a crash or a hang.
 #include <cstddef>
 #include <cstdint>

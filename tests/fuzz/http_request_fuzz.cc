@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the http source's request handling without sockets (plugins/http/src/request.h): the
 // bytes are parsed with the server's limits; a request that parses is routed, its token looked
 // up and its target split, and a legacy DELETE target turned into a query. Invariants: no crash;

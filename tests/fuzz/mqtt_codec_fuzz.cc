@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the mqtt plugin's packet codec with bytes from a broker: the first byte picks MQTT 3.1.1
 // or 5; the rest is framed and decoded packet after packet. Invariants: no crash; a frame never
 // claims more than the Remaining Length allows; every packet that decodes re-encodes to bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the mqtt plugin's session with a broker's byte stream after CONNECT. The first byte picks
 // the version, whether the session is persistent, and how the stream is split into reads; every
 // read's messages are "stored" at once. Invariants: no crash; consumed bytes never exceed what was

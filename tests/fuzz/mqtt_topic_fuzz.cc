@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the mqtt plugin's topic patterns (`topics:` from the config, topics from the broker):
 // the input is a pattern and a topic separated by the first NUL. Invariants: no crash; a parsed
 // pattern's filter is a valid MQTT filter (wildcards only as whole levels, '#' last); a match's

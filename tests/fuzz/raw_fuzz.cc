@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the raw decoder: the first byte gives the length of the variable name that follows,
 // the rest is the payload. No crash, and the invariants of decode/self_check.h.
 #include <algorithm>

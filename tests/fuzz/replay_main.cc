@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a fuzz target over every file of its seed corpus, so the normal test run replays it.
 #include <cstdint>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the serial plugin's framer and frame checks: the input's first byte picks the delimiter,
 // max_frame and how the rest is split into reads. Invariants: no crash; every frame is non-empty,
 // at most max_frame bytes and holds no delimiter; the bytes held for an unterminated frame stay

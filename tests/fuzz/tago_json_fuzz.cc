@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the tago_json decoder: any input, no crash, and the invariants of decode/self_check.h.
 #include <cstdint>
 #include <cstdio>

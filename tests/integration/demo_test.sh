@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # deploy/demo.sh --duration 10 against this build tree (EDGEGW_DEMO_BUILD_DIR: no setup, no
 # build of another tree), in a temp run dir on free ports: readings must reach the cloud
 # emulator, nothing may be lost or reordered, and no process of the demo may outlive it.

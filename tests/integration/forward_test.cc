@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The forwarder against the cloud emulator over real loopback HTTP: every outcome of DESIGN.md's
 // table, fairness, the request budget, the circuit breaker and TLS.
 #include "forward/forwarder.h"

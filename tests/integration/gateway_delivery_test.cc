@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole daemon: `edgegw run` delivers what waits in its buffer to the cloud emulator with each
 // device's own token, survives SIGHUP with a corrected token, and stops cleanly.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run` with the http source (the local Device API) on a free port, delivering to the cloud
 // emulator: what the http integration tests and the SDK test share.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official TagoIO JS SDK (@tago-io/sdk, pinned in http_sdk/package.json and installed there by
 // deploy/setup.sh with `npm ci`) pointed at the gateway's local Device API. Node.js and the SDK are
 // required: without them this test fails, saying what to install; it never skips.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The http source (the local Device API) in the real gateway, driven with curl: every token header
 // form, every error (401, 400, 413, 431, 503 under reject_new with a full buffer, a slow client cut
 // off), readings read back and deleted, and readings delivered to the cloud emulator.

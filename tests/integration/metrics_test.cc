@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /metrics of a running `edgegw run` after real traffic: sources (the example plugin) send good,
 // garbled, unmapped and cloud-refused readings and readings of a device whose token the cloud
 // refuses; every counter is checked against what was sent and what the cloud emulator saw, the

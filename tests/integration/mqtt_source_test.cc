@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mqtt plugin in the real gateway against a real Mosquitto (started by the test on a free port)
 // and the cloud emulator: readings arrive complete and in order per device through a broker
 // restart, a kill -9 of the gateway, credentials, TLS, malformed payloads and a shared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run` with the example plugin as a source: raw messages go through the plugin host,
 // the decoder and the device mapping into the buffer and on to the cloud emulator; a SIGHUP that
 // replaces the source loses nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real Prometheus server (Debian's `prometheus`) with the shipped scrape config and alert rules
 // (deploy/prometheus/), on loopback with a temp storage dir, scrapes a running gateway; the
 // forwarded-readings count is read back through Prometheus's HTTP query API, the rules are

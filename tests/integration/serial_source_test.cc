@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run` with the serial plugin reading socat pseudo-terminal pairs (the test writes into
 // one end, the gateway reads the other) and delivering to the cloud emulator: every format, a
 // device field that routes one bus to several devices, a port that disappears and comes back,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run` with the simulator plugin as a source: synthetic devices go through the plugin
 // host, the decoder, the mapping and the buffer to the cloud emulator; deliberately malformed
 // messages are counted as decode rejects and leave no gap; bursts arrive whole.

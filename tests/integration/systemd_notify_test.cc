@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The systemd notify protocol of `edgegw run` (deploy/systemd/edgegw.service is Type=notify):
 // the test plays systemd's part with a datagram socket of its own in NOTIFY_SOCKET and checks
 // READY=1 (when /readyz says ready), WATCHDOG=1 pings, RELOADING=1/READY=1 around SIGHUP (a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A full buffer under each on_full policy, and a data_dir on a full filesystem, with the cloud
 // away: clear errors, no crash, no corruption, and recovery when the cloud (or the space)
 // returns. reject_new and a full disk lose nothing (the source pushes back, the broker keeps

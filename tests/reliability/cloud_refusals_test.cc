@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A cloud that refuses or misbehaves: a poison reading inside a batch (dead-lettered alone, the
 // rest delivered in order), a device whose token is refused (held, the others unaffected, then
 // released by a new token on SIGHUP), and garbage answers (non-JSON, truncated, huge bodies,

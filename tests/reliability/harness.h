@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared parts of the reliability suite: the real `edgegw run` with an MQTT source, a real
 // Mosquitto and the cloud emulator, a publisher that remembers what the broker acknowledged, and
 // the checks every scenario ends with (nothing acknowledged lost, order kept per device,

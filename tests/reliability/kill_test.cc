@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kill -9 of the gateway at random moments under MQTT QoS 1 load, many rounds, restarted each
 // time (with each `buffer.sync` mode in turn). The broker keeps what a dead gateway's persistent
 // session did not acknowledge; what the gateway acknowledged is in its write-ahead log. At the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outages under load: the broker restarted; the cloud answering 503, then gone (connection
 // refused: the emulator is stopped and a new one started later on the same port), then
 // rate-limiting with Retry-After; then recovery. Everything the broker acknowledged drains, in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `buffer.sync: always` survives a power cut only if the WAL is synced before the source
 // acknowledges. The gateway runs under strace; every PUBACK must come after a write and an
 // fsync/fdatasync of the buffer's WAL that returned after the previous write of PUBACKs (the

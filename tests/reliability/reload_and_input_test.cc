@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SIGHUP under load (an invalid config is refused and the running one kept; a valid one is
 // applied; nothing is lost either way), and malformed MQTT payloads at a high rate among good
 // ones (each counted, every good reading delivered).

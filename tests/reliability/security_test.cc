@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Security defaults of the real binary: metrics bind to loopback unless told otherwise; TLS
 // verification can be turned off only by an explicit key, and then the gateway warns; secrets in
 // a config never show in check-config's or run's errors.

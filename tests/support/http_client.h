@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small synchronous HTTP/1.1 client for tests (Boost.Beast underneath): keep-alive, HTTPS with
 // certificate verification against a given CA, a timeout per request. Transport failures are
 // reported in the response (status 0 and `error`), never thrown.

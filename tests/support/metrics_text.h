@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading the Prometheus text format in tests: every sample line as "name{labels}" -> value,
 // exactly as written (prometheus-cpp writes labels in the order the gateway gives them).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real Mosquitto broker for a test: its own config, port and persistence directory in a temp
 // dir, on 127.0.0.1 only. `max_queued_messages 0` so that a persistent session keeps every QoS 1
 // message while its subscriber is away (Mosquitto's default of 1000 would drop the rest).

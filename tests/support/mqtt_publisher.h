@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A test MQTT publisher on Paho's asynchronous C client (the library the mqtt plugin uses, so a
 // test or bench that loads the plugin holds one Paho, not two). publish() returns once the broker
 // acknowledged the message, reconnecting and sending again after a lost connection: a message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test certificates: a CA and a server certificate for localhost and 127.0.0.1 signed by it,
 // made with the openssl CLI (EC keys: fast), for HTTPS tests against a CA the test controls.
 #pragma once

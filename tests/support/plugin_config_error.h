@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For the plugins' config tests: the message of the sdk::Error a plugin's parse_config throws
 // (which must carry EDGEGW_ERR_INVALID_ARGUMENT), or "" when the config parses.
 #pragma once

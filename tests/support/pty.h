@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A socat pseudo-terminal pair for serial tests and benches: the gateway (or a reader) opens
 // `gw_link`, the test writes into `dev_link`. Stopping it is what unplugging a USB adapter looks
 // like to the reader: its side hangs up and the link disappears; start() makes a new pair (other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small tmpfs mounted over `path` for full-disk tests (needs root: CAP_SYS_ADMIN), unmounted
 // when the object goes out of scope. Tests skip with error() when it cannot be mounted.
 #pragma once

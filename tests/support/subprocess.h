@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test support: child processes with captured output, temp dirs and free loopback ports.
 // Tests use real parts (edgegw, mosquitto, socat, the cloud emulator) and must clean up after
 // themselves: a Subprocess kills its process group when it goes out of scope.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Made-up device tokens for the tests and benches: shaped like the cloud's (a UUID), numbered,
 // valid only at the local cloud emulator. One place, so that no file carries a token-like
 // literal of its own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A reading: one value of one variable of one device at one time, as the cloud's data item.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status and Result<T>: the error type of the data path (no exceptions there).
 // An OK Status holds a null pointer, so returning success never allocates (as RocksDB's Status).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw buffer ...`: look into and fix the buffer of a gateway, with the gateway running
 // (stats, dead-letter list: read-only) or stopped (retry, purge, repair: they need the store
 // alone).

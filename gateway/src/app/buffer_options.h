@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The buffer as the config describes it: the buffer itself knows nothing of the config file
 // (buffer::Options), and the local history hooks into it from above (history::attach).
 #pragma once

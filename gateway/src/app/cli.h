@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line: edgegw run | check-config | buffer ... | version | --help.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run`: the daemon's lifecycle. Owns the I/O thread pool, the data-dir lock and signal
 // handling: SIGTERM/SIGINT stop gracefully within gateway.shutdown_timeout (a second one stops at
 // once: acknowledged data is already in the write-ahead log); SIGHUP reloads the config file and

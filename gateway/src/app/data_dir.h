@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The data directory: created if missing, checked writable, and locked so that two gateways
 // never share one buffer (RocksDB would refuse the second one later, with a less clear message).
 #pragma once

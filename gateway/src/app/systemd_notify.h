@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The systemd service protocol (Type=notify, deploy/systemd/edgegw.service), through libsystemd's
 // sd_notify: READY=1 once /readyz would say ready, RELOADING=1 / READY=1 around a SIGHUP reload,
 // STOPPING=1 at shutdown, STATUS= lines for `systemctl status`, and WATCHDOG=1 at half of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The durable buffer: one ordered queue per cloud device in RocksDB. Nothing acknowledged to a
 // source is lost: append() returns only once its readings are in the write-ahead log (and, with
 // sync: always, on disk). The forwarder reads a device's queue in order and acks what the cloud

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The group commit: appends, acks and drops of many threads gathered into one WriteBatch, one
 // writer at a time; the sync thread of `sync: batch`; recovery after a full disk.
 #include "buffer/buffer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Dead letters: the readings the cloud refused for good, with the reason; listed, re-queued
 // (through the group commit) or purged.
 #include "buffer/buffer.h"

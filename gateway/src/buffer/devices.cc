@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The device registry (a queue per cloud device, its index in meta) and what the buffer says of
 // its queues: counts, bytes, ages.
 #include "buffer/buffer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the files of buffer/ share and nobody else sees: the column families, the tuning
 // constants, and the small RocksDB helpers. (Private: included by buffer/*.cc only.)
 #pragma once

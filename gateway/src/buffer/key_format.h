@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bytes of the buffer (see gateway/docs/buffer_format.md). Big-endian integers, so RocksDB's
 // bytewise order is (device, sequence) order and one device's queue is one contiguous range.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening the store: column families, the format version, the state of every queue read
 // back (devices, heads and tails, withdrawal marks, dead letters), closing, and repair.
 #include "buffer/buffer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The buffer's policies as the config names them (buffer.on_full, buffer.sync): a leaf header
 // shared by the config's structs and buffer::Options.
 #pragma once

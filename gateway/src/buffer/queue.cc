@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A queue's life: appends at the tail, reads and acks from the head.
 #include "buffer/buffer.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retention: buffer.max_bytes (drop_oldest: the oldest heads make room) and buffer.max_age.
 // The store is read without the lock; what changed meanwhile is checked again under it.
 #include "buffer/buffer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The durable state of source plugins (meta_source_key), read back at start.
 #include "buffer/buffer.h"
 

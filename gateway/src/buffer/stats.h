@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the buffer reports of itself (the metrics, `edgegw buffer stats`), as plain values and a
 // small interface, so that readers of the numbers need not include the buffer.
 #pragma once

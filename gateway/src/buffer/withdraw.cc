@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Withdrawals: readings removed from the middle or tail of a queue before they are forwarded
 // (the local API's DELETE /data), marked in meta so they stay uncounted across a restart.
 #include "buffer/buffer.h"

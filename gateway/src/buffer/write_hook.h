@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the buffer knows of the components that keep entries in its store next to the queues: one
 // interface, called in every append with the same WriteBatch, so those entries are exactly as
 // durable as the readings they come from. The local history (history/history.h) implements it;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway's configuration as typed structs, with the contract's defaults (DESIGN.md, Part 2).
 #pragma once
 

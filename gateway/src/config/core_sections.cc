@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gateway, buffer, cloud and metrics: fixed keys with typed values and ranges.
 #include <chrono>
 

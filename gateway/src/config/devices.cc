@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // devices (key, token, variable mappings) and the policy for readings of devices not listed.
 #include <limits>
 #include <map>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // YAML -> Config, collecting every error with its position, never only the first.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks of the addresses a config names: the cloud's URL and the metrics listen address.
 #pragma once
 

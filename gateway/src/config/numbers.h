@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Numbers as YAML writes them, parsed without locale and without surprises.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A source's `config:` subtree, handed to its plugin as a JSON object.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Walks the YAML tree: located, path-named errors; ${NAME} substitution; typed scalars; maps read
 // through per-section key tables. Every reader reports what is wrong and carries on, so one pass
 // finds all the errors of a file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tokens and other secrets: where they come from (inline, ${NAME}, token_file) and the rules they
 // must meet. No function here puts a secret's value into a message.
 #pragma once

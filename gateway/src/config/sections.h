@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The readers of the config's top-level sections, one key table each.
 #pragma once
 

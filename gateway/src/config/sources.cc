@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sources: the protocol plugins, each with a unique name, a payload format and its own settings.
 #include <map>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A file descriptor closed on every path out of a scope.
 #pragma once
 

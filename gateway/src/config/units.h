@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Durations ("250ms", "10s", "5m", "1h", "7d") and sizes ("512KiB", "64MiB", "2GiB"), parsed
 // strictly.
 #pragma once

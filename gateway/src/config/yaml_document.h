@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing the config's YAML text into one document, around yaml-cpp's known traps.
 #pragma once
 

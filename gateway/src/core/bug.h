@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "Cannot happen" states (Envoy's ENVOY_BUG; ../shared/STYLE.md "Invariants"): where the code
 // meets a state its own logic rules out, it says so instead of going on silently.
 //   if (lane == nullptr) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CPUs this process may run on: what sizes thread pools, so that a gateway confined by
 // systemd's CPUAffinity=, a container's cpuset or taskset starts one I/O thread per CPU it really
 // has rather than per CPU of the machine.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTC time in milliseconds: formatting and parsing of the cloud's time strings.
 // The edge box may have no real-time clock; we never convert to local time.
 #pragma once

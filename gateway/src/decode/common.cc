@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the decoders: UTF-8, quoting for messages, value typing, located errors.
 #include <charconv>
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // csv: lines `variable,value[,unit[,time]]`, RFC 4180 quoting, LF or CRLF, `#` comments.
 #include <array>
 #include <string>

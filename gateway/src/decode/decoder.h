@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoders: the bytes of one raw message -> validated readings, per the source's format.
 // Decoding never throws and never crashes: a bad payload becomes a rejection with a reason.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A reading -> the cloud's JSON data item: {"variable","value","unit","time","group","location",
 // "metadata"}, absent fields omitted, time as ISO 8601 UTC with milliseconds, location and metadata
 // as given. The buffer stores this form, so a batch is a concatenation.

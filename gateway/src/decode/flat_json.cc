@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // flat_json: {"temperature": 21.5, "humidity": 40, "time": "..."}, one reading per key; or an
 // array of such objects.
 #include <string>

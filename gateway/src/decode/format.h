@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The payload formats a source can be configured with (`format:`): a leaf header, so the config's
 // structs name a format without pulling in the decoders.
 #pragma once

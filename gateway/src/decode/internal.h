@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to the decode module: the per-format decoders that decoder.cc dispatches to, and the
 // helpers they share (UTF-8, value typing, located error messages).
 #pragma once

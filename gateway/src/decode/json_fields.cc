@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fields of a cloud data item read from parsed JSON, shared by tago_json and flat_json.
 #include <charconv>
 #include <cmath>

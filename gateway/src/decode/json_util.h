@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to the decode module: Boost.JSON parsing on a reused per-thread parser, and the JSON
 // text writers shared by the decoders and encode.cc.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // raw: the whole payload is the value of one variable, named by the topic or the source config.
 #include <string>
 

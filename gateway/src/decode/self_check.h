@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The invariants of a decode, for the fuzz targets and tests (header-only: not in the daemon).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tago_json: the Device API's own data items, one object or an array of them.
 #include <string>
 

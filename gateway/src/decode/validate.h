@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cloud's rules for a data item, checked at the edge where a bad reading can be reported
 // clearly, instead of letting the cloud refuse a whole batch for it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Device API's GET/DELETE /data filters (tagoio-api.md, "GET /data query params"): query
 // strings, the filter they describe, and the query run over any set of records. Shared by the
 // gateway's local history (the http source's GET /data) and the cloud emulator, so both answer a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stored reading as the Device API's GET /data returns it, and the small formats around it
 // (ObjectId-like ids, auto groups, compact JSON text). Shared by the gateway's local history and
 // the cloud emulator.

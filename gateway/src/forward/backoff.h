@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exponential backoff with full jitter (a uniform wait in [0, min(max, initial * multiplier^n)]),
 // so that many lanes failing at once do not retry in step.
 #pragma once

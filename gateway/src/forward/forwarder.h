@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Readings leave the buffer in batches, one lane per cloud device, and reach the cloud's Device API
 // whatever the uplink does (DESIGN.md, Part 1 "Forwarder").
 //

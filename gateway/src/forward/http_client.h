@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A pool of keep-alive HTTP/1.1 connections to the cloud (Boost.Beast), TLS with certificate and
 // host-name verification and SNI. POSTs a body with a device token and reports the answer.
 #pragma once

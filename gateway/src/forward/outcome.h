@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the forwarder does with each answer of the cloud: one table, one function.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The request budget (cloud.requests_per_minute): the cloud counts POST /data per profile per
 // minute. Strict pacing — one request every 60 s / budget — can never exceed the budget in any
 // minute, whatever minute boundaries the cloud's clock uses (the edge box may have no RTC).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the forwarder reports of itself (the metrics), as plain values and small interfaces, so
 // that readers of the numbers need not include the forwarder.
 #pragma once

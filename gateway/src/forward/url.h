@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud.url, split for the HTTP client: "https://api.tago.io" -> tls, host, port, base path.
 #pragma once
 

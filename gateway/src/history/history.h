@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The local history: the last `per_variable` readings of each device and variable, kept in a
 // column family of the buffer's RocksDB and written in the same WriteBatch as the append, so it is
 // exactly as durable as the queue. It holds readings from every source; the http source's GET /data

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host's side of the local Device API (ABI 1.2 edgegw_device_api): GET /data and DELETE /data
 // over the local history, and GET /info, with the cloud's filters and answer shapes
 // (device_api/query.h, device_api/record.h).

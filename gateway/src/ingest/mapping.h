@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The device mapping: which buffer queue (cloud device) a device key's readings go to, and what
 // happens to each variable on the way (rename, unit, scale/offset). Built from the config on
 // start and on every reload; readers take an immutable snapshot (swapped atomically).

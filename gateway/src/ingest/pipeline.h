@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the host's append callback does for one source: decode each raw message with the source's
 // format, map it to its cloud device (rename, unit, scale/offset), encode each reading once as the
 // cloud's JSON, and append them all to the buffer in one call (one group commit).

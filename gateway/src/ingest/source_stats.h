@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A source's counters as plain atomics, shared by its pipeline (which bumps them) and the
 // metrics (which read them) without the metrics including the pipeline.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The buffer key of the catch-all device of `unmapped: {default: ...}`: a leaf header, for the
 // mapping that uses it and the metrics that label it.
 #pragma once

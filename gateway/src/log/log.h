@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process-wide logging over spdlog: levels, text or JSON lines on stderr, and a last line of
 // defence that scrubs every known secret (tokens, passwords) from every line before it is written.
 //

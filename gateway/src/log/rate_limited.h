@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logs per-message problems (a bad payload, an unmapped device) without flooding: for each key
 // (e.g. "plant/decode") at most one line per interval; the next line says how many were suppressed.
 #pragma once

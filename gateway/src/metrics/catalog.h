@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The metric catalogue: every metric the gateway exports (DESIGN.md, Part 2 "Metrics", plus the
 // extensions listed in gateway/docs/metrics.md), built at scrape time from a snapshot of the
 // counters the components keep anyway (relaxed atomics, per-batch counters). Nothing here runs on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP endpoints on metrics.listen: GET /metrics (Prometheus text format), /healthz (200 while
 // the process runs) and /readyz (200 once ready, 503 with the reason otherwise).
 //

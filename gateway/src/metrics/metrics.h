@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway's metrics and health endpoints, in one object the daemon owns:
 // - /metrics: the catalogue (catalog.h), read from the components' own counters at scrape time,
 //   plus two histograms fed once per cloud request (forward::RequestObserver);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The buffer's runway: how fast readings come in and go out, how long the backlog takes to send,
 // and how long until the buffer is full. Rates are measured over a sliding window of samples
 // (one a second, from a timer), so that they do not depend on how often anyone scrapes.

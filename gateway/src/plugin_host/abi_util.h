@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small conversions between the C ABI and the host's types, shared by the host's callbacks.
 #pragma once
 

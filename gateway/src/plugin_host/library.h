@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A shared object opened with dlopen(RTLD_NOW | RTLD_LOCAL), closed by the destructor.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin_host/source.h"
 
 #include "plugin_host/abi_util.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The plugin host: finds a source's plugin (libedgegw_<plugin>.so in gateway.plugin_dir), checks
 // its ABI version, creates the instance with the source's config and gives it the host's
 // callbacks, whose append runs the source's ingest pipeline. Every failure says which source,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ABI 1.2: the host's local Device API (edgegw_device_api) for one source: token authentication
 // against the device map, the all-or-nothing append, and GET/DELETE /data and GET /info over the
 // local history (history/local_api.h). Results are host-allocated buffers the plugin frees with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ABI 1.3: a source's own durable state (edgegw_source_state), kept in the buffer's meta column
 // family under the source's name and written in the same batch as the readings of the same call,
 // so that protocol state (MQTT QoS 2 packet ids) and the messages it concerns are durable together.

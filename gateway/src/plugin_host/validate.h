@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks a source's `config:` the way `edgegw run` would, without running anything: its plugin is
 // loaded, an instance is created (its create() validates the keys) and destroyed again, and the
 // plugin unloaded. No buffer is opened; the host callbacks the plugin is given refuse every append

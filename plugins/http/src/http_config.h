@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The http plugin's configuration: the `config:` subtree of a source, as JSON, parsed and
 // validated in one place. Every error names its key (the host prefixes the source).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "http_source.h"
 
 #include <chrono>
@@ -80,6 +81,7 @@ std::optional<Response> unreadable(const boost::system::error_code& ec, const Co
 
 HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view config_json)
     : host_(host),
+      limited_(host),
       name_(name),
       config_(parse_config(config_json)),
       api_(host.device_api(), host.host_ptr()),
@@ -138,6 +140,9 @@ asio::awaitable<void> HttpSource::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      limited_.log(EDGEGW_LOG_WARN, "accept", [&] {
+        return "cannot accept a connection: " + ec.message() + "; still trying";
+      });
       continue;  // e.g. too many open files: keep accepting
     }
     boost::system::error_code ignored;
@@ -155,6 +160,10 @@ asio::awaitable<void> HttpSource::session(tcp::socket socket) {
   const std::size_t open = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
   beast::tcp_stream stream(std::move(socket));
   if (open > config_.max_connections) {
+    limited_.log(EDGEGW_LOG_WARN, "max_connections", [&] {
+      return "refused a connection (503): " + std::to_string(open - 1) + " open, max_connections " +
+             std::to_string(config_.max_connections);
+    });
     stream.expires_after(kWriteTimeout);
     auto r = refusal(status::service_unavailable, "too many connections (max_connections " +
                                                       std::to_string(config_.max_connections) +
@@ -221,6 +230,10 @@ Response HttpSource::handle(const Request& request) {
   const ApiResult device = api_.authenticate(token);
   if (!device.ok()) {
     // Never the token itself in the answer or the log.
+    if (device.code == EDGEGW_ERR_DENIED) {
+      limited_.log(EDGEGW_LOG_WARN, "denied",
+                   "refused a request (401): its device token is not known to this gateway");
+    }
     return json_response(request, status_of(device.code),
                          error_body(device.code == EDGEGW_ERR_DENIED ? kDenied : device.text));
   }
@@ -233,6 +246,10 @@ Response HttpSource::handle(const Request& request) {
         std::string message = added.text;
         if (added.code == EDGEGW_ERR_FULL) {
           message = "the gateway cannot take data now (" + message + "); retry later";
+          limited_.log(EDGEGW_LOG_WARN, "full", [&] {
+            return "refused POST /data (503, Retry-After 5): the buffer is full (" + added.text +
+                   ")";
+          });
         }
         Response res = json_response(request, status_of(added.code), error_body(message));
         if (added.code == EDGEGW_ERR_FULL) res.set(beast_http::field::retry_after, "5");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The http source: the cloud's Device API (POST/GET/DELETE /data, GET /info) served on the LAN
 // with Boost.Beast, so devices and programs written for the cloud can point at the gateway. Each
 // request is authenticated with the device's token and answered only after the host is done:
@@ -18,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_sdk.h"
 #include "http_config.h"
 #include "local_api.h"
@@ -43,6 +45,7 @@ class HttpSource {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
 
   sdk::Host host_;
+  sdk::LogLimiter limited_;  // refusals and accept errors: one line per kind per 10 s
   std::string name_;
   Config config_;
   LocalApi api_;

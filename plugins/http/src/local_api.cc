@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "local_api.h"
 
 #include "edgegw/plugin_sdk.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host's local Device API (ABI 1.2 edgegw_device_api), typed: owned results instead of host
 // buffers, codes with their reasons.
 #pragma once

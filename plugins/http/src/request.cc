@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "request.h"
 
 #include <boost/beast/core/string.hpp>

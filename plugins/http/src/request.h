@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The http plugin's request handling without sockets: reading a request from bytes with the
 // server's limits, finding the device token, routing, and building the Device API's answers.
 // The server (http_source.cc) and the fuzzer (tests/fuzz/http_request_fuzz.cc) share it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request handling without sockets: targets, token headers, routes, legacy deletes, answers, and
 // the parser's limits.
 #include "request.h"

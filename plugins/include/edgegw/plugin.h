@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The edgegw plugin ABI: how a protocol plugin (a shared object) and the gateway talk.
  *
  * Pure C, so that a plugin can be written in any language and built with any compiler. The rules

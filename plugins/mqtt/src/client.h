@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mqtt source's client: one thread running one Asio loop for one broker connection, which it
 // makes, keeps alive and remakes with backoff. It reads, lets the Session parse everything one
 // read brought, hands the messages to the ClientHandler's store() in one call, and only when that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 3.1.1 and 5.0 packets: pure encode and decode, no I/O and no state. Decoded packets are
 // views into the bytes they were decoded from (valid while those bytes are). Every rule of the
 // specifications that concerns one packet alone is checked here (fixed-header flags, lengths,

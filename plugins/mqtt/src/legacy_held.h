@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Messages that edgegw before 0.2 kept when it had to stop while its buffer refused them (its Paho
 // client acknowledged them on the way out): one fsync'd file each in <state dir>/held/. The
 // client of 0.2 never acknowledges what it did not store, so it writes none; it hands any that an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mqtt source's `config:` (plugins/mqtt/README.md), parsed and checked. Every error names the
 // key ("topics[1]: ...") and never quotes a secret.
 #pragma once

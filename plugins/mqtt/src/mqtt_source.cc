@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mqtt_source.h"
 
 #include <cerrno>
@@ -124,6 +125,7 @@ void MqttSource::start() {
 
 void MqttSource::stop() {
   if (client_) client_->stop();
+  limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
 }
 
 ClientHandler::StoreResult MqttSource::store(const Inbound& in, std::string& error) {
@@ -137,10 +139,12 @@ ClientHandler::StoreResult MqttSource::store(const Inbound& in, std::string& err
       if ((match = pattern.match(d.topic))) break;
     }
     if (!match) {
-      limited_.log(EDGEGW_LOG_WARN, "unmatched",
-                   "a message on topic '" + std::string(d.topic) +
-                       "' matches none of `topics`: acknowledged and dropped (" +
-                       std::to_string(++unmatched_) + " so far)");
+      ++unmatched_;
+      limited_.log(EDGEGW_LOG_WARN, "unmatched", [&] {
+        return "a message on topic '" + std::string(d.topic) +
+               "' matches none of `topics`: acknowledged and dropped (" +
+               std::to_string(unmatched_) + " so far)";
+      });
       continue;
     }
     const std::string_view device =

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mqtt source plugin: the config, and the host's side of the Client (client.h). Each message
 // the broker delivers is matched against `topics` for its device key (and variable), and everything
 // one socket read brought goes to the host in one append, with its QoS 2 packet ids in the same

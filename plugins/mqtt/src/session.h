@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of one MQTT connection as a state machine over bytes: no sockets, no threads,
 // no clock of its own (the caller passes the time). The transport feeds it what it read; it says
 // what to store, what to acknowledge once that is stored, what to send at once, what to log, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A configured topic such as "sensors/{device}/data": the MQTT filter it subscribes to
 // ("sensors/+/data") and how to take the device key and the variable out of a received topic.
 //

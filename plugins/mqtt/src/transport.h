@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One connection's byte stream to the broker on Boost.Asio: plain TCP (tcp://) or TLS over
 // OpenSSL (ssl://, the broker's certificate and host name verified unless told otherwise). A new
 // Transport per connection attempt; every call and handler runs on the owning io_context's thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client (Asio transport, session and store hand-off) against a scripted broker on loopback:
 // what is acknowledged, when, in what order, and what happens on a full buffer, a failed store,
 // bad bytes, a lost connection and a stop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Messages an edgegw before 0.2 kept at a stop (legacy_held.h): read in arrival order, damaged
 // files reported and left alone.
 #include "legacy_held.h"

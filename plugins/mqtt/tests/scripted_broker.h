@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A broker that a test scripts packet by packet, on a free loopback port: it accepts a client,
 // reads what it sends (decoded with the plugin's codec) and writes what the test says, in the
 // writes the test chooses. Mosquitto never checks the order of acknowledgements; this one lets a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The session from scripted byte streams: what a broker sends in, what the session says to store,
 // to acknowledge after the store, to send at once, and when to close. No sockets.
 #include "session.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only helper: the wall clock as the host wants it. Not part of the ABI.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only helpers for reading a plugin's `config:`, so that every plugin writes its
 // values as the gateway's own config does (DESIGN.md: "Durations are written 250ms, 10s, 5m, 1h,
 // 7d"). Not part of the ABI. The `config:` arrives as JSON text; these helpers read it with

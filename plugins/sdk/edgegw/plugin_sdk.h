@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only C++ helpers over the C ABI (edgegw/plugin.h): a typed wrapper of the host's
 // callbacks, an exception barrier that turns exceptions into error codes, and define_plugin<T>()
 // that builds the C function table from a C++ class. Nothing here is part of the ABI: a plugin may

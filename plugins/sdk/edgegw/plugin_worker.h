@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only helper for a source that produces messages on a thread of its own (the
 // example and simulator plugins): a thread whose pauses a stop() interrupts, and (clock.h) the
 // wall clock as the host wants it. Not part of the ABI.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a frame must be before the host sees it: text (valid UTF-8, no NUL bytes), and, for a bus
 // with several devices, the device key taken out of it (a CSV column or a JSON object's key).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cuts a byte stream into frames at a delimiter. Bounded: a frame longer than max_frame is dropped
 // (counted) and the framer resynchronises at the next delimiter, so noise without delimiters
 // cannot grow memory. Not thread-safe (one reader owns it).

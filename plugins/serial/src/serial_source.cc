@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "serial_source.h"
 
 #include <fcntl.h>
@@ -5,11 +6,13 @@
 #include <termios.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -153,6 +156,10 @@ int configure_line(int fd, const Config& c) {
   return 0;
 }
 
+// The problem's name: its key in the log limiter and in the summary at a stop.
+constexpr std::array<const char*, static_cast<std::size_t>(Problem::kCount)> kProblemNames = {
+    "overlong", "nul", "invalid_utf8", "partial", "no_device"};
+
 const char* problem_text(Problem p) {
   switch (p) {
     case Problem::kOverlong:
@@ -258,11 +265,10 @@ void SerialSource::stop() {
 
   std::string summary =
       "stopped: " + std::to_string(frames_appended_.load()) + " frame(s) appended";
-  static constexpr std::array<const char*, static_cast<std::size_t>(Problem::kCount)> kNames = {
-      "overlong", "nul", "invalid_utf8", "partial", "no_device"};
   summary += "; dropped:";
   for (std::size_t i = 0; i < problems_.size(); ++i) {
-    summary += std::string(" ") + kNames[i] + "=" + std::to_string(problems_[i].total.load());
+    summary +=
+        std::string(" ") + kProblemNames[i] + "=" + std::to_string(problems_[i].total.load());
   }
   if (const std::uint64_t lost = frames_lost_at_stop_.load(); lost > 0) {
     summary +=
@@ -432,34 +438,30 @@ void SerialSource::port_lost(const std::string& why) {
 }
 
 void SerialSource::note(Problem p) {
-  ProblemState& s = problems_[static_cast<std::size_t>(p)];
-  s.total.fetch_add(1, std::memory_order_relaxed);
-  ++s.unreported;
-  const auto now = std::chrono::steady_clock::now();
-  if (!s.logged || now - s.last_log >= kReportInterval) {
-    std::string msg = std::to_string(s.unreported) + " " + problem_text(p);
-    if (p == Problem::kOverlong) msg += " [max_frame " + std::to_string(config_.max_frame) + "]";
-    msg += "; " + std::to_string(s.total.load(std::memory_order_relaxed)) + " since start";
-    host_.warn(msg);
-    s.unreported = 0;
-    s.last_log = now;
-    s.logged = true;
-  }
+  const auto i = static_cast<std::size_t>(p);
+  const std::uint64_t total = problems_[i].total.fetch_add(1, std::memory_order_relaxed) + 1;
+  // Each reason its own window: a noisy one never hides another.
+  const std::optional<std::uint64_t> suppressed = problem_limiter_.admit(kProblemNames[i]);
+  if (!suppressed) return;
+  std::string msg = std::to_string(*suppressed + 1) + " " + problem_text(p);
+  if (p == Problem::kOverlong) msg += " [max_frame " + std::to_string(config_.max_frame) + "]";
+  msg += "; " + std::to_string(total) + " since start";
+  host_.warn(msg);
 }
 
 void SerialSource::report_problems(bool all) {
-  const auto now = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < problems_.size(); ++i) {
-    ProblemState& s = problems_[i];
-    if (s.unreported == 0 || (!all && now - s.last_log < kReportInterval)) continue;
-    host_.warn(
-        std::to_string(s.unreported) + " more " + problem_text(static_cast<Problem>(i)) +
-        " in the last " +
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - s.last_log).count()) +
-        "s; " + std::to_string(s.total.load(std::memory_order_relaxed)) + " since start");
-    s.unreported = 0;
-    s.last_log = now;
-  }
+  problem_limiter_.flush(
+      [this](std::string_view key, std::uint64_t n, sdk::RateLimiter::Clock::duration since) {
+        const auto i = static_cast<std::size_t>(
+            std::find(kProblemNames.begin(), kProblemNames.end(), key) - kProblemNames.begin());
+        if (i >= kProblemNames.size()) return;
+        host_.warn(std::to_string(n) + " more " + problem_text(static_cast<Problem>(i)) +
+                   " in the last " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) +
+                   "s; " + std::to_string(problems_[i].total.load(std::memory_order_relaxed)) +
+                   " since start");
+      },
+      all);
 }
 
 void SerialSource::arm_report_timer() {
@@ -545,10 +547,7 @@ void SerialSource::deliver(FrameQueue& queue) {
       if (!refused_logged) {
         // Not acknowledged: keep these frames, stop reading the port once the queue is full.
         // A warning at most once per interval: a buffer at its cap refuses and accepts by turns.
-        const auto now = std::chrono::steady_clock::now();
-        const bool warn = last_refusal_warning_ == std::chrono::steady_clock::time_point{} ||
-                          now - last_refusal_warning_ >= kReportInterval;
-        if (warn) last_refusal_warning_ = now;
+        const bool warn = refusal_limiter_.admit("refused").has_value();
         host_.log(warn ? EDGEGW_LOG_WARN : EDGEGW_LOG_DEBUG,
                   "the buffer refused " + std::to_string(n) + " frame(s) (" + r.message +
                       "): holding them and pausing reads from " + config_.port +

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One serial source: a reader thread (Boost.Asio serial_port on its own io_context) cuts the byte
 // stream into frames and queues them; an appender thread hands every queued frame to the host in
 // one append call, in order, and retries the same frames while the host's buffer is full. When
@@ -22,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config.h"
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_sdk.h"
 #include "framer.h"
 
@@ -67,9 +69,6 @@ class SerialSource {
  private:
   struct ProblemState {
     std::atomic<std::uint64_t> total{0};
-    std::uint64_t unreported = 0;
-    std::chrono::steady_clock::time_point last_log{};
-    bool logged = false;
   };
 
   // Reader side (io thread).
@@ -108,6 +107,7 @@ class SerialSource {
   std::chrono::steady_clock::time_point opened_at_{};
   std::string last_open_error_;  // logged once per distinct reason
   std::array<ProblemState, static_cast<std::size_t>(Problem::kCount)> problems_;
+  sdk::RateLimiter problem_limiter_;  // a window per reason; the timer reports what it held back
   std::thread io_thread_;
 
   // Shared between the reader and the appender.
@@ -118,7 +118,7 @@ class SerialSource {
   bool stopping_ = false;     // guarded
   std::thread appender_thread_;
 
-  std::chrono::steady_clock::time_point last_refusal_warning_{};  // appender thread only
+  sdk::RateLimiter refusal_limiter_;  // a refusal warns at most once per window, else debug
   std::atomic<std::uint64_t> frames_appended_{0};
   std::atomic<std::uint64_t> frames_lost_at_stop_{0};
   bool started_ = false;

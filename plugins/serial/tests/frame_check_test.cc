@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Frame checks (UTF-8, NUL) and taking the device key out of CSV and JSON lines.
 #include "frame_check.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framer: delimiters, CRLF, frames split across reads, overlong frames and resynchronisation,
 // partial frames at a disconnect.
 #include "framer.h"

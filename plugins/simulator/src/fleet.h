@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Synthetic devices: each renders its next message as a tago_json array, one reading per
 // configured variable, with plausible waveforms. Shared by the simulator plugin (in-process
 // appends) and edgegw-simulate (the same devices publishing over MQTT), so both feed the host

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pacing of the simulated devices: `rate` messages per second in total, spread evenly, plus a
 // burst of `burst` messages every `burst_every` (the bursts are what a fleet reconnecting at
 // once, or a shift change, looks like). Header-only, used by the plugin and edgegw-simulate.

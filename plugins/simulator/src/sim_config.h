@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator plugin's `config:` (README.md), parsed from the JSON the host hands to create().
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-simulate: the simulator's devices (fleet.h) publishing over MQTT, one message per
 // device at a time to `sim/{device}/data` (tago_json), so the demo and the end-to-end bench
 // exercise the real MQTT path: broker, mqtt plugin, PUBACK after the durable append.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator source plugin: N synthetic devices (fleet.h) paced by rate and bursts (pacer.h),
 // handed to the host as raw tago_json messages through the same append() as MQTT or serial
 // input, so they are decoded, validated, mapped and buffered like real ones. What append()
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "edgegw/log_limiter.h"
 #include "edgegw/plugin_sdk.h"
 #include "edgegw/plugin_worker.h"
 #include "fleet.h"
@@ -22,7 +24,11 @@ using namespace std::chrono_literals;
 class SimulatorSource {
  public:
   SimulatorSource(sdk::Host host, std::string_view name, std::string_view config_json)
-      : host_(host), name_(name), config_(parse_config(config_json)), fleet_(config_.fleet) {}
+      : host_(host),
+        limited_(host),
+        name_(name),
+        config_(parse_config(config_json)),
+        fleet_(config_.fleet) {}
 
   ~SimulatorSource() { stop(); }
 
@@ -86,7 +92,11 @@ class SimulatorSource {
         return false;
       }
       // Full (back-pressure) or an I/O error: keep these messages and try again.
-      if (failures == 0) host_.warn("append failed, retrying: " + r.message);
+      // Once per refused batch, and at most once per 10 s (a full buffer refuses many batches).
+      if (failures == 0) {
+        limited_.log(EDGEGW_LOG_WARN, r.full() ? "full" : "append",
+                     [&] { return "append failed, retrying: " + r.message; });
+      }
       if (!worker_.pause(r.full() ? 50ms : 1000ms)) return false;
     }
     sent_ += n;
@@ -101,6 +111,7 @@ class SimulatorSource {
   }
 
   sdk::Host host_;
+  sdk::LogLimiter limited_;
   std::string name_;
   SimConfig config_;
   Fleet fleet_;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # ctest's entry to validate.mjs. deploy/setup.sh installs node and the npm packages; a tree set
 # up before they were needed gets the packages here (npm ci: pinned by package-lock.json).
 #   run.sh DEPLOY_K8S_DIR EDGEGW_BINARY

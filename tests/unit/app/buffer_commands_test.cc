@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw buffer ...` through the real binary, on a buffer filled through the Buffer API.
 #include "app/buffer_commands.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run`: start, reload on SIGHUP, graceful stop on SIGTERM, clear start-up failures.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Child of crash_test.cc: N producer threads append to their own device of the buffer at PATH as
 // fast as they can, and print "device value" on stdout after each acknowledged append, until
 // killed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kill -9 at random moments while producers append: after reopening, every acknowledged reading
 // is present, in order, and no sequence number is ever reused.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A full disk: appends are refused with a clear reason (so sources push back), nothing accepted is
 // lost, and the buffer resumes by itself once space returns. Needs root to mount a small tmpfs.
 #include <unistd.h>

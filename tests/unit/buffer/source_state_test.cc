@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A source's own state (plugin ABI 1.3) in the buffer: written in the same batch as the readings
 // of the same append, private to its source, kept across a reopen, and never refused by a full
 // buffer when it comes alone.

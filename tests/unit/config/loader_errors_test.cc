@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One test per kind of config error: the exact position and message of each.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a valid config loads to: defaults, the contract's full example, ${NAME}, plugin config JSON.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

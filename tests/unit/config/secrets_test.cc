@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tokens: inline, from the environment, from a token_file; and that no secret ever leaks into a
 // diagnostic or a printed part of the config.
 #include <gmock/gmock.h>

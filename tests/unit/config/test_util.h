@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the config tests: loading inline YAML with a fixed environment, temp folders.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The YAML text itself: syntax errors, empty files, more than one document, and the bounds that
 // keep hostile input (deep nesting, alias bombs, yaml-cpp's own traps) from hanging or crashing us.
 #include <gmock/gmock.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The forwarder against a scripted cloud (an HttpClient of the test's own): no network, no
 // emulator. Each request is answered by a function of its token and readings, on the I/O
 // thread as the real client answers, so the lanes, the split of refused batches, the held

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The outcome table, pinned (as Vector pins its retry table).
 #include "forward/outcome.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real buffer (RocksDB on a temp dir) with the local history on, and appends of tago readings.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The catalogue: what a snapshot turns into, Prometheus naming conventions, per-device labels only
 // on request, a text that `promtool check metrics` accepts, and documentation for every metric.
 #include "metrics/catalog.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deploy/prometheus/: the scrape config and the alert rules pass promtool (syntax, and the rules'
 // own unit tests), the Grafana dashboard is valid JSON with sane panels, and both name only
 // metrics the gateway exports.

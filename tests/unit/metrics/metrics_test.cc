@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The metrics object on a real buffer and forwarder: the HTTP endpoints, readiness through the
 // daemon's states, the request histograms, the runway sampler, and an address already in use.
 #include "metrics/metrics.h"

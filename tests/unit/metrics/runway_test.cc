@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The runway estimate: rates over the window, time to drain the backlog, time until full.
 #include "metrics/runway.h"
 

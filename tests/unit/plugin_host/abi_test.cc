@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pins the plugin ABI: changing plugins/include/edgegw/plugin.h (anything but comments and
 // whitespace) fails this test until the version is bumped and the pin updated. Adding a field or
 // an error code: bump EDGEGW_PLUGIN_ABI_MINOR. Changing or removing anything: bump the MAJOR.

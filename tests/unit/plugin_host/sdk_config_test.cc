@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SDK's config helpers: every plugin reads durations as the gateway's config writes them.
 #include "edgegw/plugin_config.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Plugins that misbehave, for the host's tests; written in C99 to prove the ABI header is C.
  * TEST_PLUGIN_MODE: 1 built for ABI major 2; 2 built for a newer minor; 3 create() fails;
  * 4 exports no entry point. */
