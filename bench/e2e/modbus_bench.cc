@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The modbus source's cost: points read over Modbus TCP and buffered per CPU-second of the
 // gateway (`edgegw run`: poll → tago_json → decode → buffer's write-ahead log), next to a
 // baseline measured in the same run: a plain libmodbus client loop that issues the same requests

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the modbus plugin's config parser, request planner and value decoder: the input is the
 // JSON text of a source's `config:`. Invariants: no crash; a refused config is an
 // EDGEGW_ERR_INVALID_ARGUMENT error naming a key ("KEY: ..."); an accepted one plans requests

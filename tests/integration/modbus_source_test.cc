@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `edgegw run` with the modbus plugin polling a libmodbus server (plugins/modbus/tests/
 // test_server.h) over TCP into the cloud emulator: the readings arrive with their units and
 // values, edgegw_source_up follows the server going away and coming back, and `check-config`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The modbus plugin's configuration: the `config:` subtree of a source, as JSON, parsed and
 // validated in one place. Every error names its key path ("units[0].groups[1].points[2].type:
 // 'float' is not bool, u16, ..."); the host prefixes the source.

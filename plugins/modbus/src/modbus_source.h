@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One modbus source: one bus (a TCP connection, or a serial line) polled by one thread with
 // libmodbus. Each unit's groups are due at their own interval; the points of one unit that one
 // poll read are one message, a tago_json array carrying the poll's time, and the messages of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A polling group's points as read requests: points of the same table whose addresses lie
 // together are read in one request, up to the protocol's limit (125 registers, 2000 bits per read)
 // and across at most `max_gap` unused registers (16 x max_gap bits). The plan is made once, at

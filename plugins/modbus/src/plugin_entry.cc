@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libedgegw_modbus.so's one exported symbol.
 #include "edgegw/plugin_sdk.h"
 #include "modbus_source.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A point's value from the registers (or the bit) a request returned: its type, word and byte
 // order, scale and offset applied, written as the JSON text of a reading's `value`.
 #pragma once

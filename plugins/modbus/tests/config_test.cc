@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config parsing: defaults, every key, and an error naming the key path for every kind of mistake.
 #include "config.h"
 

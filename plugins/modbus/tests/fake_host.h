@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host's callbacks as a recorder, for running a source in the test's own process: every
 // append (its messages copied), every log line and every set_up. An append can be made to fail
 // as a full buffer does.

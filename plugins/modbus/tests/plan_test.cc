@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request planning: adjacent points share a request, within the protocol's limits.
 #include "plan.h"
 

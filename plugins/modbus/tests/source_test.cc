@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The modbus source against a real libmodbus server (test_server.h), in-process with a recording
 // host: over TCP on a free port and RTU over a socat pty pair. Every type and order, scaling,
 // on_change with a deadband, an exception response, a unit that stops answering while another

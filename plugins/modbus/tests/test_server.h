@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Modbus server for the plugin's tests and bench, on libmodbus's server side
 // (modbus_mapping_new, modbus_receive, modbus_reply, modbus_reply_exception), in a thread of
 // the test: over TCP on a free loopback port, or RTU on one end of a socat pty pair. Several

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // edgegw-modbus-test-server: the tests' libmodbus server as a program, to try the modbus source
 // by hand (or from a script) without a device.
 //

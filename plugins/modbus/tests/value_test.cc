@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Values from registers: every type in every word and byte order, scale and offset, strings, and
 // the values that are not numbers.
 #include "value.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Optional header-only helpers for a plugin whose `config:` is a tree of objects and lists (the
 // modbus plugin's units, groups and points): typed reads that throw sdk::Error naming the key's
 // whole path ("units[0].groups[1].points[3].address: expected an integer 0 … 65535, got a
