@@ -50,6 +50,14 @@ class GoldenStore : public ::testing::Test {
     return out;
   }
 
+  // Appends one reading; the sequence it got (0 on failure).
+  static Seq append_one(Buffer& b, DeviceId device, const std::string& json) {
+    const Record r{device, json};
+    EXPECT_TRUE(b.append(std::span(&r, 1)));
+    auto batch = b.read(device, 1000, std::size_t{1} << 30);
+    return batch && !batch->empty() ? batch->entries.back().seq : 0;
+  }
+
   testing::TempDir dir_;
 };
 
@@ -77,14 +85,7 @@ TEST_F(GoldenStore, Format1BeforeTheHistoryOpensWithEveryReading) {
     ASSERT_EQ(letters.size(), 1u);
     EXPECT_EQ(letters[0].http_status, 400);
     EXPECT_EQ(letters[0].reason, "Variable name is invalid");
-    // Appends continue each device's sequence.
-    const std::string next = reading(4);
-    const Record r{*a, next};
-    ASSERT_TRUE(b.append(std::span(&r, 1)));
-    auto batch = b.read(*a, 1000, std::size_t{1} << 30);
-    ASSERT_TRUE(batch);
-    ASSERT_EQ(batch->size(), 4u);
-    EXPECT_EQ(batch->entries.back().seq, 4u);
+    EXPECT_EQ(append_one(b, *a, reading(4)), 4u);  // appends continue the device's sequence
   }
   // The history's column family was added; the store still opens.
   std::vector<std::string> families;
@@ -104,13 +105,7 @@ TEST_F(GoldenStore, ATruncatedWalOpensWithTheWritesBeforeTheCut) {
   EXPECT_EQ(*a, 1u);
   // Five appends, the last one cut short: the four whole ones, the torn one not at all.
   EXPECT_EQ(all(b, *a), (std::vector<std::string>{reading(1), reading(2), reading(3), reading(4)}));
-  const std::string next = reading(5);
-  const Record r{*a, next};
-  ASSERT_TRUE(b.append(std::span(&r, 1)));
-  auto batch = b.read(*a, 1000, std::size_t{1} << 30);
-  ASSERT_TRUE(batch);
-  ASSERT_EQ(batch->size(), 5u);
-  EXPECT_EQ(batch->entries.back().seq, 5u);  // the torn append's sequence is used again
+  EXPECT_EQ(append_one(b, *a, reading(5)), 5u);  // the torn append's sequence is used again
 }
 
 TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
