@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# Loaded after a plot (GPVAL_Y_MIN/MAX set): labels for the y axis that differ from tick to tick: ticks every `step` (1, 2 or 5 x 10^n, about
-# five on the axis) printed with the decimals that step needs, in one unit for the whole axis
-# (k, M or none), where "%.0s%c" rounded 1.0M, 1.2M and 1.4M all to "1M".
+# Loaded after a plot (GPVAL_Y_MIN/MAX set): y tick labels that differ from tick to tick. Ticks
+# every `step` (1, 2 or 5 x 10^n, about five on the axis), printed with the decimals that step
+# needs, in one unit for the whole axis (k, M or none), where "%.0s%c" rounded 1.0M, 1.2M and 1.4M
+# all to "1M".
 ticks_ymin = GPVAL_Y_MIN; ticks_ymax = GPVAL_Y_MAX
 if (ticks_ymax <= ticks_ymin) { ticks_ymax = ticks_ymin + 1 }
 ticks_raw = (ticks_ymax - ticks_ymin) / 5.0
