@@ -459,21 +459,29 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"
 awk -F, 'NR > 1 { if ($1 != prev && NR > 2) print ""; prev = $1; print }' "$timeline" >"$work/timeline.dat"
 labels=$(awk -F, 'NR > 1 && $1 != prev { printf "set label \"%s\" at %s, graph %s left font \",9\"\n", $1, $2, (n++ % 2 ? 0.84 : 0.94); prev = $1 }' "$timeline")
 gnuplot <<GP
+set datafile separator ","
+# A dry run of the rates' plot for its y range, then tick labels that differ (distinct_ytics.gp).
+set terminal unknown
+plot "$work/timeline.dat" using 2:4 with lines, "" using 2:5 with lines
+load "$root/bench/e2e/distinct_ytics.gp"
 set terminal pngcairo size 1400,900 font ",10"
 set output "$out/timeline.png"
-set datafile separator ","
 set key top right
 set multiplot layout 3,1 title "edgegw end to end ($commit, $cores cores)"
 $labels
 set ylabel "readings/s"
-set format y "%.0s%c"
 plot "$work/timeline.dat" using 2:4 with lines title "into the gateway", \
      "" using 2:5 with lines title "to the cloud"
 unset label
+unset ytics
+set ytics autofreq
+set autoscale y
 set ylabel "buffered readings"
+set format y "%.0s%c"
 set logscale y
 plot "$work/timeline.dat" using 2:(\$6 > 0 ? \$6 : 1) with lines title "buffer depth"
 unset logscale y
+set format y "%g"
 set ylabel "MiB / CPU s per s"
 set xlabel "seconds since the start of the run"
 plot "$work/timeline.dat" using 2:7 with lines title "gateway RSS (MiB)", \

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fuzzes the buffer's byte formats (gateway/src/buffer/key_format.h, buffer_format.md): every
+// decoder is given the input as it comes (a store on disk can hold anything), and values read
+// from the input go through encode -> decode. Invariants: no crash; a decode that succeeds
+// re-encodes to the very bytes it read; encode -> decode gives back what was encoded; queue keys
+// sort bytewise in (device, seq) order.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "buffer/key_format.h"
+#include "fuzz_check.h"
+
+namespace {
+
+using edgegw::fuzz::check;
+namespace buffer = edgegw::buffer;
+
+// Reads integers and strings off the input, zeros once it runs out.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  std::uint64_t u64() {
+    char b[8] = {};
+    const std::size_t n = std::min<std::size_t>(8, in_.size());
+    std::memcpy(b, in_.data(), n);
+    in_.remove_prefix(n);
+    return buffer::load_be64(b);
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(u64() >> 32); }
+  std::string str() {
+    const std::size_t n = std::min<std::size_t>(u64() % 300, in_.size());
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+
+ private:
+  std::string_view in_;
+};
+
+std::string_view view(const auto& bytes) { return {bytes.data(), bytes.size()}; }
+
+void decode_anything(std::string_view in) {
+  const buffer::DeviceId device = buffer::queue_key_device(in);
+  const buffer::Seq seq = buffer::queue_key_seq(in);
+  if (in.size() == buffer::kQueueKeySize) {
+    check(view(buffer::queue_key(device, seq)) == in, "a queue key re-encodes differently");
+  } else {
+    check(device == 0 && seq == 0, "a queue key of the wrong size decoded");
+  }
+  if (const auto h = buffer::decode_value_header(in)) {
+    check(view(buffer::encode_value_header(*h)) == in.substr(0, buffer::kValueHeaderSize),
+          "a value header re-encodes differently");
+    check(buffer::value_json(in).size() == in.size() - buffer::kValueHeaderSize,
+          "value_json is not the rest of the value");
+  }
+  if (const auto head = buffer::decode_head(in)) {
+    check(buffer::encode_head(*head) == in, "a head mark re-encodes differently");
+  }
+  const std::uint64_t id = buffer::dead_letter_id(in);
+  if (in.size() == 8) check(view(buffer::dead_letter_key(id)) == in, "a dead letter id differs");
+  // A dead letter: the first 8 bytes its key, the rest its value.
+  const std::string_view key = in.substr(0, std::min<std::size_t>(8, in.size()));
+  const std::string_view value = in.substr(key.size());
+  if (const auto letter = buffer::decode_dead_letter(key, value)) {
+    check(letter->id == buffer::dead_letter_id(key), "a dead letter's id is not its key's");
+    check(buffer::encode_dead_letter(*letter) == value, "a dead letter re-encodes differently");
+  }
+}
+
+void round_trip(std::string_view in) {
+  Reader r(in);
+  const buffer::DeviceId d1 = r.u32();
+  const buffer::Seq s1 = r.u64();
+  const buffer::DeviceId d2 = r.u32();
+  const buffer::Seq s2 = r.u64();
+  const auto k1 = buffer::queue_key(d1, s1);
+  const auto k2 = buffer::queue_key(d2, s2);
+  check(buffer::queue_key_device(view(k1)) == d1 && buffer::queue_key_seq(view(k1)) == s1,
+        "queue key round trip");
+  const int bytewise = view(k1).compare(view(k2));
+  const bool less = d1 < d2 || (d1 == d2 && s1 < s2);
+  const bool same = d1 == d2 && s1 == s2;
+  check(same ? bytewise == 0 : (less ? bytewise < 0 : bytewise > 0),
+        "queue keys out of (device, seq) order");
+
+  const buffer::ValueHeader header{r.u64(), static_cast<std::int64_t>(r.u64())};
+  const std::string json = r.str();
+  std::string value(view(buffer::encode_value_header(header)));
+  value += json;
+  const auto h = buffer::decode_value_header(value);
+  check(h && h->cum_bytes == header.cum_bytes && h->stored_at_ms == header.stored_at_ms,
+        "value header round trip");
+  check(buffer::value_json(value) == json, "value json round trip");
+
+  const buffer::HeadMark mark{r.u64(), r.u64()};
+  const auto head = buffer::decode_head(buffer::encode_head(mark));
+  check(head && head->removed_up_to == mark.removed_up_to && head->cum_bytes == mark.cum_bytes,
+        "head mark round trip");
+
+  buffer::DeadLetter letter;
+  letter.id = r.u64();
+  letter.device = r.u32();
+  letter.http_status = static_cast<int>(r.u32() % 1000);
+  letter.time_ms = static_cast<std::int64_t>(r.u64());
+  letter.reason = r.str();
+  letter.reading_json = r.str();
+  const auto key = buffer::dead_letter_key(letter.id);
+  const auto back = buffer::decode_dead_letter(view(key), buffer::encode_dead_letter(letter));
+  check(back && back->id == letter.id && back->device == letter.device &&
+            back->http_status == letter.http_status && back->time_ms == letter.time_ms &&
+            back->reason == letter.reason && back->reading_json == letter.reading_json,
+        "dead letter round trip");
+
+  // Source state keys: the key follows its source's prefix, and names of other lengths differ.
+  const std::string source = r.str();
+  const std::string state_key = r.str();
+  const std::string full = buffer::meta_source_key(source, state_key);
+  const std::string prefix = buffer::meta_source_prefix(source);
+  check(full.starts_with(prefix) && full.substr(prefix.size()) == state_key,
+        "a source key outside its source's prefix");
+  check(buffer::meta_device_key(source).starts_with(buffer::kMetaDevicePrefix),
+        "a device key outside its prefix");
+  const std::string withdrawn = buffer::meta_withdrawn_key(d1, s1);
+  check(withdrawn.starts_with(buffer::kMetaWithdrawnPrefix) &&
+            std::string_view(withdrawn).substr(buffer::kMetaWithdrawnPrefix.size()) == view(k1),
+        "a withdrawn key is not its prefix and the queue key");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  decode_anything(in);
+  round_trip(in);
+  return 0;
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes the golden buffer stores of golden_test.cc (committed in golden/; run again only to add
+// a store, never to "fix" one — they pin what older gateways left on disk):
+//   build/release/tests/unit/buffer/buffer_golden_gen tests/unit/buffer/golden
+// Each store is written with RocksDB directly, byte by byte as gateway/docs/buffer_format.md says,
+// not through Buffer, so that they do not follow a later change of the code.
+//   format1-before-history  format 1 as written before the history column family existed
+//   format1-truncated-wal   format 1, five appends in the WAL only, the last one cut short
+//   unsupported-version     a store of a later format ("2"), which this gateway must refuse
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "buffer/key_format.h"
+#include "buffer/rocksdb_options.h"
+
+namespace fs = std::filesystem;
+using namespace edgegw::buffer;
+
+namespace {
+
+[[noreturn]] void die(const std::string& what, const rocksdb::Status& s) {
+  std::fprintf(stderr, "golden_gen: %s: %s\n", what.c_str(), s.ToString().c_str());
+  std::exit(1);
+}
+
+void check(const rocksdb::Status& s, const std::string& what) {
+  if (!s.ok()) die(what, s);
+}
+
+rocksdb::Slice slice(std::string_view v) { return {v.data(), v.size()}; }
+
+struct Store {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;  // default, queue, meta, dead_letter[, history]
+  rocksdb::ColumnFamilyHandle* queue() const { return cf[1]; }
+  rocksdb::ColumnFamilyHandle* meta() const { return cf[2]; }
+  rocksdb::ColumnFamilyHandle* dead() const { return cf[3]; }
+
+  // `fresh`: a new store in place of anything at `path`.
+  Store(const fs::path& path, bool with_history, bool fresh = true) {
+    if (fresh) fs::remove_all(path);
+    rocksdb::DBOptions o = db_options();
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, small_cf_options()},
+        {"queue", queue_cf_options()},
+        {"meta", small_cf_options()},
+        {"dead_letter", small_cf_options()}};
+    if (with_history) cfs.emplace_back("history", queue_cf_options());
+    rocksdb::DB* raw = nullptr;
+    check(rocksdb::DB::Open(o, path.string(), cfs, &cf, &raw), "open " + path.string());
+    db.reset(raw);
+  }
+
+  void write(rocksdb::WriteBatch& b) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(db->Write(wo, &b), "write");
+  }
+
+  // Flushed: everything in table files, the WAL empty (a clean stop).
+  void close(bool flush) {
+    if (flush) check(db->Flush(rocksdb::FlushOptions(), cf), "flush");
+    for (auto* h : cf) check(db->DestroyColumnFamilyHandle(h), "drop handle");
+    check(db->Close(), "close");
+    db.reset();
+  }
+};
+
+std::string reading(int n) {
+  return R"({"variable":"temperature","value":)" + std::to_string(20 + n) +
+         R"(,"time":"2026-01-01T00:00:0)" + std::to_string(n) + R"(.000Z"})";
+}
+
+// Device `id` named `key` with readings seq first..last; cum_bytes as Buffer counts them.
+void put_device(rocksdb::WriteBatch& b, const Store& s, DeviceId id, std::string_view key,
+                Seq first, Seq last, std::uint64_t& cum, std::int64_t stored_at) {
+  std::string index(4, '\0');
+  store_be32(index.data(), id);
+  b.Put(s.meta(), meta_device_key(key), index);
+  if (first > 1) {
+    b.Put(s.meta(), meta_head_key(id), encode_head(HeadMark{first - 1, cum}));
+  }
+  for (Seq seq = first; seq <= last; ++seq) {
+    const std::string json = reading(static_cast<int>(seq));
+    cum += entry_bytes(json.size());
+    std::string value(encode_value_header(ValueHeader{cum, stored_at}).data(), kValueHeaderSize);
+    value += json;
+    const QueueKey k = queue_key(id, seq);
+    b.Put(s.queue(), slice(std::string_view(k.data(), k.size())), value);
+  }
+}
+
+void before_history(const fs::path& dir) {
+  Store s(dir / "format1-before-history", false);
+  rocksdb::WriteBatch b;
+  b.Put(s.meta(), "format", "1");
+  std::uint64_t cum_a = 0;
+  std::uint64_t cum_b = 0;
+  put_device(b, s, 1, "dev-a", 1, 3, cum_a, 1'767'225'600'000);
+  // dev-b: its first reading was delivered (the head mark), two wait.
+  cum_b = entry_bytes(reading(1).size());
+  put_device(b, s, 2, "dev-b", 2, 3, cum_b, 1'767'225'600'000);
+  DeadLetter letter;
+  letter.id = 1;
+  letter.device = 1;
+  letter.http_status = 400;
+  letter.time_ms = 1'767'225'601'000;
+  letter.reason = "Variable name is invalid";
+  letter.reading_json = R"({"variable":"a b","value":1})";
+  const auto key = dead_letter_key(letter.id);
+  b.Put(s.dead(), slice(std::string_view(key.data(), key.size())), encode_dead_letter(letter));
+  s.write(b);
+  s.close(true);
+}
+
+void truncated_wal(const fs::path& dir) {
+  const fs::path path = dir / "format1-truncated-wal";
+  {
+    Store s(path, true);
+    rocksdb::WriteBatch init;
+    init.Put(s.meta(), "format", "1");
+    s.write(init);
+    s.close(true);  // the format in a table file; the appends below in the WAL only
+  }
+  {
+    Store s(path, true, false);
+    std::uint64_t cum = 0;
+    for (Seq seq = 1; seq <= 5; ++seq) {
+      rocksdb::WriteBatch b;  // one append: one WriteBatch, as Buffer::append writes it
+      if (seq == 1) {
+        put_device(b, s, 1, "dev-a", 1, 1, cum, 1'767'225'600'000);
+      } else {
+        const std::string json = reading(static_cast<int>(seq));
+        cum += entry_bytes(json.size());
+        std::string value(encode_value_header(ValueHeader{cum, 1'767'225'600'000}).data(),
+                          kValueHeaderSize);
+        value += json;
+        const QueueKey k = queue_key(1, seq);
+        b.Put(s.queue(), slice(std::string_view(k.data(), k.size())), value);
+      }
+      s.write(b);
+    }
+    s.close(false);
+  }
+  // Cut the last record short, as a power cut in the middle of its write would.
+  for (const auto& e : fs::directory_iterator(path)) {
+    if (e.path().extension() == ".log" && fs::file_size(e.path()) > 0) {
+      fs::resize_file(e.path(), fs::file_size(e.path()) - 20);
+    }
+  }
+}
+
+void unsupported_version(const fs::path& dir) {
+  Store s(dir / "unsupported-version", true);
+  rocksdb::WriteBatch b;
+  b.Put(s.meta(), "format", "2");
+  std::uint64_t cum = 0;
+  put_device(b, s, 1, "dev-a", 1, 2, cum, 1'767'225'600'000);
+  s.write(b);
+  s.close(true);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: buffer_golden_gen DIR\n");
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  fs::create_directories(dir);
+  before_history(dir);
+  truncated_wal(dir);
+  unsupported_version(dir);
+  // Only what a store needs: no LOG files, no LOCK, the newest OPTIONS file alone.
+  for (const auto& store : fs::directory_iterator(dir)) {
+    std::vector<fs::path> options;
+    for (const auto& e : fs::directory_iterator(store.path())) {
+      const std::string name = e.path().filename().string();
+      if (name == "LOCK" || name.starts_with("LOG")) fs::remove(e.path());
+      if (name.starts_with("OPTIONS-")) options.push_back(e.path());
+    }
+    std::sort(options.begin(), options.end());
+    for (std::size_t i = 0; i + 1 < options.size(); ++i) fs::remove(options[i]);
+  }
+  return 0;
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// The golden stores of golden/ (written once by golden_gen.cc, committed): what an older gateway
+// or a power cut left on disk must open, be salvaged or be refused exactly as
+// gateway/docs/buffer_format.md says ("Compatibility" and "Damage"). Each test opens a copy.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "buffer/buffer.h"
+#include "support/subprocess.h"
+
+namespace edgegw::buffer {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string reading(int n) {
+  return R"({"variable":"temperature","value":)" + std::to_string(20 + n) +
+         R"(,"time":"2026-01-01T00:00:0)" + std::to_string(n) + R"(.000Z"})";
+}
+
+class GoldenStore : public ::testing::Test {
+ protected:
+  // A copy of golden/<name> to open (RocksDB writes into the folder it opens).
+  Options copy_of(const std::string& name) {
+    const fs::path from = fs::path(testing::source_dir()) / "tests/unit/buffer/golden" / name;
+    const fs::path to = fs::path(dir_.path()) / name;
+    fs::copy(from, to, fs::copy_options::recursive);
+    Options o;
+    o.path = to.string();
+    o.sync = SyncMode::kNone;
+    o.clock = [] { return std::int64_t{1'767'225'700'000}; };
+    o.max_age = std::chrono::hours(24 * 365 * 100);
+    return o;
+  }
+  static std::vector<std::string> all(Buffer& b, DeviceId device) {
+    auto batch = b.read(device, 1000, std::size_t{1} << 30);
+    EXPECT_TRUE(batch) << batch.status().to_string();
+    std::vector<std::string> out;
+    if (!batch) return out;
+    for (std::size_t i = 0; i < batch->size(); ++i) out.emplace_back(batch->reading(i));
+    return out;
+  }
+
+  // Appends one reading; the sequence it got (0 on failure).
+  static Seq append_one(Buffer& b, DeviceId device, const std::string& json) {
+    const Record r{device, json};
+    EXPECT_TRUE(b.append(std::span(&r, 1)));
+    auto batch = b.read(device, 1000, std::size_t{1} << 30);
+    return batch && !batch->empty() ? batch->entries.back().seq : 0;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(GoldenStore, Format1BeforeTheHistoryOpensWithEveryReading) {
+  const Options o = copy_of("format1-before-history");
+  {
+    auto opened = Buffer::open(o);
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    Buffer& b = **opened;
+    auto a = b.register_device("dev-a");
+    auto d = b.register_device("dev-b");
+    ASSERT_TRUE(a && d);
+    EXPECT_EQ(*a, 1u);  // the devices keep their indices
+    EXPECT_EQ(*d, 2u);
+    EXPECT_EQ(all(b, *a), (std::vector<std::string>{reading(1), reading(2), reading(3)}));
+    // dev-b's first reading was delivered before the stop: its head mark says so.
+    EXPECT_EQ(all(b, *d), (std::vector<std::string>{reading(2), reading(3)}));
+    EXPECT_EQ(b.queued(*a).readings, 3u);
+    EXPECT_EQ(b.queued(*d).readings, 2u);
+    std::vector<DeadLetter> letters;
+    ASSERT_TRUE(b.for_each_dead_letter([&](const DeadLetter& l) {
+      letters.push_back(l);
+      return true;
+    }));
+    ASSERT_EQ(letters.size(), 1u);
+    EXPECT_EQ(letters[0].http_status, 400);
+    EXPECT_EQ(letters[0].reason, "Variable name is invalid");
+    EXPECT_EQ(append_one(b, *a, reading(4)), 4u);  // appends continue the device's sequence
+  }
+  // The history's column family was added; the store still opens.
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), o.path, &families).ok());
+  EXPECT_NE(std::find(families.begin(), families.end(), "history"), families.end());
+  auto again = Buffer::open(o);
+  ASSERT_TRUE(again) << again.status().to_string();
+  EXPECT_EQ((*again)->stats().readings, 6u);
+}
+
+TEST_F(GoldenStore, ATruncatedWalOpensWithTheWritesBeforeTheCut) {
+  auto opened = Buffer::open(copy_of("format1-truncated-wal"));
+  ASSERT_TRUE(opened) << opened.status().to_string();
+  Buffer& b = **opened;
+  auto a = b.register_device("dev-a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, 1u);
+  // Five appends, the last one cut short: the four whole ones, the torn one not at all.
+  EXPECT_EQ(all(b, *a), (std::vector<std::string>{reading(1), reading(2), reading(3), reading(4)}));
+  EXPECT_EQ(append_one(b, *a, reading(5)), 5u);  // the torn append's sequence is used again
+}
+
+TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
+  const Options o = copy_of("unsupported-version");
+  auto opened = Buffer::open(o);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.status().code(), Code::kCorruption);
+  EXPECT_NE(opened.status().to_string().find("has format version '2'"), std::string::npos)
+      << opened.status().to_string();
+  EXPECT_NE(opened.status().to_string().find("this edgegw reads version 1"), std::string::npos);
+  // Never rewritten or wiped: the format and the readings are still there.
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), o.path, &names).ok());
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), o.path, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto handle = [&](const std::string& name) {
+    return handles[static_cast<std::size_t>(std::find(names.begin(), names.end(), name) -
+                                            names.begin())];
+  };
+  std::string format;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handle("meta"), "format", &format).ok());
+  EXPECT_EQ(format, "2");
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle("queue")));
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 2);
+  it.reset();
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+}
+
+}  // namespace
+}  // namespace edgegw::buffer
