@@ -29,11 +29,14 @@ namespace edgegw::sdk {
 
 // Throws the config error "KEY: WHAT" (the host prefixes the source).
 [[noreturn]] inline void config_error(std::string_view key, const std::string& what) {
+  if (key.empty()) key = "\"\"";  // an empty key is still named
   throw Error(EDGEGW_ERR_INVALID_ARGUMENT, std::string(key) + ": " + what);
 }
 
-// "units[0]" + "device" -> "units[0].device"; "" + "port" -> "port".
+// "units[0]" + "device" -> "units[0].device"; "" + "port" -> "port"; an empty key reads '""'
+// (an error must still name where it is).
 inline std::string key_path(std::string_view parent, std::string_view key) {
+  if (key.empty()) key = "\"\"";
   if (parent.empty()) return std::string(key);
   std::string s(parent);
   s += '.';
