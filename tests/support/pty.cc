@@ -7,11 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 namespace edgegw::testing {
@@ -68,16 +66,12 @@ bool PtyPair::wait_transferred(std::size_t n) const {
 bool PtyPair::wait_read_by_gateway() const {
   const int fd = ::open(gw_link_.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return false;
-  bool drained = false;
-  for (auto deadline = std::chrono::steady_clock::now() + 10s;
-       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(5ms)) {
-    int queued = 0;
-    if (::ioctl(fd, TIOCINQ, &queued) != 0) break;
-    if (queued == 0) {
-      drained = true;
-      break;
-    }
-  }
+  const bool drained = wait_until(
+      [fd] {
+        int queued = -1;
+        return ::ioctl(fd, TIOCINQ, &queued) == 0 && queued == 0;
+      },
+      10s);
   ::close(fd);
   return drained;
 }

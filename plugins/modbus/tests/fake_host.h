@@ -9,10 +9,10 @@
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "edgegw/plugin_sdk.h"
+#include "support/subprocess.h"
 
 namespace edgegw::plugins::modbus::testing {
 
@@ -69,15 +69,15 @@ class FakeHost {
     appends_.clear();
   }
 
-  // Polls `done` every 10 ms until true or the timeout passes; its last answer.
+  // Waits until `done` (the test support's wait_until); its last answer.
   static bool wait(const std::function<bool()>& done,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return edgegw::testing::wait_until(done, timeout);
+  }
+  // How many appends a full buffer refused.
+  std::size_t refused() const {
+    std::lock_guard lock(mu_);
+    return refused_;
   }
 
  private:
@@ -88,6 +88,7 @@ class FakeHost {
     FakeHost& h = self(p);
     std::lock_guard lock(h.mu_);
     if (h.full_) {
+      ++h.refused_;
       sdk::write_error(error, error_size, "the buffer is full (test)");
       return EDGEGW_ERR_FULL;
     }
@@ -117,6 +118,7 @@ class FakeHost {
   std::string log_;
   std::vector<int> ups_;
   bool full_ = false;
+  std::size_t refused_ = 0;
 };
 
 }  // namespace edgegw::plugins::modbus::testing

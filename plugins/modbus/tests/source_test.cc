@@ -64,6 +64,13 @@ std::vector<std::string> history(const FakeHost& host, const std::string& device
   return values;
 }
 
+// How often `needle` stands in `text`.
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 std::size_t appends_of(const FakeHost& host, const std::string& device) {
   std::size_t n = 0;
   for (const Message& m : host.messages()) n += m.device == device ? 1 : 0;
@@ -353,12 +360,13 @@ TEST(ModbusSource, ASilentUnitIsBackedOffWhileTheOtherKeepsItsPace) {
   const std::size_t u1_before = appends_of(host, "u1");
   const std::size_t u2_before = appends_of(host, "u2");
   const std::uint64_t probes_before = server->requests(2);
-  std::this_thread::sleep_for(3s);
-  const std::size_t u1_polls = appends_of(host, "u1") - u1_before;
+  // Unit 1 polled every 50 ms; unit 2 tried after 50, 100, 200, 400 ms, then every 1 s. Were
+  // unit 2 tried at every poll, each try's 200 ms timeout would hold unit 1 back: 15 polls of
+  // unit 1 would cost 15 tries of unit 2.
+  ASSERT_TRUE(FakeHost::wait([&] { return appends_of(host, "u1") >= u1_before + 15; }, 20s))
+      << host.log();
   const std::uint64_t probes = server->requests(2) - probes_before;
   EXPECT_EQ(appends_of(host, "u2"), u2_before);  // nothing made up for the silent unit
-  // Unit 1 polled every 50 ms; unit 2 tried after 50, 100, 200, 400 ms, then every 1 s.
-  EXPECT_GE(u1_polls, 15u) << host.log();
   EXPECT_LE(probes, 8u) << host.log();
   EXPECT_EQ(host.up(), 1);  // unit 1 answers: the source is up
   server->set_silent(2, false);
@@ -389,12 +397,7 @@ TEST(ModbusSource, AllUnitsSilentIsDown) {
                      " answers: reconnecting before the next try"),
             std::string::npos)
       << log;
-  std::size_t connects = 0;
-  for (std::size_t at = log.find("connected: "); at != std::string::npos;
-       at = log.find("connected: ", at + 1)) {
-    ++connects;
-  }
-  EXPECT_GE(connects, 2u) << log;
+  EXPECT_GE(count_of(log, "connected: "), 2u) << log;
 }
 
 TEST(ModbusSource, AServerRestartIsRecovered) {
@@ -406,7 +409,9 @@ TEST(ModbusSource, AServerRestartIsRecovered) {
   server->stop();
   ASSERT_TRUE(FakeHost::wait([&] { return host.up() == 0; })) << host.log();
   const std::size_t during = host.appends().size();
-  std::this_thread::sleep_for(300ms);
+  // While it is down the source retries; no retry makes up a value.
+  ASSERT_TRUE(FakeHost::wait([&] { return count_of(host.log(), "cannot connect to tcp") >= 2; }))
+      << host.log();
   EXPECT_LE(host.appends().size(), during + 1);  // at most a poll that was in flight
   server->set_registers(1, Table::kHolding, 0, {43});
   server->start();
@@ -481,7 +486,7 @@ TEST(ModbusSource, AFullBufferHoldsPollsAndHandsThemOverInOrder) {
   auto s = source(host, one_point_tcp(server->port()));
   ASSERT_TRUE(FakeHost::wait([&] { return host.appends().size() >= 1; })) << host.log();
   host.set_full(true);
-  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(FakeHost::wait([&] { return host.refused() >= 4; })) << host.log();  // polls held
   host.set_full(false);
   ASSERT_TRUE(FakeHost::wait([&] {
     for (const auto& a : host.appends()) {
