@@ -132,6 +132,7 @@ void HttpSource::stop() {
   ioc_.stop();  // connections end here; their coroutines are destroyed with the io_context
   for (auto& t : threads_) t.join();
   threads_.clear();
+  limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
   host_.set_up(false);
 }
 

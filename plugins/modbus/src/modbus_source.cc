@@ -11,6 +11,9 @@
 #include <exception>
 #include <utility>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
+
 #include "edgegw/plugin_worker.h"
 #include "value.h"
 
@@ -21,8 +24,9 @@ using namespace std::chrono_literals;
 
 // Polls refused by a full buffer wait in memory, retried in order; beyond this many the oldest
 // are dropped (counted): a poll can be read again, a buffer that stays full cannot be waited for.
-constexpr std::size_t kMaxPending = 1000;
-constexpr auto kPendingRetry = 200ms;
+// Held polls are handed over again after this, doubling up to a second (as the serial source).
+constexpr auto kHeldRetryMin = 20ms;
+constexpr auto kHeldRetryMax = 1000ms;
 
 std::string format_ms(std::chrono::milliseconds d) {
   if (d.count() % 60000 == 0 && d.count() > 0) return std::to_string(d.count() / 60000) + "m";
@@ -100,14 +104,14 @@ ModbusSource::ModbusSource(sdk::Host host, std::string_view name, std::string_vi
       gs.requests = plan_requests(g.points, config_.max_gap);
       for (const Point& p : g.points) {
         PointState& ps = gs.points.emplace_back();
-        ps.prefix = "{\"variable\":\"" + p.name + "\",\"value\":";
-        if (p.unit.empty()) {
-          ps.suffix = "}";
-        } else {
-          ps.suffix = ",\"unit\":";
-          append_json_string(p.unit, ps.suffix);
-          ps.suffix += '}';
-        }
+        // The config's text is UTF-8 and may hold any character the cloud allows: escaped as
+        // JSON (Boost.JSON keeps UTF-8 as it is).
+        ps.prefix = "{\"variable\":" + boost::json::serialize(boost::json::string_view(p.name)) +
+                    ",\"value\":";
+        ps.suffix =
+            p.unit.empty()
+                ? "}"
+                : ",\"unit\":" + boost::json::serialize(boost::json::string_view(p.unit)) + "}";
       }
       host_.info(us.label + ", group '" + g.name + "' every " + format_ms(g.interval) + ": " +
                  describe(gs.requests, g.points.size()));
@@ -161,6 +165,7 @@ void ModbusSource::stop() {
     modbus_close(ctx_);
     connected_ = false;
   }
+  limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
   for (const UnitState& u : units_) host_.info("stopped: " + summary(u));
   if (!pending_.empty() || readings_lost_ > 0) {
     std::size_t waiting = 0;
@@ -201,14 +206,22 @@ ModbusSource::Clock::time_point ModbusSource::next_wake() const {
       next = std::min(next, u.down ? std::max(g.next_due, u.retry_at) : g.next_due);
     }
   }
-  if (!pending_.empty()) next = std::min(next, Clock::now() + kPendingRetry);
   return next;
 }
 
 void ModbusSource::run() {
   std::vector<GroupState*> due;
   while (!stopping()) {
-    if (!pending_.empty()) flush_pending();  // polls a full buffer refused, connected or not
+    // Back-pressure: while the buffer refuses a round, no new poll is taken (a device keeps its
+    // values; a poll not taken loses nothing), and the held one is handed over again, in order.
+    if (!pending_.empty()) {
+      if (!flush_pending()) {
+        if (!wait_until(Clock::now() + held_retry_)) break;
+        held_retry_ = std::min<std::chrono::milliseconds>(held_retry_ * 2, kHeldRetryMax);
+        continue;
+      }
+      held_retry_ = kHeldRetryMin;
+    }
     if (!connected_) {
       if (!connect()) {
         if (!wait_until(Clock::now() + reconnect_backoff_)) break;
@@ -517,59 +530,55 @@ void ModbusSource::end_poll(UnitState& unit, std::size_t begin, std::int64_t tim
 
 void ModbusSource::deliver_round() {
   if (round_.empty()) return;
-  const bool held = !pending_.empty();
-  if (!held) {
-    messages_.clear();
-    for (const Poll& p : round_) {
-      messages_.push_back(sdk::message(p.unit->config->device,
-                                       std::string_view(payload_).substr(p.begin, p.end - p.begin),
-                                       p.time_ms));
-    }
-    const sdk::AppendResult r = host_.append(messages_);
-    if (r.ok() || r.code == EDGEGW_ERR_STOPPED) {
-      if (!r.ok()) {
-        for (const Poll& p : round_) readings_lost_ += p.readings;
-      }
-      round_.clear();
-      payload_.clear();
-      return;
-    }
-    limited_.log(EDGEGW_LOG_WARN, "refused",
-                 "the buffer refused a poll's readings (" + r.message +
-                     "): holding them and retrying (up to " + std::to_string(kMaxPending) +
-                     " polls, then the oldest are dropped)");
-  }
+  messages_.clear();
   for (const Poll& p : round_) {
-    pending_.push_back(
-        {p.unit->config->device, payload_.substr(p.begin, p.end - p.begin), p.time_ms, p.readings});
+    messages_.push_back(sdk::message(p.unit->config->device,
+                                     std::string_view(payload_).substr(p.begin, p.end - p.begin),
+                                     p.time_ms));
+  }
+  const sdk::AppendResult r = host_.append(messages_);
+  if (held(r)) {
+    limited_.log(EDGEGW_LOG_WARN, "refused", [&] {
+      return "the buffer refused a round of polls (" + r.message +
+             "): holding it, and taking no new poll until the buffer takes it";
+    });
+    for (const Poll& p : round_) {
+      pending_.push_back({p.unit->config->device, payload_.substr(p.begin, p.end - p.begin),
+                          p.time_ms, p.readings});
+    }
+  } else if (!r.ok()) {
+    for (const Poll& p : round_) readings_lost_ += p.readings;
   }
   round_.clear();
   payload_.clear();
-  while (pending_.size() > kMaxPending) {
-    readings_lost_ += pending_.front().readings;
-    pending_.pop_front();
-    limited_.log(EDGEGW_LOG_WARN, "dropped",
-                 "the buffer stays full: dropped the oldest held poll; " +
-                     std::to_string(readings_lost_) + " reading(s) dropped since start");
-  }
-  if (held) flush_pending();  // in order: the held polls first, this round's last
 }
 
-void ModbusSource::flush_pending() {
-  std::vector<edgegw_raw_message> messages;
-  messages.reserve(pending_.size());
-  for (const Pending& p : pending_)
-    messages.push_back(sdk::message(p.device, p.payload, p.time_ms));
-  const sdk::AppendResult r = host_.append(messages);
-  if (r.ok()) {
-    limited_.log(
-        EDGEGW_LOG_INFO, "accepts",
-        "the buffer accepts again: " + std::to_string(pending_.size()) + " held poll(s) appended");
-    pending_.clear();
-  } else if (r.code == EDGEGW_ERR_STOPPED) {
-    for (const Pending& p : pending_) readings_lost_ += p.readings;
-    pending_.clear();
+bool ModbusSource::held(const sdk::AppendResult& r) {
+  if (r.ok()) return false;
+  // Full buffer or disk: try again later. Stopping: the round is lost with the stop (counted).
+  if (r.code == EDGEGW_ERR_FULL || r.code == EDGEGW_ERR_IO) return true;
+  if (r.code != EDGEGW_ERR_STOPPED) {
+    // Refused for good (a reading the gateway cannot take): retrying would hold the bus forever.
+    host_.error("the gateway refused a round of polls for good (" + r.message +
+                "): dropped; the next polls go on");
   }
+  return false;
+}
+
+bool ModbusSource::flush_pending() {
+  messages_.clear();
+  for (const Pending& p : pending_)
+    messages_.push_back(sdk::message(p.device, p.payload, p.time_ms));
+  const sdk::AppendResult r = host_.append(messages_);
+  if (held(r)) return false;
+  if (r.ok()) {
+    host_.info("the buffer takes polls again: " + std::to_string(pending_.size()) +
+               " held poll(s) appended; polling goes on");
+  } else {
+    for (const Pending& p : pending_) readings_lost_ += p.readings;
+  }
+  pending_.clear();
+  return true;
 }
 
 }  // namespace edgegw::plugins::modbus

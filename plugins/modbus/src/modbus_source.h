@@ -108,8 +108,12 @@ class ModbusSource {
   void add_readings(UnitState& unit, GroupState& group, const Request& r, std::size_t& count);
   void note_failure(UnitState& unit, const Request& r, Outcome outcome, int error);
   void end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms, std::size_t readings);
+  // Appends this round's polls in one call; a round the buffer refuses is held (pending_).
   void deliver_round();
-  void flush_pending();
+  // Whether `r` asks to hold what it refused (full buffer or disk); logs a refusal for good.
+  bool held(const sdk::AppendResult& r);
+  // Hands the held polls over again: true when none is held any more.
+  bool flush_pending();
   void update_up();
   std::string summary(const UnitState& unit) const;
 
@@ -133,6 +137,7 @@ class ModbusSource {
   std::vector<Poll> round_;                   // … and where each one is
   std::vector<edgegw_raw_message> messages_;  // one per poll of the round, for one append
   std::deque<Pending> pending_;               // refused by a full buffer, retried in order
+  std::chrono::milliseconds held_retry_{20};  // the next retry of pending_ (doubling)
   std::uint64_t readings_lost_ = 0;
 
   std::mutex mu_;

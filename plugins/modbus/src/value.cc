@@ -74,24 +74,9 @@ bool append_float(const Point& p, F raw, int precision, std::string& out, double
   return true;
 }
 
-void append_string_registers(const Point& p, const std::uint16_t* regs, std::string& out) {
-  std::string text;
-  text.reserve(2u * p.count);
-  for (std::size_t k = 0; k < p.count; ++k) {
-    const std::uint16_t r = reg(p, regs, k);
-    const char hi = static_cast<char>(r >> 8), lo = static_cast<char>(r & 0xff);
-    if (hi == '\0') break;
-    text += hi;
-    if (lo == '\0') break;
-    text += lo;
-  }
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  append_json_string(text, out);
-}
-
-}  // namespace
-
-void append_json_string(std::string_view s, std::string& out) {
+// A device's string bytes read as Latin-1, as a JSON string (quotes included): control and
+// non-ASCII bytes escaped as \u00XX.
+void append_latin1_json_string(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (const char c : s) {
@@ -109,6 +94,23 @@ void append_json_string(std::string_view s, std::string& out) {
   }
   out += '"';
 }
+
+void append_string_registers(const Point& p, const std::uint16_t* regs, std::string& out) {
+  std::string text;
+  text.reserve(2u * p.count);
+  for (std::size_t k = 0; k < p.count; ++k) {
+    const std::uint16_t r = reg(p, regs, k);
+    const char hi = static_cast<char>(r >> 8), lo = static_cast<char>(r & 0xff);
+    if (hi == '\0') break;
+    text += hi;
+    if (lo == '\0') break;
+    text += lo;
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  append_latin1_json_string(text, out);
+}
+
+}  // namespace
 
 bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
                   double* number) {

@@ -24,7 +24,4 @@ namespace edgegw::plugins::modbus {
 bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
                   double* number);
 
-// Appends `s` as a JSON string (quotes included).
-void append_json_string(std::string_view s, std::string& out);
-
 }  // namespace edgegw::plugins::modbus

@@ -74,8 +74,8 @@ class FakeHost {
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return edgegw::testing::wait_until(done, timeout);
   }
-  // How many appends a full buffer refused.
-  std::size_t refused() const {
+  // The times of the messages of each append a full buffer refused.
+  std::vector<std::vector<std::int64_t>> refused() const {
     std::lock_guard lock(mu_);
     return refused_;
   }
@@ -88,7 +88,8 @@ class FakeHost {
     FakeHost& h = self(p);
     std::lock_guard lock(h.mu_);
     if (h.full_) {
-      ++h.refused_;
+      std::vector<std::int64_t>& times = h.refused_.emplace_back();
+      for (std::size_t i = 0; i < count; ++i) times.push_back(messages[i].receive_time_ms);
       sdk::write_error(error, error_size, "the buffer is full (test)");
       return EDGEGW_ERR_FULL;
     }
@@ -118,7 +119,7 @@ class FakeHost {
   std::string log_;
   std::vector<int> ups_;
   bool full_ = false;
-  std::size_t refused_ = 0;
+  std::vector<std::vector<std::int64_t>> refused_;
 };
 
 }  // namespace edgegw::plugins::modbus::testing

@@ -192,6 +192,22 @@ std::string one_point_tcp(int port) {
   return tcp_config(port, "[" + unit_json(1, "m", kOnePoint) + "]");
 }
 
+TEST(ModbusSource, NamesAndUnitsAreWrittenAsJsonStrings) {
+  auto server = tcp_server_holding(7);
+  FakeHost host;
+  // A quote and a backslash are allowed in a variable name; a unit is UTF-8.
+  auto s = source(
+      host,
+      tcp_config(
+          server->port(),
+          "[" + unit_json(1, "m", R"([{"name":"t\"in\\out","address":0,"unit":"°C"}])") + "]"));
+  ASSERT_TRUE(FakeHost::wait([&] { return host.appends().size() >= 1; })) << host.log();
+  s->stop();
+  const Readings r = readings_of(host.messages().at(0));
+  EXPECT_EQ(r.values.at("t\"in\\out"), "7");
+  EXPECT_EQ(r.units.at("t\"in\\out"), "°C");
+}
+
 TEST(ModbusSource, EveryTypeAndOrderOverTcpInOneAppendPerPoll) {
   auto server = TestServer::tcp();
   set_every_type(*server, 1);
@@ -480,27 +496,30 @@ TEST(ModbusSource, GarbageOnTheSerialLineNeverBecomesAValue) {
       << log;
 }
 
-TEST(ModbusSource, AFullBufferHoldsPollsAndHandsThemOverInOrder) {
+TEST(ModbusSource, AFullBufferHoldsItsRoundAndTakesNoNewPollUntilItIsTaken) {
   auto server = tcp_server_holding(1);
   FakeHost host;
   auto s = source(host, one_point_tcp(server->port()));
   ASSERT_TRUE(FakeHost::wait([&] { return host.appends().size() >= 1; })) << host.log();
+  const std::size_t before = host.appends().size();
   host.set_full(true);
-  ASSERT_TRUE(FakeHost::wait([&] { return host.refused() >= 4; })) << host.log();  // polls held
+  ASSERT_TRUE(FakeHost::wait([&] { return host.refused().size() >= 4; })) << host.log();
   host.set_full(false);
-  ASSERT_TRUE(FakeHost::wait([&] {
-    for (const auto& a : host.appends()) {
-      if (a.size() > 1) return true;
-    }
-    return false;
-  })) << host.log();
+  ASSERT_TRUE(FakeHost::wait([&] { return host.appends().size() >= before + 2; })) << host.log();
   s->stop();
+  // Every refused append handed over the same held poll (no new poll while it was held), and it
+  // is the first the buffer took afterwards, with its own time.
+  const auto refused = host.refused();
+  for (const auto& times : refused) EXPECT_EQ(times, refused.front());
+  ASSERT_EQ(refused.front().size(), 1u);
+  EXPECT_EQ(host.appends().at(before).at(0).time_ms, refused.front().at(0));
   std::int64_t last = 0;
   for (const Message& m : host.messages()) {
-    EXPECT_GT(m.time_ms, last);  // every poll once, in order, with its own time
+    EXPECT_GT(m.time_ms, last);  // every poll once, in order
     last = m.time_ms;
   }
-  EXPECT_NE(host.log().find("the buffer refused a poll's readings"), std::string::npos);
+  EXPECT_NE(host.log().find("taking no new poll until the buffer takes it"), std::string::npos);
+  EXPECT_NE(host.log().find("1 held poll(s) appended; polling goes on"), std::string::npos);
 }
 
 }  // namespace

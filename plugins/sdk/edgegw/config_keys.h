@@ -33,10 +33,8 @@ namespace edgegw::sdk {
   throw Error(EDGEGW_ERR_INVALID_ARGUMENT, std::string(key) + ": " + what);
 }
 
-// "units[0]" + "device" -> "units[0].device"; "" + "port" -> "port"; an empty key reads '""'
-// (an error must still name where it is).
+// "units[0]" + "device" -> "units[0].device"; "" + "port" -> "port".
 inline std::string key_path(std::string_view parent, std::string_view key) {
-  if (key.empty()) key = "\"\"";
   if (parent.empty()) return std::string(key);
   std::string s(parent);
   s += '.';

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -83,8 +84,16 @@ class RateLimiter {
     bool logged = false;
   };
 
+  // Looked up by the view itself: a line's admission allocates nothing once its key is known.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept {
+      return std::hash<std::string_view>{}(k);
+    }
+  };
+
   Window& window(std::string_view key) {
-    auto it = windows_.find(std::string(key));
+    auto it = windows_.find(key);
     if (it == windows_.end()) {
       const std::string k = windows_.size() < kMaxKeys ? std::string(key) : std::string("*");
       it = windows_.try_emplace(k).first;
@@ -94,7 +103,7 @@ class RateLimiter {
 
   std::chrono::milliseconds interval_;
   std::mutex mu_;
-  std::unordered_map<std::string, Window> windows_;
+  std::unordered_map<std::string, Window, KeyHash, std::equal_to<>> windows_;
 };
 
 // A RateLimiter that writes the lines it lets through to the host's log.
