@@ -81,12 +81,7 @@ class Gateway {
     ASSERT_TRUE(buffer_->append(records));
   }
   bool wait_empty(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (buffer_->stats().readings == 0) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return testing::wait_until([&] { return buffer_->stats().readings == 0; }, timeout);
   }
   void stop() {
     if (stopped_) return;

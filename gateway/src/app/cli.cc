@@ -16,6 +16,7 @@
 #include "buffer/buffer.h"
 #include "config/loader.h"
 #include "config/suggest.h"
+#include "log/log.h"
 #include "plugin_host/source.h"
 #include "plugin_host/validate.h"
 
@@ -197,23 +198,6 @@ config::Mark complaint_mark(const config::SourceConfig& source, std::string_view
   return mark;
 }
 
-// The plugins in `dir` (libedgegw_<name>.so), sorted.
-std::vector<std::string> installed_plugins(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string file = it->path().filename().string();
-    constexpr std::string_view kPrefix = "libedgegw_";
-    constexpr std::string_view kSuffix = ".so";
-    if (file.size() > kPrefix.size() + kSuffix.size() && file.starts_with(kPrefix) &&
-        file.ends_with(kSuffix)) {
-      names.push_back(file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size()));
-    }
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // Why a source's plugin cannot be loaded from `dir` (with the likely one it meant), or nullopt
 // when its file is there.
 std::optional<std::string> missing_plugin(const config::SourceConfig& source,
@@ -223,7 +207,7 @@ std::optional<std::string> missing_plugin(const config::SourceConfig& source,
     return std::nullopt;
   }
   std::string why = "no plugin '" + source.plugin + "' in " + dir + " (gateway.plugin_dir)";
-  const std::vector<std::string> installed = installed_plugins(dir);
+  const std::vector<std::string> installed = plugin_host::installed_plugins(dir);
   const std::vector<std::string_view> names(installed.begin(), installed.end());
   if (const std::string_view near = config::detail::closest(source.plugin, names); !near.empty()) {
     why += "; did you mean '" + std::string(near) + "'?";
@@ -242,10 +226,12 @@ std::vector<config::Diagnostic> check_sources(const std::string& path, const con
                                               const std::vector<std::size_t>& sources) {
   std::vector<config::Diagnostic> errors;
   const std::string dir = plugin_host::plugin_dir(config.gateway);
+  // A plugin's message may quote what it refused: never a secret of the config.
+  log::set_secrets(config.secret_values());
   for (const std::size_t i : sources) {
     const config::SourceConfig& source = config.sources[i];
     if (const Status s = plugin_host::validate(source, i, dir); !s) {
-      const std::string message(s.message());
+      const std::string message = log::redact(s.message());
       errors.push_back({path, complaint_mark(source, message), message});
     }
   }

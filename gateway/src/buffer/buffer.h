@@ -30,12 +30,6 @@
 #include "buffer/write_hook.h"
 #include "edgegw/status.h"
 
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
-
 namespace edgegw::buffer {
 
 struct Options {
@@ -228,7 +222,12 @@ class Buffer final : public StatsSource {
                        std::span<const StateChange> state, std::uint64_t needed,
                        std::span<const std::uint64_t> retired);
   // Adds a removal of the device's head up to `point` to the pending group (mu_ held).
-  void remove_head_locked(DeviceId id, Device& d, AckPoint point);
+  // What a removal took out of the totals (withdrawn readings in the range were out already).
+  struct Removed {
+    std::uint64_t readings = 0;
+    std::uint64_t bytes = 0;
+  };
+  Removed remove_head_locked(DeviceId id, Device& d, AckPoint point);
   void refresh_head_time(DeviceId id);
 
   // retention.cc: buffer.max_bytes (drop_oldest) and buffer.max_age.
@@ -275,7 +274,6 @@ class Buffer final : public StatsSource {
   // wait for it, then look again whether there is room.
   bool dropping_ = false;
   std::condition_variable drop_done_;
-  bool state_stale_ = false;  // a write failed: reload the in-memory state from the store
   std::function<void(DeviceId)> on_append_;
 
   // sync: batch — a background fsync of the WAL at most every sync_interval.

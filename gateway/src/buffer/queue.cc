@@ -29,11 +29,6 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
     rejected_full_ += records.size();
     return s;
   }
-  for (const auto& r : records) {
-    if (devices_.find(r.device) == devices_.end()) {
-      return Status::invalid_argument("append to unknown device index " + std::to_string(r.device));
-    }
-  }
   if (Status s = make_room(lock, needed, records.size()); !s) return s;
   return append_locked(lock, records, state, needed, {});
 }
@@ -41,28 +36,40 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
 Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const Record> records,
                              std::span<const StateChange> state, std::uint64_t needed,
                              std::span<const std::uint64_t> retired) {
-  Group& g = pending_locked();
-  g.durable = true;
-  const std::int64_t now = now_ms();
-  DeviceId last_id = 0;
-  Device* d = nullptr;
   // One device's readings together, in their order: the memtable's skip list then inserts each
   // run at the place of the previous key instead of searching from the top for every reading
   // (interleaved devices cost a third of the gateway's CPU at 100k readings/s).
   thread_local std::vector<std::uint32_t> order;
   order.resize(records.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (records.size() > 1) {
-    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return records[a].device < records[b].device;
-    });
+  const auto by_device = [&](std::uint32_t a, std::uint32_t b) {
+    return records[a].device < records[b].device;
+  };
+  if (!std::is_sorted(order.begin(), order.end(), by_device)) {
+    std::stable_sort(order.begin(), order.end(), by_device);
   }
-  for (const std::uint32_t i : order) {
-    const Record& r = records[i];
-    if (d == nullptr || r.device != last_id) {
-      d = &devices_.find(r.device)->second;
-      last_id = r.device;
+  // Each run's device, checked here, under the lock and after make_room (which lets the lock go:
+  // a failed write meanwhile reloads the registry without the devices of its group).
+  thread_local std::vector<Device*> run_device;
+  run_device.clear();
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const DeviceId id = records[order[k]].device;
+    if (k > 0 && id == records[order[k - 1]].device) continue;
+    const auto it = devices_.find(id);
+    if (it == devices_.end()) {
+      return Status::invalid_argument("append to unknown device index " + std::to_string(id));
     }
+    run_device.push_back(&it->second);
+  }
+
+  Group& g = pending_locked();
+  g.durable = true;
+  const std::int64_t now = now_ms();
+  Device* d = nullptr;
+  std::size_t run = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const Record& r = records[order[k]];
+    if (k == 0 || r.device != records[order[k - 1]].device) d = run_device[run++];
     if (d->readings() == 0) d->head_stored_ms = now;
     const Seq seq = d->next_seq++;
     d->tail_cum += entry_bytes(r.json.size());
@@ -95,16 +102,15 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
   auto callback = on_append_;
   lock.unlock();
   if (s && callback) {
-    last_id = 0;
-    for (const auto& r : records) {
-      if (r.device != last_id) callback(r.device);
-      last_id = r.device;
+    for (std::size_t k = 0; k < order.size(); ++k) {  // once per device (sorted above)
+      const DeviceId id = records[order[k]].device;
+      if (k == 0 || id != records[order[k - 1]].device) callback(id);
     }
   }
   return s;
 }
 
-void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
+Buffer::Removed Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
   pending_locked();
   const QueueKey from = queue_key(id, d.first_seq);
   const QueueKey to = queue_key(id, point.seq + 1);
@@ -131,7 +137,7 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
   if (readings <= total_readings_ && bytes <= total_bytes_) {
     total_readings_ -= readings;
     total_bytes_ -= bytes;
-    return;
+    return {readings, bytes};
   }
   // The totals are the devices' counts summed: they cannot fall below one device's part.
   EDGEGW_BUG("removing " + std::to_string(readings) + " reading(s), " + std::to_string(bytes) +
@@ -143,6 +149,7 @@ void Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
     total_readings_ += other.readings();
     total_bytes_ += other.bytes();
   }
+  return {readings, bytes};
 }
 
 Status Buffer::ack(DeviceId device, AckPoint point) {

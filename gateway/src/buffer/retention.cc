@@ -11,7 +11,6 @@
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
-#include "core/bug.h"
 
 namespace edgegw::buffer {
 
@@ -58,24 +57,20 @@ Status Buffer::make_room(std::unique_lock<std::mutex>& lock, std::uint64_t neede
         failed = cut.status();
         break;
       }
+      // A write that failed meanwhile reloads the registry without the devices its group
+      // registered (nothing of theirs was stored): choose again.
       auto found = devices_.find(victim);
-      if (found == devices_.end()) {  // devices are never removed
-        EDGEGW_BUG("device index " + std::to_string(victim) + " vanished while dropping");
-        failed = Status::internal("drop_oldest: a device's queue vanished");
-        break;
-      }
+      if (found == devices_.end()) continue;
       Device& d = found->second;
       if (d.first_seq != first) continue;  // its head moved meanwhile (acked, expired): again
       if (!cut->last) {
         exhausted.push_back(victim);
         continue;
       }
-      const std::uint64_t count = cut->last->seq + 1 - d.first_seq;
-      const std::uint64_t bytes_before = total_bytes_;
-      remove_head_locked(victim, d, *cut->last);
+      const Removed removed = remove_head_locked(victim, d, *cut->last);
       d.head_stored_ms = cut->next_head_ms;
-      dropped_oldest_ += count;
-      freed += bytes_before - total_bytes_;
+      dropped_oldest_ += removed.readings;
+      freed += removed.bytes;
     }
     dropping_ = false;
     drop_done_.notify_all();
@@ -143,15 +138,16 @@ Result<std::uint64_t> Buffer::expire() {
       continue;
     }
     std::unique_lock lock(mu_);
-    Device& d = devices_[id];
+    const auto found = devices_.find(id);
+    if (found == devices_.end()) continue;  // its registration failed to commit meanwhile
+    Device& d = found->second;
     if (last->seq < d.first_seq) continue;  // acked meanwhile
-    const std::uint64_t count = last->seq + 1 - d.first_seq;
-    remove_head_locked(id, d, *last);
+    const Removed removed = remove_head_locked(id, d, *last);
     d.head_stored_ms = next_head_time;
     std::shared_ptr<Group> group = pending_;
     if (Status s = commit(lock, group); !s) return s;
-    dropped_max_age_ += count;
-    dropped += count;
+    dropped_max_age_ += removed.readings;
+    dropped += removed.readings;
   }
   return dropped;
 }

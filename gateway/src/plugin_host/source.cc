@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <new>
@@ -67,10 +68,30 @@ std::string state_root(const config::GatewayConfig& gateway) {
   return gateway.data_dir + "/sources";
 }
 
+namespace {
+constexpr std::string_view kPluginPrefix = "libedgegw_";
+constexpr std::string_view kPluginSuffix = ".so";
+}  // namespace
+
 std::string plugin_path(std::string_view dir, std::string_view plugin) {
   std::string path(dir);
   if (!path.empty() && path.back() != '/') path += '/';
-  return path + "libedgegw_" + std::string(plugin) + ".so";
+  return path + std::string(kPluginPrefix) + std::string(plugin) + std::string(kPluginSuffix);
+}
+
+std::vector<std::string> installed_plugins(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() > kPluginPrefix.size() + kPluginSuffix.size() &&
+        file.starts_with(kPluginPrefix) && file.ends_with(kPluginSuffix)) {
+      names.push_back(file.substr(kPluginPrefix.size(),
+                                  file.size() - kPluginPrefix.size() - kPluginSuffix.size()));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string abi_version_string(std::uint32_t version) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "buffer/buffer.h"
 #include "config/config.h"
@@ -27,6 +28,8 @@ std::string default_plugin_dir();
 std::string plugin_dir(const config::GatewayConfig& gateway);
 // <dir>/libedgegw_<plugin>.so
 std::string plugin_path(std::string_view dir, std::string_view plugin);
+// The plugins in `dir` (the <name> of each libedgegw_<name>.so), sorted.
+std::vector<std::string> installed_plugins(const std::string& dir);
 // <data_dir>/sources: where each source's state directory is.
 std::string state_root(const config::GatewayConfig& gateway);
 

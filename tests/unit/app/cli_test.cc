@@ -121,6 +121,24 @@ TEST(Binary, CheckConfigHasEachPluginCheckItsOwnKeysWithoutTouchingTheDataDir) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/data"));  // nothing was started
 }
 
+// A plugin's refusal may quote the value it refused; a secret of the config never shows.
+TEST(Binary, CheckConfigNeverPrintsASecretAPluginQuotes) {
+  TempDir dir;
+  const std::string token = testing::fake_token(7);
+  const std::string path = dir.write(
+      "quoted.yaml",
+      "gateway:\n  data_dir: " + dir.path() + "/data\n" +
+          "sources:\n  - name: bus\n    plugin: modbus\n    config: {transport: tcp, host: "
+          "127.0.0.1, units: [{id: 1, device: d1, groups: [{interval: 1s, points: [{name: v, "
+          "address: 0, type: " +
+          token + "}]}]}]}\n" + "devices:\n  - key: d1\n    token: " + token + "\n",
+      0600);
+  auto r = run_command({testing::edgegw_binary(), "check-config", "-c", path});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("<redacted>"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(token), std::string::npos) << r.err;
+}
+
 // A plugin that is not in plugin_dir is an error where `plugin:` stands, with the installed
 // plugin it most likely meant; --no-plugins checks the same config without looking for them.
 TEST(Binary, CheckConfigRefusesAPluginThatIsNotInstalled) {
