@@ -24,13 +24,15 @@ class Reader {
   std::uint64_t u64() {
     char b[8] = {};
     const std::size_t n = std::min<std::size_t>(8, in_.size());
-    std::memcpy(b, in_.data(), n);
+    if (n != 0) std::memcpy(b, in_.data(), n);  // an empty view may hold a null pointer
     in_.remove_prefix(n);
     return buffer::load_be64(b);
   }
   std::uint32_t u32() { return static_cast<std::uint32_t>(u64() >> 32); }
   std::string str() {
-    const std::size_t n = std::min<std::size_t>(u64() % 300, in_.size());
+    // The length first: as two arguments of one call, their order would be unspecified.
+    const std::size_t wanted = u64() % 300;
+    const std::size_t n = std::min(wanted, in_.size());
     std::string s(in_.substr(0, n));
     in_.remove_prefix(n);
     return s;
