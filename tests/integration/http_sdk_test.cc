@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "http_gateway.h"
+#include "support/metrics_text.h"
 
 namespace edgegw {
 namespace {
@@ -35,7 +35,17 @@ TEST(HttpSdk, SendGetInfoDeleteAndAWrongToken) {
   // the DELETE withdrew it from the queue before the forwarder sent it (either may come first).
   const auto delivered = [&] { return gw.cloud().device_stat("boiler-1", "readings"); };
   EXPECT_TRUE(testing::wait_until([&] { return delivered() >= 3; }, 15s)) << delivered();
-  std::this_thread::sleep_for(300ms);  // a humidity reading already in flight lands too
+  // A humidity reading the forwarder had in flight when the DELETE came lands too: wait until
+  // the gateway's buffer is empty.
+  const std::string metrics = testing::metrics_address(gw.process());
+  EXPECT_TRUE(testing::wait_until(
+      [&] {
+        const auto m =
+            testing::parse_metrics(testing::metrics_client(metrics).get("/metrics").body);
+        const auto it = m.find("edgegw_buffer_readings");
+        return it != m.end() && it->second == 0;
+      },
+      15s));
   EXPECT_TRUE(delivered() == 3 || delivered() == 4) << delivered();
 }
 

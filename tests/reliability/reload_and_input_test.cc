@@ -29,7 +29,13 @@ TEST(Reload, InvalidConfigIsRefusedValidOneAppliedUnderLoadNothingLost) {
   ASSERT_TRUE(wait_subscribed(*gw)) << gw->err();
   const std::string metrics = testing::metrics_address(*gw);
   LoadPublisher load(broker.uri(), kDevices, 1000, /*reconnecting=*/false);
-  std::this_thread::sleep_for(500ms);
+  // Each reload lands among readings in flight: the load has moved on by `seqs` since the last
+  // step (the publisher sends about 1000 messages a second).
+  const auto load_moves_on = [&](int seqs) {
+    const int from = load.acknowledged();
+    return testing::wait_until([&] { return load.acknowledged() >= from + seqs; }, 10s);
+  };
+  ASSERT_TRUE(load_moves_on(100));
 
   // Invalid: an unknown key and a bad duration. Refused with its located errors; still running.
   std::string bad = good;
@@ -40,7 +46,7 @@ TEST(Reload, InvalidConfigIsRefusedValidOneAppliedUnderLoadNothingLost) {
   EXPECT_NE(gw->err().find("gw.yaml:"), std::string::npos) << "errors name FILE:LINE:COL";
   EXPECT_NE(gw->err().find("colour"), std::string::npos) << gw->err();
   EXPECT_TRUE(gw->running());
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(load_moves_on(50));
 
   // Valid: a new device and smaller batches. Applied; the source keeps running.
   GatewayOptions more = options;
@@ -51,7 +57,7 @@ TEST(Reload, InvalidConfigIsRefusedValidOneAppliedUnderLoadNothingLost) {
   ASSERT_TRUE(gw->wait_for_err("config reloaded", 10s)) << gw->err();
   testing::MqttPublisher pub(broker.uri(), "new-device");
   ASSERT_TRUE(pub.publish("sensors/" + device_key(kDevices + 1) + "/data", payload(1)));
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(load_moves_on(100));
   load.stop();
   ASSERT_FALSE(load.failed());
   ASSERT_TRUE(wait_drained(cloud, kDevices, load.acknowledged(), 30s)) << gw->err();

@@ -10,7 +10,6 @@
 namespace edgegw::forward {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
@@ -49,8 +48,9 @@ std::string cloud_message(const Response& r) {
 }  // namespace
 
 struct Forwarder::Lane {
-  Lane(asio::strand<asio::io_context::executor_type>& strand, const config::RetryConfig& retry)
-      : timer(strand), backoff(retry.initial_backoff, retry.max_backoff, retry.multiplier) {}
+  Lane(std::unique_ptr<Timer> lane_timer, const config::RetryConfig& retry)
+      : timer(std::move(lane_timer)),
+        backoff(retry.initial_backoff, retry.max_backoff, retry.multiplier) {}
   buffer::DeviceId id = 0;
   std::string key;
   config::Secret token;
@@ -61,22 +61,23 @@ struct Forwarder::Lane {
   // Readings were appended while the lane was busy. Its read may have missed them: the buffer
   // counts an append when it is gathered, but a reader sees it only once it is written.
   bool notified = false;
-  asio::steady_timer timer;
+  std::unique_ptr<Timer> timer;
   Backoff backoff;
 };
 
 Forwarder::Forwarder(asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
-                     std::unique_ptr<HttpClient> client)
+                     std::unique_ptr<HttpClient> client, TimeSource& time)
     : io_(io),
       buffer_(buffer),
       cloud_(cloud),
       client_(std::move(client)),
+      time_(time),
       strand_(asio::make_strand(io)),
       logger_(log::get("forward")),
       problems_(logger_, std::chrono::seconds(10)),
       pacer_(cloud.requests_per_minute),
-      pump_timer_(strand_),
-      notify_timer_(strand_),
+      pump_timer_(time.make_timer(strand_)),
+      notify_timer_(time.make_timer(strand_)),
       rng_(std::random_device{}()),
       breaker_backoff_(cloud.retry.initial_backoff, cloud.retry.max_backoff,
                        cloud.retry.multiplier) {}
@@ -87,7 +88,7 @@ void Forwarder::set_device(buffer::DeviceId id, std::string key, config::Secret 
   asio::post(strand_, [this, id, key = std::move(key), token = std::move(token)]() mutable {
     auto& slot = lanes_[id];
     if (!slot) {
-      slot = std::make_unique<Lane>(strand_, cloud_.retry);
+      slot = std::make_unique<Lane>(time_.make_timer(strand_), cloud_.retry);
       slot->id = id;
     }
     Lane& lane = *slot;
@@ -96,7 +97,7 @@ void Forwarder::set_device(buffer::DeviceId id, std::string key, config::Secret 
     lane.token = std::move(token);
     if (new_token && lane.state == LaneState::kHeld) {
       logger_->info("device {}: new token; sending its readings again", lane.key);
-      lane.timer.cancel();
+      lane.timer->cancel();
       make_ready(lane);
       pump();
     }
@@ -135,9 +136,8 @@ void Forwarder::notify(buffer::DeviceId id) {
   notify_posted_ = true;
   asio::post(strand_, [this] {
     if (stopping_) return;  // stop() cancelled the timer; nothing more is sent
-    notify_timer_.expires_after(std::chrono::milliseconds(1));
-    notify_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) drain_notifications();
+    notify_timer_->wait_until(time_.now() + std::chrono::milliseconds(1), [this](bool expired) {
+      if (expired) drain_notifications();
     });
   });
 }
@@ -158,9 +158,9 @@ void Forwarder::stop(std::function<void()> done) {
   asio::post(strand_, [this, done = std::move(done)]() mutable {
     stopping_ = true;
     stopped_ = std::move(done);
-    pump_timer_.cancel();
-    notify_timer_.cancel();
-    for (auto& [id, lane] : lanes_) lane->timer.cancel();
+    pump_timer_->cancel();
+    notify_timer_->cancel();
+    for (auto& [id, lane] : lanes_) lane->timer->cancel();
     client_->close_idle();
     maybe_finish_stop();
   });
@@ -220,9 +220,8 @@ void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) 
   }
   lane.state = state;
   if (state == LaneState::kLingering) set_lingering(lane.id, true);
-  lane.timer.expires_after(wait);
-  lane.timer.async_wait([this, &lane, state](const boost::system::error_code& ec) {
-    if (ec || stopping_ || lane.state != state) return;
+  lane.timer->wait_until(time_.now() + wait, [this, &lane, state](bool expired) {
+    if (!expired || stopping_ || lane.state != state) return;
     make_ready(lane);
     pump();
   });
@@ -231,10 +230,9 @@ void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) 
 void Forwarder::schedule_pump(Clock::time_point when) {
   if (pump_scheduled_) return;
   pump_scheduled_ = true;
-  pump_timer_.expires_at(when);
-  pump_timer_.async_wait([this](const boost::system::error_code& ec) {
+  pump_timer_->wait_until(when, [this](bool expired) {
     pump_scheduled_ = false;
-    if (!ec) pump();
+    if (expired) pump();
   });
 }
 
@@ -266,7 +264,7 @@ bool Forwarder::start_sends() {
   const auto max_in_flight = static_cast<std::size_t>(cloud_.max_in_flight);
   bool progress = false;
   while (!stopping_ && in_flight_ < max_in_flight && !loaded_.empty()) {
-    const auto now = Clock::now();
+    const auto now = time_.now();
     if (breaker_open_) {
       if (now < breaker_until_) {
         schedule_pump(breaker_until_);
@@ -350,7 +348,7 @@ void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
 void Forwarder::send_part(Lane& lane) {
   const Range range = lane.parts.front();
   const std::string_view body = body_of(lane, range);
-  const auto started = Clock::now();
+  const auto started = time_.now();
   client_->post(
       "/data", lane.token.reveal(), body, [this, id = lane.id, range, started](Response response) {
         asio::post(strand_, [this, id, range, started, r = std::move(response)]() mutable {
@@ -366,7 +364,7 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
     ++stats_.requests_by_status[response.status];
   }
   if (observer_ != nullptr) {
-    observer_->on_request(response.status, Clock::now() - started, range.end - range.begin);
+    observer_->on_request(response.status, time_.now() - started, range.end - range.begin);
   }
   Lane& lane = *lanes_.at(id);
   const Outcome outcome = classify(response.status, response.retry_after, response.body);
@@ -386,7 +384,7 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
       count_retry();
       const milliseconds wait =
           outcome.retry_after ? milliseconds(*outcome.retry_after) : lane.backoff.next(rng_);
-      pacer_.pause_until(Clock::now() + wait);
+      pacer_.pause_until(time_.now() + wait);
       problems_.log(log::Level::warn, "429",
                     fmt::format("the cloud's rate limit was reached (429); pausing all sends "
                                 "for {} ms (set cloud.requests_per_minute to the profile's "
@@ -497,21 +495,21 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
       // Delivered but still in the buffer (a full disk, say): retry the removal after a backoff,
       // the lane still busy. Sending the batch again would duplicate it at every attempt.
       ++removing_;
-      lane.timer.expires_after(lane.backoff.next(rng_));
-      lane.timer.async_wait([this, &lane, range](const boost::system::error_code& ec) {
-        if (ec || stopping_) {
-          --removing_;  // left in the buffer: sent again after the restart (a duplicate)
-          maybe_finish_stop();
-          return;
-        }
-        const buffer::AckPoint point = buffer::AckPoint::of(lane.batch->entries[range.end - 1]);
-        asio::post(io_, [this, id = lane.id, range, point] {
-          Status s = buffer_.ack(id, point);
-          asio::post(strand_, [this, id, range, s = std::move(s)]() mutable {
-            on_removed(id, range, std::move(s), false, 0, "");
+      lane.timer->wait_until(
+          time_.now() + lane.backoff.next(rng_), [this, &lane, range](bool expired) {
+            if (!expired || stopping_) {
+              --removing_;  // left in the buffer: sent again after the restart (a duplicate)
+              maybe_finish_stop();
+              return;
+            }
+            const buffer::AckPoint point = buffer::AckPoint::of(lane.batch->entries[range.end - 1]);
+            asio::post(io_, [this, id = lane.id, range, point] {
+              Status s = buffer_.ack(id, point);
+              asio::post(strand_, [this, id, range, s = std::move(s)]() mutable {
+                on_removed(id, range, std::move(s), false, 0, "");
+              });
+            });
           });
-        });
-      });
       return;
     }
     // Stopping: the readings stay in the buffer and go again after the restart (a duplicate).
@@ -578,7 +576,7 @@ void Forwarder::breaker_failure() {
     stats_.breaker_open = true;
   }
   breaker_open_ = true;
-  breaker_until_ = Clock::now() + wait;
+  breaker_until_ = time_.now() + wait;
 }
 
 void Forwarder::maybe_finish_stop() {

@@ -12,6 +12,8 @@
 // - A circuit breaker: after consecutive failures of the whole cloud, one probe at a time.
 // All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
 // I/O pool and report back to the strand, so one lane's disk work never holds up the others.
+// Every instant and every wait comes from a TimeSource (time_source.h): the steady clock in the
+// gateway, a clock of their own in the unit tests.
 #pragma once
 
 #include <atomic>
@@ -27,7 +29,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "buffer/buffer.h"
@@ -37,6 +38,7 @@
 #include "forward/outcome.h"
 #include "forward/pacer.h"
 #include "forward/stats.h"
+#include "forward/time_source.h"
 #include "log/rate_limited.h"
 
 namespace edgegw::forward {
@@ -44,7 +46,7 @@ namespace edgegw::forward {
 class Forwarder final : public StatsSource {
  public:
   Forwarder(boost::asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
-            std::unique_ptr<HttpClient> client);
+            std::unique_ptr<HttpClient> client, TimeSource& time = steady_time());
   ~Forwarder();
 
   // Creates or updates the lane of a device. A new token releases a lane held for a refused one.
@@ -77,15 +79,14 @@ class Forwarder final : public StatsSource {
   void pump();
   bool start_loads();  // ready lanes -> batches read ahead (at most max_in_flight of them)
   bool start_sends();  // loaded lanes -> requests (at most max_in_flight; pacer, breaker)
-  void schedule_pump(std::chrono::steady_clock::time_point when);
+  void schedule_pump(Clock::time_point when);
   // A lane is busy from load until its answer is handled: reading its batch (kLoading), waiting
   // for a slot (kLoaded), the request and the ack (kInFlight). Only the request holds one of the
   // max_in_flight slots.
   void load(Lane& lane);
   void on_read(buffer::DeviceId id, Result<buffer::Batch> batch);
   void send_part(Lane& lane);
-  void on_response(buffer::DeviceId id, Range range, Response response,
-                   std::chrono::steady_clock::time_point started);
+  void on_response(buffer::DeviceId id, Range range, Response response, Clock::time_point started);
   void handle_refused(Lane& lane, Range range, const Response& response);
   // Removes [head .. entry i] of the lane's batch from the buffer (after dead-lettering the
   // reading when `dead_letter` is set), off the strand; then continues with the rest.
@@ -104,6 +105,7 @@ class Forwarder final : public StatsSource {
   buffer::Buffer& buffer_;
   config::CloudConfig cloud_;
   std::unique_ptr<HttpClient> client_;
+  TimeSource& time_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::shared_ptr<spdlog::logger> logger_;
   log::RateLimitedLog problems_;
@@ -115,15 +117,15 @@ class Forwarder final : public StatsSource {
   std::size_t in_flight_ = 0;            // slots taken: requests (max_in_flight)
   std::size_t removing_ = 0;             // acks and dead letters being written
   Pacer pacer_;
-  boost::asio::steady_timer pump_timer_;
-  boost::asio::steady_timer notify_timer_;  // gathers appends' notifications for a moment
+  std::unique_ptr<Timer> pump_timer_;
+  std::unique_ptr<Timer> notify_timer_;  // gathers appends' notifications for a moment
   bool pump_scheduled_ = false;
   std::mt19937_64 rng_;
 
   // Circuit breaker over the whole cloud.
   int consecutive_failures_ = 0;
   bool breaker_open_ = false;
-  std::chrono::steady_clock::time_point breaker_until_{};
+  Clock::time_point breaker_until_{};
   Backoff breaker_backoff_;
 
   bool started_ = false;

@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -27,6 +28,9 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+// After a failed accept (out of file descriptors, say) the connection stays in the listen
+// backlog, so the socket is at once readable again: trying at once would spin a core.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr std::string_view kDenied = "Authorization Denied";
 
 // The HTTP status of a host error code.
@@ -144,7 +148,9 @@ asio::awaitable<void> HttpSource::accept_loop() {
       limited_.log(EDGEGW_LOG_WARN, "accept", [&] {
         return "cannot accept a connection: " + ec.message() + "; still trying";
       });
-      continue;  // e.g. too many open files: keep accepting
+      asio::steady_timer pause(co_await asio::this_coro::executor, kAcceptRetry);
+      co_await pause.async_wait(kNoThrow);
+      continue;  // e.g. too many open files: keep accepting once some are closed
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
