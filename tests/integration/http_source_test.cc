@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include <boost/json/parse.hpp>
 
 #include "http_gateway.h"
+#include "support/metrics_text.h"
 
 namespace edgegw {
 namespace {
@@ -57,6 +59,19 @@ Curl curl(const std::string& method, const std::string& url,
 }
 
 boost::json::value result_of(const Curl& c) { return boost::json::parse(c.body).at("result"); }
+
+// "2026-12-04T19:50:00.123Z"
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  const auto milli = ms.time_since_epoch().count() % 1000;
+  return std::string(text) + "." + std::string(milli < 100 ? (milli < 10 ? "00" : "0") : "") +
+         std::to_string(milli) + "Z";
+}
 
 TEST(HttpSource, AcceptsEachTokenHeaderForm) {
   HttpGateway gw;
@@ -257,6 +272,33 @@ TEST(HttpSource, ReadsBackQueriesAndDeletes) {
   EXPECT_FALSE(info.at("last_input").is_null());
   EXPECT_EQ(curl("GET", gw.url() + "/nowhere", {h}).status, 404);
   EXPECT_EQ(curl("PUT", gw.url() + "/info", {h}).status, 405);
+}
+
+// cloud.implausible_time: stamp (the default): a device clock never set reaches the cloud with
+// the time it arrived, the original in its metadata, and is counted.
+TEST(HttpSource, ATimeBeforeTwoThousandIsStampedWithItsArrival) {
+  HttpGateway gw;
+  const std::string h = "token: " + fake_token(1);
+  const auto before = std::chrono::system_clock::now();
+  ASSERT_EQ(curl("POST", gw.url() + "/data", {h},
+                 R"({"variable":"temp","value":20,"time":"1975-05-01T00:00:00Z"})")
+                .status,
+            200);
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return gw.cloud().device_stat("boiler-1", "readings") == 1; }, 15s));
+  const auto r =
+      gw.cloud().client().get("/data?variable=temp&qty=1", {{"Device-Token", fake_token(1)}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto stored = boost::json::parse(r.body).at("result").as_array().at(0);
+  EXPECT_EQ(stored.at("metadata").at("original_time").as_string(), "1975-05-01T00:00:00.000Z");
+  // ISO 8601 with milliseconds in UTC sorts as time does.
+  const std::string sent(stored.at("time").as_string());
+  EXPECT_GE(sent, iso8601(before));
+  EXPECT_LE(sent, iso8601(std::chrono::system_clock::now()));
+  const auto m = testing::parse_metrics(
+      testing::metrics_client(testing::metrics_address(gw.process())).get("/metrics").body);
+  EXPECT_EQ(m.at(R"(edgegw_readings_implausible_time_total{action="stamped",source="local-api"})"),
+            1);
 }
 
 TEST(HttpSource, ReadsBackWhatOtherSourcesSent) {

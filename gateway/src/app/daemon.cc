@@ -9,6 +9,7 @@
 #include "app/buffer_commands.h"
 #include "app/version.h"
 #include "config/loader.h"
+#include "core/clock_sync.h"
 #include "core/cpus.h"
 #include "edgegw/plugin.h"
 
@@ -175,7 +176,8 @@ void Daemon::apply_devices() {
       logger_->error("unmapped default device: not registered in the buffer");
     }
   }
-  mapping_.store(std::make_shared<const ingest::MappingTable>(mapped, mapped_ids, default_id));
+  mapping_.store(std::make_shared<const ingest::MappingTable>(
+      mapped, mapped_ids, default_id, ingest::TimeRules::from(config_.cloud)));
 }
 
 void Daemon::stop_sources() {
@@ -205,6 +207,20 @@ int Daemon::run() {
                 config_.devices.size(), io_threads());
   logger_->info("buffer: {} reading(s), {} byte(s) waiting; {} dead letter(s)", stats.readings,
                 stats.bytes, stats.dead_letters);
+  switch (core::system_clock_state()) {
+    case core::ClockState::kSynchronised:
+      break;
+    case core::ClockState::kUnsynchronised:
+      logger_->warn(
+          "the system clock is not synchronised (no time service has reached a server yet): "
+          "device times ahead of it are not judged (cloud.future_tolerance) until it is");
+      break;
+    case core::ClockState::kUnknown:
+      logger_->warn(
+          "cannot tell whether the system clock is synchronised (adjtimex is not allowed: a "
+          "seccomp filter?); device times are judged as if it were");
+      break;
+  }
   systemd_.ready(running_status());
   systemd_.start_watchdog(strand_, [this] { return running_status(); });
 

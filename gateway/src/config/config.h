@@ -83,6 +83,14 @@ struct RetryConfig {
   double multiplier = 2.0;
 };
 
+// What happens to a reading whose own time cannot be right (ingest/time_check.h): before 2000, or
+// more than future_tolerance ahead of a synchronised system clock.
+enum class TimePolicy {
+  kStamp,   // the arrival time replaces it; the original is kept in metadata.original_time
+  kKeep,    // sent as it is (counted)
+  kReject,  // dead-lettered with the reason (the local Device API refuses the request)
+};
+
 struct CloudConfig {
   std::string url = "https://api.tago.io";
   Duration timeout = std::chrono::seconds(10);
@@ -91,6 +99,8 @@ struct CloudConfig {
   TlsConfig tls;
   BatchConfig batch;
   RetryConfig retry;
+  TimePolicy implausible_time = TimePolicy::kStamp;
+  Duration future_tolerance = std::chrono::minutes(5);
 };
 
 struct MetricsConfig {

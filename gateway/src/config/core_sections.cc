@@ -153,6 +153,9 @@ void read_url(Reader& r, const Item& it, CloudConfig& c) {
   c.url = std::move(s->value);
 }
 
+constexpr EnumName<TimePolicy> kTimePolicies[] = {
+    {"stamp", TimePolicy::kStamp}, {"keep", TimePolicy::kKeep}, {"reject", TimePolicy::kReject}};
+
 constexpr Key<CloudConfig> kCloudKeys[] = {
     {"url", read_url},
     {"timeout",
@@ -168,6 +171,14 @@ constexpr Key<CloudConfig> kCloudKeys[] = {
     {"batch", [](Reader& r, const Item& it,
                  CloudConfig& c) { r.read_map<BatchConfig>(it, kBatchKeys, c.batch); }},
     {"retry", [](Reader& r, const Item& it, CloudConfig& c) { read_retry(r, it, c.retry); }},
+    {"implausible_time",
+     [](Reader& r, const Item& it, CloudConfig& c) {
+       r.read_enum(it, kTimePolicies, c.implausible_time);
+     }},
+    {"future_tolerance",
+     [](Reader& r, const Item& it, CloudConfig& c) {
+       r.read_duration(it, kPositive, c.future_tolerance);
+     }},
 };
 
 void read_listen(Reader& r, const Item& it, MetricsConfig& m) {

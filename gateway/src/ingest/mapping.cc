@@ -12,7 +12,8 @@ namespace edgegw::ingest {
 
 MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
                            const std::vector<buffer::DeviceId>& ids,
-                           std::optional<buffer::DeviceId> default_id) {
+                           std::optional<buffer::DeviceId> default_id, TimeRules time_rules)
+    : time_rules_(time_rules) {
   devices_.reserve(devices.size());
   for (std::size_t i = 0; i < devices.size() && i < ids.size(); ++i) {
     MappedDevice& d = devices_[devices[i].key];

@@ -17,6 +17,7 @@
 #include "buffer/key_format.h"
 #include "config/config.h"
 #include "edgegw/reading.h"
+#include "ingest/time_check.h"
 #include "ingest/unmapped.h"
 
 namespace edgegw::ingest {
@@ -45,9 +46,10 @@ struct TokenOwner {
 class MappingTable {
  public:
   // `devices[i]` is queued under `ids[i]`; `default_id` is the catch-all queue (nullopt: reject).
+  // `time_rules`: what is done with the devices' implausible times (cloud.implausible_time).
   MappingTable(const std::vector<config::DeviceConfig>& devices,
-               const std::vector<buffer::DeviceId>& ids,
-               std::optional<buffer::DeviceId> default_id);
+               const std::vector<buffer::DeviceId>& ids, std::optional<buffer::DeviceId> default_id,
+               TimeRules time_rules = {});
 
   // The device a key maps to, the catch-all device, or nullptr (unmapped: reject).
   const MappedDevice* find(std::string_view device_key) const noexcept;
@@ -58,6 +60,8 @@ class MappingTable {
   // SHA-256 of the token and the final comparison constant-time, so the time taken says nothing
   // about how much of a token was right.
   const TokenOwner* authenticate(std::string_view token) const noexcept;
+
+  const TimeRules& time_rules() const noexcept { return time_rules_; }
 
  private:
   using Digest = std::array<unsigned char, 32>;
@@ -73,6 +77,7 @@ class MappingTable {
   StringMap<MappedDevice> devices_;
   std::optional<MappedDevice> default_;
   std::unordered_map<Digest, TokenEntry, DigestHash> tokens_;
+  TimeRules time_rules_;
 };
 
 // Applies a variable's mapping to a reading. Returns why the result is not a valid reading

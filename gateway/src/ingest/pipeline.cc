@@ -35,7 +35,7 @@ std::string_view clip(std::string_view s) { return s.substr(0, 100); }
 
 Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
                    buffer::Buffer& buffer, std::shared_ptr<SourceStats> stats,
-                   std::chrono::milliseconds log_interval)
+                   std::chrono::milliseconds log_interval, ClockSynchronised clock_synchronised)
     : source_(source.name),
       format_(source.format),
       variable_(source.variable),
@@ -43,12 +43,54 @@ Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
       buffer_(buffer),
       keep_history_(buffer.write_hook() != nullptr),
       stats_(stats ? std::move(stats) : std::make_shared<SourceStats>()),
-      problems_(log::get("ingest"), log_interval) {}
+      problems_(log::get("ingest"), log_interval),
+      clock_synchronised_(std::move(clock_synchronised)) {}
 
 void Pipeline::log_problem(std::string_view key, std::string_view device_key,
                            std::string_view what) {
   problems_.log(log::Level::warn, key,
                 fmt::format("source {}: device '{}': {}", source_, clip(device_key), what));
+}
+
+bool Pipeline::judge_time(const MappingTable& table, const MappedDevice& device,
+                          std::string_view key, std::int64_t arrival_ms, bool strict, Reading& r,
+                          std::string& refusal) {
+  const TimeRules& rules = table.time_rules();
+  auto problem = implausible_time(r.time_ms, arrival_ms, rules, clock_synchronised_);
+  if (!problem) return true;
+  stats_->implausible_times.add(device.id, rules.policy);
+  switch (rules.policy) {
+    case config::TimePolicy::kKeep:
+      return true;
+    case config::TimePolicy::kStamp:
+      log_problem("time", key,
+                  "variable " + r.variable + ": " + *problem + "; sent with its arrival time " +
+                      "(the original in metadata.original_time; cloud.implausible_time)");
+      r.metadata_json = with_original_time(r.metadata_json, r.time_ms);
+      r.time_ms = arrival_ms;
+      return true;
+    case config::TimePolicy::kReject:
+      break;
+  }
+  const std::string reason = "variable " + r.variable + ": " + *problem;
+  if (strict) {
+    refusal = reason;
+    return false;
+  }
+  std::string json;
+  decode::append_cloud_json(r, json);
+  if (Status s =
+          buffer_.dead_letter(device.id, json, reason + " (cloud.implausible_time: reject)", 0);
+      !s) {
+    problems_.log(log::Level::err, "time_dead_letter",
+                  fmt::format("source {}: device '{}': cannot dead-letter a reading with an "
+                              "implausible time ({}); it is dropped: {}",
+                              source_, clip(key), *problem, s.message()));
+    return false;
+  }
+  log_problem("time", key,
+              reason + "; dead-lettered (edgegw buffer dead-letter list; cloud.implausible_time)");
+  return false;
 }
 
 Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
@@ -117,6 +159,12 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
             continue;
           }
         }
+      }
+      // A time of the reading's own (the decoder stamps the others with the arrival time).
+      if (r.time_ms != msg.receive_time_ms &&
+          !judge_time(*table, *device, msg.device_key, msg.receive_time_ms, strict, r, refusal)) {
+        if (!refusal.empty()) break;
+        continue;
       }
       decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);

@@ -10,12 +10,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 
 #include "buffer/buffer.h"
 #include "config/config.h"
+#include "core/clock_sync.h"
 #include "edgegw/reading.h"
 #include "edgegw/status.h"
 #include "ingest/mapping.h"
@@ -26,10 +28,14 @@ namespace edgegw::ingest {
 
 class Pipeline {
  public:
+  // Whether the system clock is synchronised (tests give their own).
+  using ClockSynchronised = std::function<bool()>;
+
   // `mapping` and `buffer` must outlive the pipeline.
   Pipeline(const config::SourceConfig& source, const Mapping& mapping, buffer::Buffer& buffer,
            std::shared_ptr<SourceStats> stats,
-           std::chrono::milliseconds log_interval = std::chrono::seconds(10));
+           std::chrono::milliseconds log_interval = std::chrono::seconds(10),
+           ClockSynchronised clock_synchronised = core::system_clock_synchronised);
 
   // Decodes, maps and appends. OK: every reading that could be kept is durable (payloads that
   // could not be decoded and unmapped devices are counted, logged and dropped: not an error).
@@ -53,6 +59,11 @@ class Pipeline {
 
  private:
   void log_problem(std::string_view key, std::string_view device_key, std::string_view what);
+  // Applies the table's TimePolicy to a device-given time that cannot be right. False: the
+  // reading is not to be appended (rejected: dead-lettered here, or, with `strict`, `refusal`
+  // says why the call is refused).
+  bool judge_time(const MappingTable& table, const MappedDevice& device, std::string_view key,
+                  std::int64_t arrival_ms, bool strict, Reading& r, std::string& refusal);
 
   std::string source_;
   decode::Format format_;
@@ -65,6 +76,7 @@ class Pipeline {
   const bool keep_history_;
   std::shared_ptr<SourceStats> stats_;
   log::RateLimitedLog problems_;
+  ClockSynchronised clock_synchronised_;
 };
 
 }  // namespace edgegw::ingest

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ingest/time_check.h"
+
 namespace edgegw::ingest {
 
 // A source's counters (for edgegw_readings_received_total, edgegw_readings_rejected_total and
@@ -21,6 +23,8 @@ struct SourceStats {
   std::atomic<std::uint64_t> rejected_unmapped{0};
   std::atomic<std::uint64_t> rejected_buffer_full{0};
   std::atomic<bool> up{false};
+  // Device times that cannot be right (time_check.h), per device, by what was done.
+  ImplausibleTimes implausible_times;
 };
 
 }  // namespace edgegw::ingest

@@ -2,6 +2,7 @@
 #include "metrics/catalog.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -26,6 +27,10 @@ constexpr Description kCatalogue[] = {
     {"edgegw_readings_rejected_total", MetricType::Counter,
      "Readings refused at the edge, by reason: decode (one per payload that did not decode), "
      "invalid, unmapped, buffer_full."},
+    {"edgegw_readings_implausible_time_total", MetricType::Counter,
+     "Readings whose own time cannot be right (before 2000, or more than cloud.future_tolerance "
+     "ahead of a synchronised clock), by what cloud.implausible_time did: stamped, kept, "
+     "rejected."},
     {"edgegw_source_up", MetricType::Gauge,
      "1 while the source's plugin reports it is connected or receiving, else 0."},
     {"edgegw_plugin_info", MetricType::Gauge,
@@ -85,6 +90,9 @@ constexpr Description kCatalogue[] = {
     {"edgegw_device_readings_dead_lettered_total", MetricType::Counter,
      "Readings of the device the cloud refused for good."},
     {"edgegw_device_held", MetricType::Gauge, "1 while the cloud refuses the device's token."},
+    {"edgegw_device_readings_implausible_time_total", MetricType::Counter,
+     "Readings of the device whose own time cannot be right, by action: stamped, kept, "
+     "rejected."},
     // The process.
     {"edgegw_build_info", MetricType::Gauge,
      "1, labelled with the gateway's version, plugin ABI version and commit."},
@@ -156,6 +164,11 @@ double age_seconds(std::int64_t now_ms, std::int64_t stored_ms) {
   return std::max<double>(0, seconds_of(now_ms - stored_ms));
 }
 
+std::array<std::pair<const char*, std::uint64_t>, 3> implausible_time_actions(
+    const ingest::ImplausibleTimes::Counts& c) {
+  return {{{"kept", c.kept}, {"rejected", c.rejected}, {"stamped", c.stamped}}};
+}
+
 }  // namespace
 
 std::string device_label(std::string_view buffer_key) {
@@ -182,6 +195,15 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
     };
     for (const auto& [reason, counter] : reasons) {
       f.add("edgegw_readings_rejected_total", load(*counter), {{"reason", reason}, source});
+    }
+    ingest::ImplausibleTimes::Counts times;
+    for (const auto& [device, n] : st.implausible_times.by_device()) {
+      times.stamped += n.stamped;
+      times.kept += n.kept;
+      times.rejected += n.rejected;
+    }
+    for (const auto& [action, n] : implausible_time_actions(times)) {
+      f.add("edgegw_readings_implausible_time_total", as_double(n), {{"action", action}, source});
     }
     f.add("edgegw_source_up", st.up.load(std::memory_order_relaxed) ? 1 : 0, {source});
     f.add("edgegw_plugin_info", 1,
@@ -235,6 +257,19 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
       f.add("edgegw_device_readings_dead_lettered_total", as_double(lane.readings_dead_lettered),
             {device});
       f.add("edgegw_device_held", lane.held ? 1 : 0, {device});
+      ingest::ImplausibleTimes::Counts times;  // over every source
+      for (const SourceInfo& src : s.sources) {
+        const auto by_device = src.stats->implausible_times.by_device();
+        if (auto it = by_device.find(d.id); it != by_device.end()) {
+          times.stamped += it->second.stamped;
+          times.kept += it->second.kept;
+          times.rejected += it->second.rejected;
+        }
+      }
+      for (const auto& [action, n] : implausible_time_actions(times)) {
+        f.add("edgegw_device_readings_implausible_time_total", as_double(n),
+              {{"action", action}, device});
+      }
     }
   }
 

@@ -251,6 +251,16 @@ TEST(ConfigLoaderErrorsTest, BadEnumValues) {
           "test.yaml:9:37: sources[0].format: 'jsn' is not one of tago_json, flat_json, csv, raw"));
 }
 
+TEST(ConfigLoaderErrorsTest, BadImplausibleTimePolicyAndTolerance) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  implausible_time: fix\n"
+                        "  future_tolerance: 0s\n"),
+              ElementsAre("test.yaml:3:21: cloud.implausible_time: 'fix' is not one of stamp, "
+                          "keep, reject",
+                          "test.yaml:4:21: cloud.future_tolerance: 0s must be at least 1ms"));
+}
+
 TEST(ConfigLoaderErrorsTest, BadCloudUrl) {
   struct Case {
     const char* url;

@@ -62,6 +62,8 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_EQ(c.cloud.retry.initial_backoff, 500ms);
   EXPECT_EQ(c.cloud.retry.max_backoff, 5min);
   EXPECT_EQ(c.cloud.retry.multiplier, 2.0);
+  EXPECT_EQ(c.cloud.implausible_time, TimePolicy::kStamp);  // extension (README)
+  EXPECT_EQ(c.cloud.future_tolerance, 5min);
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9464");
   EXPECT_FALSE(c.metrics.per_device);
   EXPECT_TRUE(c.sources.empty());
@@ -69,6 +71,16 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_TRUE(c.unmapped.reject);
   EXPECT_TRUE(c.unmapped.default_token.empty());
   EXPECT_TRUE(c.secret_values().empty());
+}
+
+TEST(ConfigLoaderValuesTest, ImplausibleTimePolicy) {
+  const Config c = load_ok(
+      "gateway: {data_dir: /d}\ncloud: {implausible_time: reject, future_tolerance: 90s}\n");
+  EXPECT_EQ(c.cloud.implausible_time, TimePolicy::kReject);
+  EXPECT_EQ(c.cloud.future_tolerance, 90s);
+  EXPECT_EQ(
+      load_ok("gateway: {data_dir: /d}\ncloud: {implausible_time: keep}\n").cloud.implausible_time,
+      TimePolicy::kKeep);
 }
 
 TEST(ConfigLoaderValuesTest, EmptySectionsKeepTheirDefaults) {

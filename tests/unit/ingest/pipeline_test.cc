@@ -183,5 +183,108 @@ TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
                  }));
 }
 
+// cloud.implausible_time, on a clock the test says is synchronised or not.
+class PipelineTimeTest : public PipelineTest {
+ protected:
+  void rules(config::TimePolicy policy) {
+    std::vector<config::DeviceConfig> devices(1);
+    devices[0].key = "boiler-1";
+    mapping_.store(
+        std::make_shared<const MappingTable>(devices, std::vector<buffer::DeviceId>{boiler_},
+                                             std::nullopt, TimeRules{policy, 5 * 60 * 1000}));
+  }
+  Pipeline pipeline() {
+    return Pipeline(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10),
+                    [this] { return synchronised_; });
+  }
+  std::vector<buffer::DeadLetter> dead_letters() {
+    std::vector<buffer::DeadLetter> out;
+    EXPECT_TRUE(buffer_->for_each_dead_letter([&](const buffer::DeadLetter& l) {
+      out.push_back(l);
+      return true;
+    }));
+    return out;
+  }
+  ImplausibleTimes::Counts counts(Pipeline& p) {
+    const auto by_device = p.stats().implausible_times.by_device();
+    auto it = by_device.find(boiler_);
+    return it == by_device.end() ? ImplausibleTimes::Counts{} : it->second;
+  }
+
+  bool synchronised_ = true;
+  // A device clock never set, one an hour ahead, and a good one (a minute before arrival).
+  const RawMessage messages_[1] = {msg(
+      "boiler-1", R"([{"variable":"a","value":1,"time":"1970-01-01T00:00:10Z","metadata":{"k":1}},)"
+                  R"({"variable":"b","value":2,"time":"2023-11-14T23:13:20Z"},)"
+                  R"({"variable":"c","value":3,"time":"2023-11-14T22:12:20Z"}])")};
+};
+
+TEST_F(PipelineTimeTest, StampGivesTheArrivalTimeAndKeepsTheOriginalInMetadata) {
+  rules(config::TimePolicy::kStamp);
+  Pipeline p = pipeline();
+  ASSERT_TRUE(p.append(messages_));
+  EXPECT_EQ(queued(boiler_), R"([{"variable":"a","value":1,"time":"2023-11-14T22:13:20.000Z",)"
+                             R"("metadata":{"k":1,"original_time":"1970-01-01T00:00:10.000Z"}},)"
+                             R"({"variable":"b","value":2,"time":"2023-11-14T22:13:20.000Z",)"
+                             R"("metadata":{"original_time":"2023-11-14T23:13:20.000Z"}},)"
+                             R"({"variable":"c","value":3,"time":"2023-11-14T22:12:20.000Z"}])");
+  EXPECT_EQ(counts(p).stamped, 2u);
+  EXPECT_EQ(p.stats().appended, 3u);
+}
+
+TEST_F(PipelineTimeTest, AnUnsynchronisedClockJudgesOnlyTimesBeforeTwoThousand) {
+  rules(config::TimePolicy::kStamp);
+  synchronised_ = false;
+  Pipeline p = pipeline();
+  ASSERT_TRUE(p.append(messages_));
+  const std::string q = queued(boiler_);
+  EXPECT_NE(q.find(R"({"variable":"b","value":2,"time":"2023-11-14T23:13:20.000Z"})"),
+            std::string::npos)
+      << q;
+  EXPECT_EQ(counts(p).stamped, 1u);
+}
+
+TEST_F(PipelineTimeTest, KeepSendsThemAsTheyAreAndCountsThem) {
+  rules(config::TimePolicy::kKeep);
+  Pipeline p = pipeline();
+  ASSERT_TRUE(p.append(messages_));
+  const std::string q = queued(boiler_);
+  EXPECT_NE(q.find(R"("time":"1970-01-01T00:00:10.000Z")"), std::string::npos) << q;
+  EXPECT_EQ(q.find("original_time"), std::string::npos) << q;
+  EXPECT_EQ(counts(p).kept, 2u);
+  EXPECT_EQ(p.stats().appended, 3u);
+}
+
+TEST_F(PipelineTimeTest, RejectDeadLettersThemWithTheReasonAndKeepsTheOthers) {
+  rules(config::TimePolicy::kReject);
+  Pipeline p = pipeline();
+  ASSERT_TRUE(p.append(messages_));
+  EXPECT_EQ(queued(boiler_), R"([{"variable":"c","value":3,"time":"2023-11-14T22:12:20.000Z"}])");
+  const auto letters = dead_letters();
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_EQ(letters[0].device, boiler_);
+  EXPECT_EQ(letters[0].reading_json,
+            R"({"variable":"a","value":1,"time":"1970-01-01T00:00:10.000Z","metadata":{"k":1}})");
+  EXPECT_NE(letters[0].reason.find("variable a: its time 1970-01-01T00:00:10.000Z is before 2000"),
+            std::string::npos)
+      << letters[0].reason;
+  EXPECT_NE(letters[1].reason.find("cloud.future_tolerance"), std::string::npos);
+  EXPECT_EQ(counts(p).rejected, 2u);
+  EXPECT_EQ(p.stats().appended, 1u);
+}
+
+TEST_F(PipelineTimeTest, RejectRefusesAnAllOrNothingCallAndSaysWhy) {
+  rules(config::TimePolicy::kReject);
+  Pipeline p = pipeline();
+  const Pipeline::AppendOptions strict{true, nullptr};
+  const Status s = p.append(messages_, strict);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("variable a: its time 1970-01-01T00:00:10.000Z is before 2000"),
+            std::string_view::npos)
+      << s.message();
+  EXPECT_EQ(buffer_->queued(boiler_).readings, 0u);
+  EXPECT_TRUE(dead_letters().empty()) << "the client is told; nothing is kept";
+}
+
 }  // namespace
 }  // namespace edgegw::ingest
