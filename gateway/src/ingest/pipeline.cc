@@ -22,6 +22,10 @@ struct Scratch {
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
   std::vector<std::int64_t> times;    // per encoded reading: its time
   std::vector<buffer::Record> records;
+  // Readings with an implausible time (judge_time): counted, and the rejected ones
+  // dead-lettered, only once the call's append succeeded (a refused call is sent again).
+  std::vector<TimeJudgement> judged;
+  std::vector<TimeRejection> rejected;
 };
 
 thread_local Scratch t_scratch;
@@ -58,7 +62,7 @@ bool Pipeline::judge_time(const MappingTable& table, const MappedDevice& device,
   const TimeRules& rules = table.time_rules();
   auto problem = implausible_time(r.time_ms, arrival_ms, rules, clock_synchronised_);
   if (!problem) return true;
-  stats_->implausible_times.add(device.id, rules.policy);
+  t_scratch.judged.emplace_back(device.id, rules.policy);
   switch (rules.policy) {
     case config::TimePolicy::kKeep:
       return true;
@@ -77,20 +81,28 @@ bool Pipeline::judge_time(const MappingTable& table, const MappedDevice& device,
     refusal = reason;
     return false;
   }
-  std::string json;
-  decode::append_cloud_json(r, json);
-  if (Status s =
-          buffer_.dead_letter(device.id, json, reason + " (cloud.implausible_time: reject)", 0);
-      !s) {
-    problems_.log(log::Level::err, "time_dead_letter",
-                  fmt::format("source {}: device '{}': cannot dead-letter a reading with an "
-                              "implausible time ({}); it is dropped: {}",
-                              source_, clip(key), *problem, s.message()));
-    return false;
-  }
+  TimeRejection& rejected = t_scratch.rejected.emplace_back();
+  rejected.device = device.id;
+  decode::append_cloud_json(r, rejected.json);
+  rejected.reason = reason + " (cloud.implausible_time: reject)";
   log_problem("time", key,
               reason + "; dead-lettered (edgegw buffer dead-letter list; cloud.implausible_time)");
   return false;
+}
+
+void Pipeline::apply_time_judgements(std::span<const TimeJudgement> judged,
+                                     std::span<const TimeRejection> rejected) {
+  if (judged.empty()) return;
+  stats_->implausible_times.add(judged);
+  for (const TimeRejection& r : rejected) {
+    // After the readings' append: a crash in between loses the letter, never an accepted reading.
+    if (Status st = buffer_.dead_letter(r.device, r.json, r.reason, 0); !st) {
+      problems_.log(log::Level::err, "time_dead_letter",
+                    fmt::format("source {}: cannot dead-letter a reading refused for its time "
+                                "({}); it is dropped: {}",
+                                source_, r.reason, st.message()));
+    }
+  }
 }
 
 Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
@@ -103,6 +115,8 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   s.variables.clear();
   s.var_ends.clear();
   s.times.clear();
+  s.judged.clear();
+  s.rejected.clear();
   std::uint64_t received = 0, decode_failed = 0, invalid = 0, unmapped = 0;
   std::uint64_t decode_invalid = 0;  // readings the decoder refused (not in `received`)
   std::string refusal;               // all_or_nothing: why the call is refused
@@ -213,6 +227,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       st.rejected_buffer_full.fetch_add(s.records.size(), std::memory_order_relaxed);
     }
   }
+  if (status) apply_time_judgements(s.judged, s.rejected);
   if (s.json.capacity() > kKeepScratchBytes) s = Scratch();
   return status;
 }

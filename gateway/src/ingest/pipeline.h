@@ -22,6 +22,7 @@
 #include "edgegw/status.h"
 #include "ingest/mapping.h"
 #include "ingest/source_stats.h"
+#include "ingest/time_check.h"
 #include "log/rate_limited.h"
 
 namespace edgegw::ingest {
@@ -60,8 +61,11 @@ class Pipeline {
  private:
   void log_problem(std::string_view key, std::string_view device_key, std::string_view what);
   // Applies the table's TimePolicy to a device-given time that cannot be right. False: the
-  // reading is not to be appended (rejected: dead-lettered here, or, with `strict`, `refusal`
-  // says why the call is refused).
+  // reading is not to be appended (rejected: dead-lettered once the call's append succeeded, or,
+  // with `strict`, `refusal` says why the call is refused).
+  // Counts the call's judged times and writes its dead letters (the call's append succeeded).
+  void apply_time_judgements(std::span<const TimeJudgement> judged,
+                             std::span<const TimeRejection> rejected);
   bool judge_time(const MappingTable& table, const MappedDevice& device, std::string_view key,
                   std::int64_t arrival_ms, bool strict, Reading& r, std::string& refusal);
 

@@ -34,9 +34,9 @@ std::string with_original_time(std::string_view metadata_json, std::int64_t time
   return boost::json::serialize(metadata);
 }
 
-void ImplausibleTimes::add(buffer::DeviceId device, config::TimePolicy done) {
-  std::lock_guard lock(mu_);
-  Counts& c = counts_[device];
+namespace {
+
+void count(ImplausibleTimes::Counts& c, config::TimePolicy done) {
   switch (done) {
     case config::TimePolicy::kStamp:
       ++c.stamped;
@@ -48,6 +48,18 @@ void ImplausibleTimes::add(buffer::DeviceId device, config::TimePolicy done) {
       ++c.rejected;
       break;
   }
+}
+
+}  // namespace
+
+void ImplausibleTimes::add(buffer::DeviceId device, config::TimePolicy done) {
+  std::lock_guard lock(mu_);
+  count(counts_[device], done);
+}
+
+void ImplausibleTimes::add(std::span<const TimeJudgement> judged) {
+  std::lock_guard lock(mu_);
+  for (const auto& [device, done] : judged) count(counts_[device], done);
 }
 
 std::unordered_map<buffer::DeviceId, ImplausibleTimes::Counts> ImplausibleTimes::by_device() const {

@@ -10,9 +10,11 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "buffer/key_format.h"
 #include "config/config.h"
@@ -40,6 +42,16 @@ std::optional<std::string> implausible_time(std::int64_t time_ms, std::int64_t a
 // `metadata_json` (an object or empty), replacing an earlier one.
 std::string with_original_time(std::string_view metadata_json, std::int64_t time_ms);
 
+// What was done with one reading's implausible time (counted by ImplausibleTimes).
+using TimeJudgement = std::pair<buffer::DeviceId, config::TimePolicy>;
+
+// A reading refused for its time (cloud.implausible_time: reject), to be dead-lettered.
+struct TimeRejection {
+  buffer::DeviceId device = 0;
+  std::string json;
+  std::string reason;
+};
+
 // How many implausible times each device sent, by what was done with them. Bumped on the rare
 // path only (a lock is fine); read by the metrics.
 class ImplausibleTimes {
@@ -50,6 +62,8 @@ class ImplausibleTimes {
     std::uint64_t rejected = 0;
   };
   void add(buffer::DeviceId device, config::TimePolicy done);
+  // One call's judgements under one lock.
+  void add(std::span<const TimeJudgement> judged);
   std::unordered_map<buffer::DeviceId, Counts> by_device() const;
 
  private:

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ingest/unmapped.h"
 
@@ -245,6 +247,12 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
   f.add("edgegw_forward_circuit_open", fw.breaker_open ? 1 : 0);
 
   if (per_device) {
+    // Each source's counts, read once (not once per device).
+    std::vector<std::unordered_map<buffer::DeviceId, ingest::ImplausibleTimes::Counts>>
+        implausible_by_source;
+    for (const SourceInfo& src : s.sources) {
+      implausible_by_source.push_back(src.stats->implausible_times.by_device());
+    }
     for (const buffer::DeviceStats& d : s.devices) {
       const ClientMetric::Label device{"device", device_label(d.key)};
       f.add("edgegw_device_buffer_readings", as_double(d.readings), {device});
@@ -258,8 +266,7 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
             {device});
       f.add("edgegw_device_held", lane.held ? 1 : 0, {device});
       ingest::ImplausibleTimes::Counts times;  // over every source
-      for (const SourceInfo& src : s.sources) {
-        const auto by_device = src.stats->implausible_times.by_device();
+      for (const auto& by_device : implausible_by_source) {
         if (auto it = by_device.find(d.id); it != by_device.end()) {
           times.stamped += it->second.stamped;
           times.kept += it->second.kept;

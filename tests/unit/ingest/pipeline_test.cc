@@ -273,6 +273,30 @@ TEST_F(PipelineTimeTest, RejectDeadLettersThemWithTheReasonAndKeepsTheOthers) {
   EXPECT_EQ(p.stats().appended, 1u);
 }
 
+// A call the full buffer refuses is sent again by its source: its rejected readings are
+// dead-lettered (and counted) once, when the call is taken.
+TEST_F(PipelineTimeTest, ARefusedCallDeadLettersNothingUntilItIsTaken) {
+  rules(config::TimePolicy::kReject);
+  Pipeline p = pipeline();
+  // Filled with readings the size of the one good reading of messages_.
+  const RawMessage filler[] = {
+      msg("boiler-1", R"({"variable":"c","value":3,"time":"2023-11-14T22:12:20Z"})")};
+  Status full;
+  for (int i = 0; i < 10000 && full; ++i) full = p.append(filler);
+  ASSERT_EQ(full.code(), Code::kResourceExhausted);
+  EXPECT_EQ(p.append(messages_).code(), Code::kResourceExhausted);
+  EXPECT_EQ(p.append(messages_).code(), Code::kResourceExhausted);
+  EXPECT_TRUE(dead_letters().empty());
+  EXPECT_EQ(counts(p).rejected, 0u);
+
+  auto batch = buffer_->read(boiler_, 1000, 1 << 20);  // the cloud takes the backlog
+  ASSERT_TRUE(batch && !batch->empty());
+  ASSERT_TRUE(buffer_->ack(boiler_, buffer::AckPoint::of(batch->entries.back())));
+  ASSERT_TRUE(p.append(messages_));
+  EXPECT_EQ(dead_letters().size(), 2u);
+  EXPECT_EQ(counts(p).rejected, 2u);
+}
+
 TEST_F(PipelineTimeTest, RejectRefusesAnAllOrNothingCallAndSaysWhy) {
   rules(config::TimePolicy::kReject);
   Pipeline p = pipeline();
