@@ -115,6 +115,9 @@ std::string moved_here(const std::string& text, const std::string& data_dir) {
   out = std::regex_replace(out, std::regex(R"((\n *url: *)\S+)"), "$1http://127.0.0.1:1");
   out = std::regex_replace(out, std::regex(R"(uri: *(tcp|ssl)://[^\s,}]+)"),
                            "uri: tcp://127.0.0.1:1");
+  // The actions' brokers: where nothing answers (their jobs wait in the outbox).
+  out = std::regex_replace(out, std::regex(R"(broker: *(tcp|ssl|mqtt|mqtts|ws|wss)://[^\s,}]+)"),
+                           "broker: tcp://127.0.0.1:1");
   // Modbus TCP: the device's host on the loopback, its port one where nothing answers.
   out = std::regex_replace(out, std::regex(R"(host: *[^\s,}]+)"), "host: 127.0.0.1");
   out = std::regex_replace(out, std::regex(R"(\bport: *[0-9]+)"), "port: 1");

@@ -276,7 +276,10 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err, 
     return kExitUsage;
   }
   out << path << ": OK (" << config.sources.size() << " source(s), " << config.devices.size()
-      << " device(s)" << (with_plugins ? "" : "; plugins not checked: --no-plugins") << ")\n";
+      << " device(s)";
+  if (!config.actions.empty()) out << ", " << config.actions.size() << " action(s)";
+  if (!config.analyses.empty()) out << ", " << config.analyses.size() << " analysis(es)";
+  out << (with_plugins ? "" : "; plugins not checked: --no-plugins") << ")\n";
   return kExitOk;
 }
 

@@ -81,6 +81,7 @@ Daemon::Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::
 Daemon::~Daemon() {
   metrics_.reset();
   sources_.clear();
+  actions_.reset();
   forwarder_.reset();
 }
 
@@ -97,7 +98,11 @@ Status Daemon::init() {
   if (!client) return client.status();
   forwarder_ =
       std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud, std::move(client).value());
+  auto actions = actions::Actions::create(io_, *buffer_, config_.cloud.retry);
+  if (!actions) return actions.status();
+  actions_ = std::move(actions).value();
   apply_devices();
+  if (Status s = actions_->configure(config_, device_ids_); !s) return s;
   buffer_->set_on_append([this](buffer::DeviceId id) { forwarder_->notify(id); });
   const std::string dir = plugin_host::plugin_dir(config_.gateway);
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
@@ -108,7 +113,7 @@ Status Daemon::init() {
   }
   stats_.last_reload_ok_ms.store(metrics::unix_ms(), std::memory_order_relaxed);
   metrics_ = metrics::Metrics::start(
-      config_, {*buffer_, *forwarder_, stats_},
+      config_, {*buffer_, *forwarder_, stats_, actions_.get()},
       {std::string(version()), plugin_host::abi_version_string(EDGEGW_PLUGIN_ABI_VERSION),
        std::string(commit())});
   forwarder_->set_observer(&metrics_->request_observer());
@@ -152,6 +157,7 @@ void Daemon::apply_devices() {
     }
   }
 
+  device_ids_.clear();
   std::vector<config::DeviceConfig> mapped;
   std::vector<buffer::DeviceId> mapped_ids;
   mapped.reserve(config_.devices.size());
@@ -164,6 +170,7 @@ void Daemon::apply_devices() {
       continue;
     }
     forwarder_->set_device(*ids[i], device.key, device.token);
+    device_ids_.emplace_back(*ids[i], device.key);
     mapped.push_back(device);
     mapped_ids.push_back(*ids[i]);
   }
@@ -312,6 +319,11 @@ void Daemon::reload() {
   apply_logging(next);
   config_ = std::move(next);
   apply_devices();  // new devices get lanes; a new token releases a held lane; the map is swapped
+  if (Status s = actions_->configure(config_, device_ids_); !s) {
+    // Checked by the config already; what fails here is outside it (a CA file unreadable now).
+    logger_->error("reload: the actions keep their previous setup: {}", s.message());
+    stats_.reload_failures.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Stop what is removed or replaced, then start what is new.
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
@@ -370,6 +382,7 @@ void Daemon::begin_shutdown(int signal_number) {
   // in-flight batches; the buffer closes when the daemon is destroyed. Whatever is not done by
   // the deadline stays in the buffer for the next start.
   stop_sources();
+  actions_->stop();  // running analyses are killed; jobs not done wait in the outbox
   forwarder_->stop([this] { boost::asio::post(strand_, [this] { finish_shutdown(); }); });
 }
 

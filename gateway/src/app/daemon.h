@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -16,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "actions/service.h"
 #include "app/data_dir.h"
 #include "app/systemd_notify.h"
 #include "buffer/buffer.h"
@@ -65,6 +68,9 @@ class Daemon {
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<forward::Forwarder> forwarder_;  // after buffer_: destroyed before it
   ingest::Mapping mapping_;                        // the device map the sources read
+  // The actions and analyses; its engine is a write hook of buffer_.
+  std::unique_ptr<actions::Actions> actions_;
+  std::vector<std::pair<buffer::DeviceId, std::string>> device_ids_;  // as apply_devices left them
   // In config order; after forwarder_ and mapping_: stopped and destroyed before them.
   std::vector<std::unique_ptr<plugin_host::Source>> sources_;
   DaemonStats stats_;

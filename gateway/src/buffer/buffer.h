@@ -9,6 +9,7 @@
 // acks and drops go through the same write path, so sequence numbers become visible in order.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -125,13 +126,20 @@ class Buffer final : public StatsSource {
   // many were removed. A batch already in flight may still deliver them.
   Result<std::uint64_t> withdraw(DeviceId device, std::span<const Seq> seqs);
 
-  // The store and column family a write hook keeps its entries in (db null when read-only).
-  HookStore hook_store() const noexcept;
-  // Makes `hook` part of every append from now on (null: none). The buffer owns it and destroys
-  // it before it closes the store.
-  void set_write_hook(std::unique_ptr<WriteHook> hook);
-  // The hook set, or null. Appenders ask whether to fill Record::variable and time_ms.
-  WriteHook* write_hook() const;
+  // The store and a hook's column family (kHookColumnFamily, kActionsColumnFamily) a write hook
+  // keeps its entries in (db null when read-only).
+  HookStore hook_store(std::string_view family = kHookColumnFamily) const noexcept;
+  // Makes `hook` part of every append from now on, after the hooks added before. The buffer owns
+  // it and destroys it before it closes the store.
+  void add_write_hook(std::unique_ptr<WriteHook> hook);
+  // The hooks added, in order.
+  std::vector<WriteHook*> write_hooks() const;
+  // Whether any hook is set: appenders then fill Record::variable and time_ms. Cheap (no lock).
+  bool has_write_hooks() const noexcept { return has_hooks_.load(std::memory_order_acquire); }
+  // Writes a hook's own changes (`fill` adds them to the batch, under the buffer's lock) in the
+  // group commit, not synced (like an ack: a power cut may bring back what they removed). The
+  // hooks' on_written is told of the batch as of any other.
+  Status write_hook_changes(const std::function<void(rocksdb::WriteBatch&)>& fill);
 
   // Stores a reading the cloud refused for good. Does not remove it from the queue: ack() does.
   Status dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
@@ -251,8 +259,12 @@ class Buffer final : public StatsSource {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* hook_cf_ = nullptr;  // null: read-only, absent from the store
-  std::unique_ptr<WriteHook> hook_;                 // guarded by mu_
+  // By family, as kHookColumnFamily then kActionsColumnFamily; null: read-only, absent from the
+  // store.
+  rocksdb::ColumnFamilyHandle* history_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* actions_cf_ = nullptr;
+  std::vector<std::unique_ptr<WriteHook>> hooks_;  // guarded by mu_
+  std::atomic<bool> has_hooks_{false};
 
   mutable std::mutex mu_;
   std::unordered_map<DeviceId, Device> devices_;

@@ -60,6 +60,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
       lock.lock();
       g->status = s;
       g->done = true;
+      for (const auto& hook : hooks_) hook->on_written(*g->batch, static_cast<bool>(s));
       g->written.notify_all();
       if (!s) {
         // The in-memory state counted writes that did not happen. Fail what was built on top
@@ -69,6 +70,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         // asserted against in Debian's build).
         unsynced_ = false;
         if (pending_) {
+          for (const auto& hook : hooks_) hook->on_written(*pending_->batch, false);
           pending_->status = s;
           pending_->done = true;
           pending_->written.notify_all();
@@ -86,6 +88,15 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
     if (sync_waiting_) sync_wakeup_.notify_one();
   }
   return group->status;
+}
+
+Status Buffer::write_hook_changes(const std::function<void(rocksdb::WriteBatch&)>& fill) {
+  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
+  std::unique_lock lock(mu_);
+  if (Status s = check_disk_full(lock, "record the actions' progress"); !s) return s;
+  fill(*pending_locked().batch);
+  std::shared_ptr<Group> group = pending_;
+  return commit(lock, group);
 }
 
 Status Buffer::write_group(Group& group) {

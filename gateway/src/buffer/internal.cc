@@ -15,6 +15,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> column_families() {
       {kMetaCf, small_cf_options()},
       {kDeadLetterCf, small_cf_options()},
       {std::string(kHookColumnFamily), queue_cf_options()},
+      {std::string(kActionsColumnFamily), small_cf_options()},
   };
 }
 

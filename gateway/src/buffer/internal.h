@@ -21,8 +21,8 @@ inline constexpr const char* kQueueCf = "queue";
 inline constexpr const char* kMetaCf = "meta";
 inline constexpr const char* kDeadLetterCf = "dead_letter";
 
-// The store's column families, in the order of Buffer::handles_ (the hook's last: a read-only
-// open of an older store goes without it).
+// The store's column families, in the order of Buffer::handles_ (the hooks' last: a read-only
+// open of an older store goes without those it lacks).
 std::vector<rocksdb::ColumnFamilyDescriptor> column_families();
 
 // A drop under drop_oldest frees at least this share of max_bytes, so a full buffer does not pay

@@ -36,11 +36,13 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (b->options_.read_only) {
-    // A store written before the history existed lacks its column family; read-only cannot add it.
+    // A store written before the history or the actions existed lacks their column families;
+    // read-only cannot add them (and needs neither).
     std::vector<std::string> present;
-    if (rocksdb::DB::ListColumnFamilies(dbo, path, &present).ok() &&
-        std::find(present.begin(), present.end(), kHookColumnFamily) == present.end()) {
-      cfs.pop_back();
+    if (rocksdb::DB::ListColumnFamilies(dbo, path, &present).ok()) {
+      std::erase_if(cfs, [&](const rocksdb::ColumnFamilyDescriptor& cf) {
+        return std::find(present.begin(), present.end(), cf.name) == present.end();
+      });
     }
     s = rocksdb::DB::OpenForReadOnly(dbo, path, cfs, &b->handles_, &raw);
   } else {
@@ -61,7 +63,10 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   b->queue_ = b->handles_[1];
   b->meta_ = b->handles_[2];
   b->dead_ = b->handles_[3];
-  if (!b->options_.read_only) b->hook_cf_ = b->handles_[4];
+  if (!b->options_.read_only) {
+    b->history_cf_ = b->handles_[4];
+    b->actions_cf_ = b->handles_[5];
+  }
 
   std::string format;
   s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
@@ -101,7 +106,7 @@ Buffer::~Buffer() {
     (void)db_->Flush(rocksdb::FlushOptions(), handles_);
     if (unsynced_) (void)db_->SyncWAL();
   }
-  hook_.reset();
+  hooks_.clear();
   for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
   (void)db_->Close();
 }
@@ -217,21 +222,25 @@ Status Buffer::load_withdrawn() {
   return from_rocksdb(it->status(), "cannot read the buffer's withdrawal marks");
 }
 
-HookStore Buffer::hook_store() const noexcept {
+HookStore Buffer::hook_store(std::string_view family) const noexcept {
   if (options_.read_only) return {};
-  return {db_.get(), hook_cf_};
+  if (family == kActionsColumnFamily) return {db_.get(), actions_cf_};
+  if (family == kHookColumnFamily) return {db_.get(), history_cf_};
+  return {};
 }
 
-void Buffer::set_write_hook(std::unique_ptr<WriteHook> hook) {
-  std::unique_ptr<WriteHook> old;
+void Buffer::add_write_hook(std::unique_ptr<WriteHook> hook) {
+  if (!hook) return;
   std::lock_guard lock(mu_);
-  old = std::move(hook_);
-  hook_ = std::move(hook);
+  hooks_.push_back(std::move(hook));
+  has_hooks_.store(true, std::memory_order_release);
 }
 
-WriteHook* Buffer::write_hook() const {
+std::vector<WriteHook*> Buffer::write_hooks() const {
   std::lock_guard lock(mu_);
-  return hook_.get();
+  std::vector<WriteHook*> hooks;
+  for (const auto& h : hooks_) hooks.push_back(h.get());
+  return hooks;
 }
 
 bool Buffer::background_work_pending() const {

@@ -80,7 +80,9 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
                                            rocksdb::Slice(r.json.data(), r.json.size())};
     (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
                        rocksdb::SliceParts(value_parts, 2));
-    if (hook_) hook_->on_append(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
+    for (const auto& hook : hooks_) {
+      hook->on_append(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
+    }
   }
   for (const StateChange& c : state) {
     if (c.value) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the buffer knows of the components that keep entries in its store next to the queues: one
 // interface, called in every append with the same WriteBatch, so those entries are exactly as
-// durable as the readings they come from. The local history (history/history.h) implements it;
-// the buffer never includes or links it (the arrow runs history -> buffer only).
+// durable as the readings they come from. The local history (history/history.h) and the actions
+// (actions/engine.h) implement it; the buffer never includes or links them (the arrows run
+// history -> buffer and actions -> buffer only).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +19,11 @@ class WriteBatch;
 
 namespace edgegw::buffer {
 
-// The column family of the buffer's store kept for the write hook (gateway/docs/buffer_format.md:
-// the local history's). Opened with the store; a read-only open of a store written before it
-// existed goes without it.
+// The column families of the buffer's store kept for the write hooks
+// (gateway/docs/buffer_format.md): the local history's and the actions'. Opened with the store; a
+// read-only open of a store written before one existed goes without it.
 inline constexpr std::string_view kHookColumnFamily = "history";
+inline constexpr std::string_view kActionsColumnFamily = "actions";
 
 class WriteHook {
  public:
@@ -33,6 +35,13 @@ class WriteHook {
   virtual void on_append(rocksdb::WriteBatch& batch, DeviceId device, Seq seq,
                          std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
                          std::string_view json) = 0;
+  // After the write of each group (`batch` is the one on_append was given), under the buffer's
+  // lock: ok, or failed — then none of the batch's entries exist and the buffer re-reads its own
+  // state from the store; a hook that keeps state in memory must do the same. Must be cheap.
+  virtual void on_written(const rocksdb::WriteBatch& batch, bool ok) {
+    (void)batch;
+    (void)ok;
+  }
 };
 
 // Where a write hook keeps its entries: the buffer's store and the hook's column family (both owned

@@ -24,6 +24,14 @@ std::vector<std::string> Config::secret_values() const {
   for (const SourceConfig& source : sources) {
     for (const Secret& secret : source.config_secrets) add(secret);
   }
+  for (const ActionConfig& action : actions) {
+    add(action.mqtt.password);
+    for (const auto& [name, value] : action.post.headers) add(value);
+  }
+  for (const AnalysisConfig& analysis : analyses) {
+    for (const auto& [key, value] : analysis.environment) add(value);
+    add(analysis.token);
+  }
   return out;
 }
 
@@ -49,6 +57,38 @@ std::string_view to_string(LogFormat format) noexcept {
       return "text";
     case LogFormat::kJson:
       return "json";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ConditionOp op) noexcept {
+  switch (op) {
+    case ConditionOp::kAny:
+      return "*";
+    case ConditionOp::kEqual:
+      return "=";
+    case ConditionOp::kNotEqual:
+      return "!=";
+    case ConditionOp::kGreater:
+      return ">";
+    case ConditionOp::kGreaterEqual:
+      return ">=";
+    case ConditionOp::kLess:
+      return "<";
+    case ConditionOp::kLessEqual:
+      return "<=";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ActionType type) noexcept {
+  switch (type) {
+    case ActionType::kMqtt:
+      return "mqtt";
+    case ActionType::kPost:
+      return "post";
+    case ActionType::kAnalysis:
+      return "analysis";
   }
   return "unknown";
 }

@@ -143,6 +143,71 @@ struct UnmappedPolicy {
   Secret default_token;  // `unmapped: {default: {token: ...}}`
 };
 
+// actions: and analyses: the cloud's Actions and Analyses, run on the box (every key, with its
+// default: config/reference.yaml; read by config/actions.cc).
+// A condition on one variable of a reading, as the cloud's `when_set_*` / `when_reset_*`.
+enum class ConditionOp { kAny, kEqual, kNotEqual, kGreater, kGreaterEqual, kLess, kLessEqual };
+
+struct Condition {
+  std::string variable;  // as the reading names it after the device mapping; lower case
+  ConditionOp op = ConditionOp::kAny;
+  std::string value;  // as written, after ${NAME} (empty for kAny)
+  // The value as a number when all of it parses as a finite one: compared numerically. Always set
+  // for kGreater, kGreaterEqual, kLess and kLessEqual (the loader refuses a value that is none).
+  std::optional<double> number;
+};
+
+enum class ActionType { kMqtt, kPost, kAnalysis };
+
+// type: mqtt. Published through Paho; templates take {device} {variable} {value} {unit} {time}.
+struct MqttActionConfig {
+  std::string broker;     // Paho's server URI: tcp:// ssl:// mqtt:// mqtts:// ws:// wss://
+  std::string client_id;  // empty: "edgegw-<gateway.id>-<action name>"
+  std::string username;
+  Secret password;
+  std::string topic;                // template; never empty, no '+' or '#'
+  std::string payload = "{value}";  // template
+  int qos = 1;
+  bool retain = false;
+};
+
+// type: post. The triggering readings as a JSON array, POSTed; 2xx done, 4xx dead-lettered, the
+// rest retried with backoff.
+struct PostActionConfig {
+  std::string url;                        // http:// or https://, a query allowed, no user@
+  std::map<std::string, Secret> headers;  // values may hold credentials: secrets
+  Duration timeout = std::chrono::seconds(10);
+  TlsConfig tls;
+};
+
+struct ActionConfig {
+  std::string name;                  // unique among actions; [A-Za-z0-9_.-]
+  std::vector<std::string> devices;  // keys of devices: entries; with no pattern either: all
+  std::string device_pattern;  // a glob over device keys (fnmatch: * ? [...]); not with devices
+  Condition when_set;
+  std::optional<Condition> when_reset;  // set: after firing, fires again only once this was met
+  ActionType type = ActionType::kMqtt;  // required in the file; only its own settings are set
+  MqttActionConfig mqtt;
+  PostActionConfig post;
+  std::string analysis;            // type: analysis — the name of an entry of analyses:
+  std::size_t max_queued = 10000;  // fired and not yet done, kept durably; beyond: refused, counted
+  Mark mark;
+};
+
+struct AnalysisConfig {
+  std::string name;                  // unique among analyses; [A-Za-z0-9_.-]
+  std::vector<std::string> command;  // executable and arguments (required, non-empty)
+  // Handed to the script as T_ANALYSIS_ENV ([{key, value}]), as the cloud does; values are secrets.
+  std::vector<std::pair<std::string, Secret>> environment;
+  Secret token;     // T_ANALYSIS_TOKEN (optional)
+  std::string api;  // TAGOIO_API; empty: the local Device API (an http source), else cloud.url
+  Duration timeout = std::chrono::seconds(30);  // 1ms..1h
+  std::optional<Duration> every;  // also run on this schedule (>= 1s), with an empty scope
+  int max_running = 1;            // at once (1..64); the rest wait in a queue of
+  std::size_t max_queued = 100;   // runs (1..100000; beyond: refused, counted)
+  Mark mark;
+};
+
 inline constexpr std::size_t kDefaultHistoryPerVariable = 1000;
 
 struct Config {
@@ -154,6 +219,8 @@ struct Config {
   std::vector<SourceConfig> sources;
   std::vector<DeviceConfig> devices;
   UnmappedPolicy unmapped;
+  std::vector<ActionConfig> actions;
+  std::vector<AnalysisConfig> analyses;
 
   // Every secret value read (tokens, passwords, anything under a key named like one), so the
   // logger can scrub them from any line as a second line of defence.
@@ -164,5 +231,7 @@ struct Config {
 
 std::string_view to_string(LogLevel level) noexcept;
 std::string_view to_string(LogFormat format) noexcept;
+std::string_view to_string(ConditionOp op) noexcept;  // "*", "=", "!=", ">", ">=", "<", "<="
+std::string_view to_string(ActionType type) noexcept;
 
 }  // namespace edgegw::config

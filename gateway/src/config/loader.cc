@@ -35,8 +35,12 @@ constexpr Key<Config> kTopKeys[] = {
     {"sources", [](Reader& r, const Item& it, Config& c) { read_sources(r, it, c.sources); }},
     {"devices", [](Reader& r, const Item& it, Config& c) { read_devices(r, it, c.devices); }},
     {"unmapped", [](Reader& r, const Item& it, Config& c) { read_unmapped(r, it, c.unmapped); }},
+    // Read in read_config, after the devices and analyses they name.
+    {"actions", [](Reader&, const Item&, Config&) {}},
+    {"analyses", [](Reader& r, const Item& it, Config& c) { read_analyses(r, it, c.analyses); }},
 };
 constexpr std::size_t kGatewayKey = 0;
+constexpr std::size_t kActionsKey = 7;
 
 std::string host_name() {
   char name[256] = {};
@@ -104,7 +108,7 @@ LoadResult load(std::string_view yaml, const std::string& file_name, const EnvLo
   if (!root.IsMap()) {
     reader.error(detail::mark_of(root), "",
                  "the top level must be a map of sections (gateway, buffer, cloud, metrics, "
-                 "sources, devices, unmapped), not " +
+                 "sources, devices, unmapped, actions, analyses), not " +
                      std::string(detail::kind_of(root)));
   } else {
     detail::read_config(reader, Item{root, "", detail::mark_of(root)}, config);
@@ -126,6 +130,9 @@ void read_config(Reader& reader, const Item& root, Config& out) {
   if (!seen[kGatewayKey])
     read_gateway(reader, Item{YAML::Node(), "gateway", root.mark()}, out.gateway);
   if (out.gateway.id.empty()) out.gateway.id = host_name();
+  if (seen[kActionsKey]) {
+    read_actions(reader, *seen[kActionsKey], out.devices, out.analyses, out.actions);
+  }
 }
 
 }  // namespace detail

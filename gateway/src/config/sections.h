@@ -19,6 +19,13 @@ void read_metrics(Reader& reader, const Item& item, MetricsConfig& out);
 void read_sources(Reader& reader, const Item& item, std::vector<SourceConfig>& out);
 void read_devices(Reader& reader, const Item& item, std::vector<DeviceConfig>& out);
 void read_unmapped(Reader& reader, const Item& item, UnmappedPolicy& out);
+void read_analyses(Reader& reader, const Item& item, std::vector<AnalysisConfig>& out);
+// Actions name devices and analyses: read once those are, wherever they stand in the file.
+void read_actions(Reader& reader, const Item& item, const std::vector<DeviceConfig>& devices,
+                  const std::vector<AnalysisConfig>& analyses, std::vector<ActionConfig>& out);
+
+// A source's, an action's or an analysis' name: [A-Za-z0-9_.-]+, not empty (sources.cc).
+void read_name(Reader& reader, const Item& item, std::string& out);
 
 // Why `name` cannot be a variable name in a mapping (decode's rules, and lower case since readings
 // are lower-cased at decode), or nullopt.

@@ -10,16 +10,15 @@
 namespace edgegw::config::detail {
 namespace {
 
-bool is_source_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
 bool is_plugin_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-void read_name(Reader& r, const Item& it, SourceConfig& s) {
+void read_source_name(Reader& r, const Item& it, SourceConfig& s) { read_name(r, it, s.name); }
+
+}  // namespace
+
+void read_name(Reader& r, const Item& it, std::string& out) {
   auto value = r.scalar(it);
   if (!value) return;
   if (value->value.empty()) {
@@ -27,13 +26,17 @@ void read_name(Reader& r, const Item& it, SourceConfig& s) {
     return;
   }
   for (char c : value->value) {
-    if (!is_source_name_char(c)) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!allowed) {
       r.error(it, quote(value->written) + " may hold only letters, digits, '_', '.' and '-'");
       return;
     }
   }
-  s.name = std::move(value->value);
+  out = std::move(value->value);
 }
+
+namespace {
 
 void read_plugin(Reader& r, const Item& it, SourceConfig& s) {
   auto value = r.scalar(it);
@@ -81,8 +84,8 @@ void read_variable(Reader& r, const Item& it, SourceConfig& s) {
 }
 
 constexpr Key<SourceConfig> kSourceKeys[] = {
-    {"name", read_name, true},   {"plugin", read_plugin, true},  {"format", read_format},
-    {"variable", read_variable}, {"config", read_plugin_config},
+    {"name", read_source_name, true}, {"plugin", read_plugin, true},  {"format", read_format},
+    {"variable", read_variable},      {"config", read_plugin_config},
 };
 constexpr std::size_t kNameKey = 0;
 

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -60,6 +62,10 @@ class BeastHttpClient final : public HttpClient {
 
   void post(std::string_view path, const std::string& token, std::string_view body,
             Done done) override;
+  // POST base_path + path with these headers (a JSON body) to another server than the cloud (the
+  // actions' `post`); the same pool and rules.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  void post(std::string_view path, const Headers& headers, std::string_view body, Done done);
   void close_idle() override;
 
   const Url& url() const { return url_; }
@@ -67,6 +73,9 @@ class BeastHttpClient final : public HttpClient {
  private:
   class Connection;
   BeastHttpClient(boost::asio::io_context& io, Url url, std::chrono::milliseconds timeout);
+  using HeaderView = std::pair<std::string_view, std::string_view>;
+  void send(std::string_view path, std::span<const HeaderView> headers, std::string_view body,
+            Done done);
   std::shared_ptr<Connection> take_idle();
   void give_back(std::shared_ptr<Connection> connection);
 

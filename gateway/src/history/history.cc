@@ -238,10 +238,15 @@ Status attach(buffer::Buffer& buffer, std::size_t per_variable) {
   if (store.db == nullptr || store.column_family == nullptr) return Status::ok();
   auto history = std::make_unique<History>(*store.db, store.column_family, per_variable);
   if (Status s = history->load(); !s) return s;
-  buffer.set_write_hook(history->enabled() ? std::move(history) : nullptr);
+  if (history->enabled()) buffer.add_write_hook(std::move(history));
   return Status::ok();
 }
 
-History* of(const buffer::Buffer& buffer) { return dynamic_cast<History*>(buffer.write_hook()); }
+History* of(const buffer::Buffer& buffer) {
+  for (buffer::WriteHook* hook : buffer.write_hooks()) {
+    if (auto* history = dynamic_cast<History*>(hook)) return history;
+  }
+  return nullptr;
+}
 
 }  // namespace edgegw::history

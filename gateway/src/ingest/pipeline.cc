@@ -17,7 +17,7 @@ struct Scratch {
   std::string json;                   // the encoded readings of one call, back to back
   std::vector<buffer::DeviceId> ids;  // per encoded reading
   std::vector<std::size_t> ends;      // per encoded reading: its end in json
-  // Only when the buffer keeps a local history (Pipeline::keep_history_):
+  // Only when the buffer has write hooks (the local history, the actions), which need them:
   std::string variables;              // the readings' variables back to back
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
   std::vector<std::int64_t> times;    // per encoded reading: its time
@@ -45,7 +45,6 @@ Pipeline::Pipeline(const config::SourceConfig& source, const Mapping& mapping,
       variable_(source.variable),
       mapping_(mapping),
       buffer_(buffer),
-      keep_history_(buffer.write_hook() != nullptr),
       stats_(stats ? std::move(stats) : std::make_shared<SourceStats>()),
       problems_(log::get("ingest"), log_interval),
       clock_synchronised_(std::move(clock_synchronised)) {}
@@ -107,6 +106,8 @@ void Pipeline::apply_time_judgements(std::span<const TimeJudgement> judged,
 
 Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
   const bool strict = options.all_or_nothing;
+  // Hooks may be added while sources run (the actions, on a reload): asked once per call.
+  const bool keep_variables = buffer_.has_write_hooks();
   if (options.appended != nullptr) *options.appended = 0;
   Scratch& s = t_scratch;
   s.json.clear();
@@ -183,7 +184,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);
       s.ends.push_back(s.json.size());
-      if (keep_history_) {
+      if (keep_variables) {
         s.variables += r.variable;
         s.var_ends.push_back(s.variables.size());
         s.times.push_back(r.time_ms);
@@ -212,7 +213,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       record.device = s.ids[i];
       record.json = std::string_view(s.json).substr(begin, s.ends[i] - begin);
       begin = s.ends[i];
-      if (keep_history_) {
+      if (keep_variables) {
         record.variable =
             std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin);
         record.time_ms = s.times[i];

@@ -74,10 +74,6 @@ class Pipeline {
   std::string variable_;  // the fallback variable of raw payloads
   const Mapping& mapping_;
   buffer::Buffer& buffer_;
-  // The buffer has a write hook (the local history, buffer.history_per_variable > 0): only then
-  // are the readings' variables and times collected for it. Read once: the hook is attached
-  // right after the buffer opens, before any pipeline exists.
-  const bool keep_history_;
   std::shared_ptr<SourceStats> stats_;
   log::RateLimitedLog problems_;
   ClockSynchronised clock_synchronised_;

@@ -111,6 +111,31 @@ constexpr Description kCatalogue[] = {
     {"edgegw_bugs_total", MetricType::Counter,
      "States the gateway's own logic rules out, met anyway (EDGEGW_BUG; each is logged with "
      "its file and line). Anything above 0 is worth a bug report."},
+    // Actions and analyses (label `action` / `analysis`: the configured name).
+    {"edgegw_action_fired_total", MetricType::Counter,
+     "Readings that met an action's condition (and its reset, if any), each putting a job in "
+     "the action's durable outbox."},
+    {"edgegw_action_refused_total", MetricType::Counter,
+     "Readings that met an action's condition while max_queued jobs already waited: not fired "
+     "(the action fires on a later reading once there is room)."},
+    {"edgegw_action_jobs_total", MetricType::Counter,
+     "An action's jobs that left the outbox, by result: done, dead_letter (refused for good, "
+     "e.g. a post answered 4xx)."},
+    {"edgegw_action_retries_total", MetricType::Counter,
+     "An action's attempts that failed and will be tried again after a backoff (broker away, "
+     "no answer, 5xx, 429)."},
+    {"edgegw_action_queued_jobs", MetricType::Gauge,
+     "An action's jobs in the outbox: fired, not yet done."},
+    {"edgegw_analysis_runs_total", MetricType::Counter,
+     "An analysis's runs that ended, by result: succeeded (exit 0), failed (other exit, or a "
+     "signal), timed_out (killed at its timeout), start_failure."},
+    {"edgegw_analysis_refused_total", MetricType::Counter,
+     "Runs of an analysis refused because max_queued runs already waited."},
+    {"edgegw_analysis_duration_seconds_total", MetricType::Counter,
+     "Time an analysis's ended runs took, start to exit."},
+    {"edgegw_analysis_running", MetricType::Gauge, "An analysis's runs running now."},
+    {"edgegw_analysis_queued", MetricType::Gauge,
+     "An analysis's runs waiting for one of its max_running slots."},
 };
 
 const Description& describe(std::string_view name) {
@@ -278,6 +303,38 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
               {{"action", action}, device});
       }
     }
+  }
+
+  for (const auto& [name, a] : s.actions) {
+    const ClientMetric::Label action{"action", name};
+    f.add("edgegw_action_fired_total", load(a->fired), {action});
+    f.add("edgegw_action_refused_total", load(a->refused), {action});
+    f.add("edgegw_action_jobs_total", load(a->done), {action, {"result", "done"}});
+    f.add("edgegw_action_jobs_total", load(a->dead_lettered), {action, {"result", "dead_letter"}});
+    f.add("edgegw_action_retries_total", load(a->retries), {action});
+    f.add("edgegw_action_queued_jobs",
+          static_cast<double>(std::max<std::int64_t>(0, a->queued.load(std::memory_order_relaxed))),
+          {action});
+  }
+  for (const auto& [name, a] : s.analyses) {
+    const ClientMetric::Label analysis{"analysis", name};
+    const std::pair<const char*, const std::atomic<std::uint64_t>*> results[] = {
+        {"succeeded", &a->succeeded},
+        {"failed", &a->failed},
+        {"timed_out", &a->timed_out},
+        {"start_failure", &a->start_failures},
+    };
+    for (const auto& [result, counter] : results) {
+      f.add("edgegw_analysis_runs_total", load(*counter), {analysis, {"result", result}});
+    }
+    f.add("edgegw_analysis_refused_total", load(a->refused), {analysis});
+    f.add("edgegw_analysis_duration_seconds_total",
+          static_cast<double>(a->duration_ms_total.load(std::memory_order_relaxed)) / 1000.0,
+          {analysis});
+    f.add("edgegw_analysis_running",
+          static_cast<double>(a->running.load(std::memory_order_relaxed)), {analysis});
+    f.add("edgegw_analysis_queued", static_cast<double>(a->queued.load(std::memory_order_relaxed)),
+          {analysis});
   }
 
   f.add("edgegw_build_info", 1,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "actions/stats.h"
 #include "buffer/stats.h"
 #include "forward/stats.h"
 #include "ingest/source_stats.h"
@@ -68,6 +70,9 @@ struct Snapshot {
   bool last_reload_ok = true;
   std::int64_t last_reload_ok_ms = 0;
   std::uint64_t bugs = 0;  // core::bugs_reported()
+  // Actions and analyses, by name.
+  std::map<std::string, std::shared_ptr<actions::ActionStats>> actions;
+  std::map<std::string, std::shared_ptr<const actions::AnalysisStats>> analyses;
 };
 
 // The families of a snapshot (without the histograms, which live in a prometheus::Registry).

@@ -155,6 +155,10 @@ std::vector<prometheus::MetricFamily> Metrics::collect() const {
   s.buffer_max_bytes = buffer_max_bytes_;
   if (per_device) s.devices = inputs_.buffer.device_stats();
   s.forward = inputs_.forwarder.stats();
+  if (inputs_.actions != nullptr) {
+    s.actions = inputs_.actions->action_stats();
+    s.analyses = inputs_.actions->analysis_stats();
+  }
   const DaemonStats& d = inputs_.daemon;
   s.reloads = d.reloads.load(std::memory_order_relaxed);
   s.reload_failures = d.reload_failures.load(std::memory_order_relaxed);

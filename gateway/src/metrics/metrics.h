@@ -17,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "actions/stats.h"
 #include "buffer/stats.h"
 #include "config/config.h"
 #include "edgegw/status.h"
@@ -60,6 +61,7 @@ class Metrics {
     const buffer::StatsSource& buffer;
     const forward::StatsSource& forwarder;
     const DaemonStats& daemon;
+    const actions::StatsSource* actions = nullptr;
   };
   enum class State { kStarting, kReady, kStopping };
 

@@ -13,6 +13,7 @@ namespace edgegw::config {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::env_of;
 using testing::errors_of;
 
 // One pass finds every error of a file, of every kind, in file order.
@@ -511,6 +512,307 @@ TEST(ConfigLoaderErrorsTest, PluginConfigErrors) {
                           "number, which JSON cannot carry (quote it to pass it as a string)",
                           "test.yaml:8:48: sources[1].config.user: environment variable USER_X is "
                           "not set"));
+}
+
+TEST(ConfigLoaderErrorsTest, ActionErrors) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "devices:\n"
+                "  - {key: boiler-1, token: t1}\n"
+                "analyses:\n"
+                "  - {name: dew-point, command: [node, dew.js]}\n"
+                "actions:\n"
+                "  - name: \"over heat\"\n"
+                "    devices: [boiler-1, boiler-3, boiler-1]\n"
+                "    device_pattern: \"boiler-*\"\n"
+                "    when_set: {variable: Temperature, condition: \"=>\", value: 80}\n"
+                "    type: sms\n"
+                "  - name: a\n"
+                "    when_set: {variable: temperature, condition: \">\", value: hot}\n"
+                "    when_reset: {variable: temperature, value: 70}\n"
+                "    type: mqt\n"
+                "  - name: b\n"
+                "    when_set: {variable: temperature, condition: \"<\"}\n"
+                "    type: post\n"
+                "    mqtt: {broker: \"tcp://h\", topic: t}\n"
+                "  - name: c\n"
+                "    when_set: temperature > 80\n"
+                "    type: analysis\n"
+                "    analysis: dew-pont\n"
+                "  - name: a\n"
+                "    type: email\n"
+                "    max_queued: 0\n"),
+      ElementsAre(
+          "test.yaml:7:11: actions[0].name: 'over heat' may hold only letters, digits, '_', '.' "
+          "and '-'",
+          "test.yaml:8:25: actions[0].devices[1]: 'boiler-3' is not the key of a device of "
+          "devices:; did you mean 'boiler-1'?",
+          "test.yaml:8:35: actions[0].devices[2]: 'boiler-1' is listed twice (first at 8:15)",
+          "test.yaml:9:5: actions[0].device_pattern: give devices or device_pattern, not both",
+          "test.yaml:10:26: actions[0].when_set.variable: 'Temperature' must be lower case: "
+          "variable names are lower-cased at decode",
+          "test.yaml:10:50: actions[0].when_set.condition: '=>' is not one of *, =, !=, >, >=, <, "
+          "<=",
+          "test.yaml:11:11: actions[0].type: 'sms' actions need the cloud's messaging services, "
+          "which the gateway does not have: keep this action in the cloud",
+          "test.yaml:13:62: actions[1].when_set.value: 'hot' is not a finite number, which "
+          "condition '>' needs",
+          "test.yaml:14:41: actions[1].when_reset.value: has no use with condition '*' (any "
+          "value): give a condition to compare with it, e.g. condition: \"=\"",
+          "test.yaml:15:11: actions[1].type: 'mqt' is not one of mqtt, post, analysis; did you "
+          "mean 'mqtt'?",
+          "test.yaml:16:5: actions[2].post: required key is missing (the action is type post)",
+          "test.yaml:17:15: actions[2].when_set.value: required key is missing (condition '<' "
+          "compares with it)",
+          "test.yaml:19:5: actions[2].mqtt: is for type mqtt; this action is type post",
+          "test.yaml:21:15: actions[3].when_set: expected a map {variable, condition, value}, got "
+          "a scalar",
+          "test.yaml:23:15: actions[3].analysis: 'dew-pont' is not the name of an analysis of "
+          "analyses:; did you mean 'dew-point'?",
+          "test.yaml:24:5: actions[4].when_set: required key is missing",
+          "test.yaml:24:11: actions[4].name: 'a' is already the name of actions[1] (line 12)",
+          "test.yaml:25:11: actions[4].type: 'email' actions need the cloud's messaging "
+          "services, which the gateway does not have: keep this action in the cloud",
+          "test.yaml:26:17: actions[4].max_queued: 0 is out of range (1..1000000)"));
+}
+
+TEST(ConfigLoaderErrorsTest, ActionRequiredKeysAndEmptyLists) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "actions:\n"
+                "  - devices: []\n"
+                "    device_pattern: \"\"\n"
+                "    when_reset:\n"
+                "  - [overheat]\n"
+                "  -\n"
+                "  - name: x\n"
+                "    when_set: {condition: \"=\", value: 1}\n"
+                "    devices: [boiler-1]\n"
+                "    type: analysis\n"
+                "    analysis: nowhere\n"),
+      ElementsAre(
+          "test.yaml:3:3: actions[2]: expected a map (name, devices, when_set, type), got an "
+          "empty value",
+          "test.yaml:3:5: actions[0].name: required key is missing",
+          "test.yaml:3:5: actions[0].when_set: required key is missing",
+          "test.yaml:3:5: actions[0].type: required key is missing",
+          "test.yaml:3:14: actions[0].devices: must not be empty (leave devices out for every "
+          "device)",
+          "test.yaml:4:5: actions[0].device_pattern: give devices or device_pattern, not both",
+          "test.yaml:4:21: actions[0].device_pattern: must not be empty (leave device_pattern out "
+          "for every device)",
+          "test.yaml:5:5: actions[0].when_reset: expected a map {variable, condition, value}, got "
+          "an empty value",
+          "test.yaml:6:5: actions[1]: expected a map (name, devices, when_set, type), got a list",
+          "test.yaml:9:15: actions[3].when_set.variable: required key is missing",
+          "test.yaml:10:15: actions[3].devices[0]: 'boiler-1' is not the key of a device of "
+          "devices:",
+          "test.yaml:12:15: actions[3].analysis: 'nowhere' is not the name of an analysis of "
+          "analyses:"));
+}
+
+// YAML reads a bare != as a tag and a bare > as a folded block: both arrive as empty values.
+TEST(ConfigLoaderErrorsTest, UnquotedConditionOperators) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "actions:\n"
+                "  - name: a\n"
+                "    when_set: {variable: t, condition: !=, value: 1}\n"
+                "    type: post\n"
+                "    post: {url: \"http://h/x\"}\n"
+                "  - name: b\n"
+                "    when_set:\n"
+                "      variable: t\n"
+                "      condition: >\n"
+                "      value: 1\n"
+                "    type: post\n"
+                "    post: {url: \"http://h/x\"}\n"),
+      ElementsAre("test.yaml:4:40: actions[0].when_set.condition: '!=' (unquoted) is not an "
+                  "operator; quote it (condition: \">=\"): YAML reads a bare *, !, > or | as "
+                  "something else",
+                  "test.yaml:10:18: actions[1].when_set.condition: '' is not one of *, =, !=, >, "
+                  ">=, <, <=; quote it (condition: \">=\"): YAML reads a bare *, !, > or | as "
+                  "something else"));
+}
+
+TEST(ConfigLoaderErrorsTest, MqttActionErrors) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "actions:\n"
+                "  - name: a\n"
+                "    when_set: {variable: t}\n"
+                "    type: mqtt\n"
+                "    mqtt:\n"
+                "      broker: \"http://broker:1883\"\n"
+                "      topic: \"alarms/+/x\"\n"
+                "      qos: 3\n"
+                "      payload: \"{value} at {tme}\"\n"
+                "      retain: maybe\n"
+                "  - name: b\n"
+                "    when_set: {variable: t}\n"
+                "    type: mqtt\n"
+                "    mqtt: {broker: \"tcp://user:pw@broker\", topic: \"a/{dev}/b\", password: "
+                "\"${NOPE}\"}\n"
+                "  - name: c\n"
+                "    when_set: {variable: t}\n"
+                "    type: mqtt\n"
+                "    mqtt: {broker: \"tcp://broker:1883/x\", topic: \"\"}\n"
+                "  - name: d\n"
+                "    when_set: {variable: t}\n"
+                "    type: mqtt\n"
+                "    mqtt: {broker: \"ssl://:8883\", topic: \"a/#\"}\n"
+                "  - name: e\n"
+                "    when_set: {variable: t}\n"
+                "    type: mqtt\n"
+                "    mqtt: {username: u}\n"),
+      ElementsAre(
+          "test.yaml:7:15: actions[0].mqtt.broker: must start with tcp://, ssl://, mqtt://, "
+          "mqtts://, ws:// or wss://",
+          "test.yaml:8:14: actions[0].mqtt.topic: 'alarms/+/x' holds a wildcard ('+' or '#'), "
+          "which only subscriptions may use",
+          "test.yaml:9:12: actions[0].mqtt.qos: 3 is out of range (0..2)",
+          "test.yaml:10:16: actions[0].mqtt.payload: '{tme}' is not a placeholder; the "
+          "placeholders are {device}, {variable}, {value}, {unit} and {time}; did you mean "
+          "'{time}'?",
+          "test.yaml:11:15: actions[0].mqtt.retain: 'maybe' is not true or false",
+          "test.yaml:15:20: actions[1].mqtt.broker: must not hold user credentials (user@host): "
+          "give username and password",
+          "test.yaml:15:51: actions[1].mqtt.topic: '{dev}' is not a placeholder; the placeholders "
+          "are {device}, {variable}, {value}, {unit} and {time}",
+          "test.yaml:15:74: actions[1].mqtt.password: environment variable NOPE is not set",
+          "test.yaml:19:20: actions[2].mqtt.broker: must be tcp://host[:port], without a path",
+          "test.yaml:19:50: actions[2].mqtt.topic: must not be empty",
+          "test.yaml:23:20: actions[3].mqtt.broker: has no host",
+          "test.yaml:23:42: actions[3].mqtt.topic: 'a/#' holds a wildcard ('+' or '#'), which "
+          "only subscriptions may use",
+          "test.yaml:27:11: actions[4].mqtt.broker: required key is missing",
+          "test.yaml:27:11: actions[4].mqtt.topic: required key is missing"));
+}
+
+TEST(ConfigLoaderErrorsTest, PostActionErrors) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "actions:\n"
+                "  - name: a\n"
+                "    when_set: {variable: t}\n"
+                "    type: post\n"
+                "    post:\n"
+                "      url: \"ftp://hooks.example/x\"\n"
+                "      timeout: 0s\n"
+                "      headers:\n"
+                "        \"X Bad\": v\n"
+                "        Authorization: \"Bearer SECRET-HEADER-1\\nX: y\"\n"
+                "        authorization: \"Bearer SECRET-HEADER-2\"\n"
+                "      tls: {verify: maybe}\n"
+                "  - name: b\n"
+                "    when_set: {variable: t}\n"
+                "    type: post\n"
+                "    post: {url: \"https://user:SECRET-URL@hooks.example/x\"}\n"
+                "  - name: c\n"
+                "    when_set: {variable: t}\n"
+                "    type: post\n"
+                "    post: {url: \"https://hooks.example/x#frag\", headers: "
+                "{\"Token:SECRET-KEY-3\": x}}\n"
+                "  - name: d\n"
+                "    when_set: {variable: t}\n"
+                "    type: post\n"
+                "    analysis: x\n"
+                "    post: {}\n"),
+      ElementsAre(
+          "test.yaml:7:12: actions[0].post.url: must start with http:// or https://",
+          "test.yaml:8:16: actions[0].post.timeout: 0s must be at least 1ms",
+          "test.yaml:10:9: actions[0].post.headers.X Bad: 'X Bad' is not a header name "
+          "(letters, digits and !#$%&'*+-.^_`|~)",
+          "test.yaml:11:24: actions[0].post.headers.Authorization: the value holds a control "
+          "character (it would corrupt the HTTP request)",
+          "test.yaml:12:9: actions[0].post.headers.authorization: repeats a header (names ignore "
+          "case; first at 11:9)",
+          "test.yaml:13:21: actions[0].post.tls.verify: 'maybe' is not true or false",
+          "test.yaml:17:17: actions[1].post.url: must not hold user credentials (user@host): give "
+          "them in headers (Authorization), which are kept out of logs",
+          "test.yaml:21:17: actions[2].post.url: must not hold a fragment (#): it is never sent",
+          "test.yaml:21:59: actions[2].post.headers: a header name holds ':' or '=', or is long "
+          "(not shown: a space missing after ':'?)",
+          "test.yaml:25:5: actions[3].analysis: is for type analysis; this action is type post",
+          "test.yaml:26:11: actions[3].post.url: required key is missing"));
+}
+
+TEST(ConfigLoaderErrorsTest, AnalysisErrors) {
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\n"
+                "analyses:\n"
+                "  - name: x\n"
+                "    command: []\n"
+                "    environment: {\"\": SECRET-ENV-1, K: [a]}\n"
+                "    token: \"SECRET TOKEN-2\"\n"
+                "    api: \"ftp://api\"\n"
+                "    timeout: 2h\n"
+                "    every: 500ms\n"
+                "    max_running: 65\n"
+                "    max_queued: 0\n"
+                "  - name: x\n"
+                "    command: [node, \"\"]\n"
+                "  - name: y\n"
+                "    command: {run: node}\n"
+                "  - name: \"y z\"\n"
+                "    command: \"\"\n"
+                "  - command: [node]\n"
+                "  -\n"),
+      ElementsAre(
+          "test.yaml:3:3: analyses[5]: expected a map (name, command, environment, timeout), got "
+          "an empty value",
+          "test.yaml:4:14: analyses[0].command: must not be empty: give the executable and its "
+          "arguments",
+          "test.yaml:5:19: analyses[0].environment: a key must not be empty",
+          "test.yaml:5:40: analyses[0].environment.K: expected a string, got a list",
+          "test.yaml:6:12: analyses[0].token: the token holds whitespace, a control or a "
+          "non-ASCII character (it would corrupt the HTTP header)",
+          "test.yaml:7:10: analyses[0].api: must start with http:// or https://",
+          "test.yaml:8:14: analyses[0].timeout: 2h must be at most 1h",
+          "test.yaml:9:12: analyses[0].every: 500ms must be at least 1s",
+          "test.yaml:10:18: analyses[0].max_running: 65 is out of range (1..64)",
+          "test.yaml:11:17: analyses[0].max_queued: 0 is out of range (1..100000)",
+          "test.yaml:12:11: analyses[1].name: 'x' is already the name of analyses[0] (line 3)",
+          "test.yaml:13:21: analyses[1].command[1]: must not be empty",
+          "test.yaml:15:14: analyses[2].command: expected a list (the executable and its "
+          "arguments), got a map",
+          "test.yaml:16:11: analyses[3].name: 'y z' may hold only letters, digits, '_', '.' and "
+          "'-'",
+          "test.yaml:17:14: analyses[3].command: must not be empty",
+          "test.yaml:18:5: analyses[4].name: required key is missing"));
+}
+
+// No error about an action's or an analysis' secret quotes it: passwords, header values (and a
+// header name that swallowed its value), environment values, tokens, credentials in a URI.
+TEST(ConfigLoaderErrorsTest, ActionAndAnalysisErrorsNeverShowASecret) {
+  const auto env = env_of({{"HOOK_TOKEN", "SECRET-ENV-HOOK\r\n"}, {"PW", "SECRET-ENV-PW"}});
+  const std::vector<std::string> errors = errors_of(
+      "gateway: {data_dir: /d}\n"
+      "actions:\n"
+      "  - name: a\n"
+      "    when_set: {variable: t}\n"
+      "    type: mqtt\n"
+      "    mqtt:\n"
+      "      broker: \"tcp://user:SECRET-BROKER@h\"\n"
+      "      topic: t\n"
+      "      password: [SECRET-PW-LIST]\n"
+      "  - name: b\n"
+      "    when_set: {variable: t}\n"
+      "    type: post\n"
+      "    post:\n"
+      "      url: \"https://u:SECRET-URL@h/x\"\n"
+      "      headers: {Authorization: \"Bearer ${HOOK_TOKEN}\", "
+      "Authorization:SECRET-COLON: x, X-Key: {v: SECRET-MAP}}\n"
+      "analyses:\n"
+      "  - name: x\n"
+      "    command: [x]\n"
+      "    environment: {K: [SECRET-ENV-LIST], L: \"${PW}${MISSING}\"}\n"
+      "    token: \"SECRET TOKEN\"\n",
+      env);
+  EXPECT_EQ(errors.size(), 9u) << ::testing::PrintToString(errors);
+  for (const std::string& e : errors) {
+    EXPECT_THAT(e, ::testing::Not(::testing::HasSubstr("SECRET"))) << e;
+  }
 }
 
 }  // namespace

@@ -386,6 +386,217 @@ TEST(ConfigLoaderValuesTest, ToStringOfEnums) {
   EXPECT_EQ(to_string(LogFormat::kJson), "json");
   EXPECT_EQ(to_string(OnFull::kRejectNew), "reject_new");
   EXPECT_EQ(to_string(SyncMode::kNone), "none");
+  EXPECT_EQ(to_string(ConditionOp::kAny), "*");
+  EXPECT_EQ(to_string(ConditionOp::kEqual), "=");
+  EXPECT_EQ(to_string(ConditionOp::kNotEqual), "!=");
+  EXPECT_EQ(to_string(ConditionOp::kGreater), ">");
+  EXPECT_EQ(to_string(ConditionOp::kGreaterEqual), ">=");
+  EXPECT_EQ(to_string(ConditionOp::kLess), "<");
+  EXPECT_EQ(to_string(ConditionOp::kLessEqual), "<=");
+  EXPECT_EQ(to_string(ActionType::kMqtt), "mqtt");
+  EXPECT_EQ(to_string(ActionType::kPost), "post");
+  EXPECT_EQ(to_string(ActionType::kAnalysis), "analysis");
+}
+
+// actions: and analyses:, every key set; actions may come before the devices and analyses they
+// name.
+constexpr const char* kActionsExample = R"(gateway: {data_dir: /d}
+actions:
+  - name: overheat
+    devices: [boiler-1, boiler-2]
+    when_set: {variable: temperature, condition: ">", value: 80}
+    when_reset: {variable: temperature, condition: "<=", value: "70.5"}
+    type: mqtt
+    max_queued: 500
+    mqtt:
+      broker: ssl://broker.local:8883
+      client_id: edge-alarms
+      username: alarms
+      password: ${MQTT_ACTION_PASSWORD}
+      topic: alarms/{device}/{variable}
+      payload: '{"value": {value}, "unit": "{unit}", "at": "{time}"}'
+      qos: 2
+      retain: true
+  - name: hook
+    device_pattern: "boiler-*"
+    when_set: {variable: state, condition: "=", value: fault}
+    type: post
+    post:
+      url: https://hooks.example/x?source=edge
+      headers: {Authorization: "Bearer ${HOOK_TOKEN}", X-Edge: edge-01}
+      timeout: 3s
+      tls: {verify: false, ca_file: /etc/ssl/hooks.pem}
+  - name: dew
+    when_set: {variable: humidity}
+    type: analysis
+    analysis: dew-point
+devices:
+  - {key: boiler-1, token: t1}
+  - {key: boiler-2, token: t2}
+analyses:
+  - name: dew-point
+    command: [node, /opt/edge/dew.js]
+    environment: {DEVICE_TOKEN: "${DEW_TOKEN}", THRESHOLD: 5}
+    token: ${ANALYSIS_TOKEN}
+    api: http://127.0.0.1:8080
+    timeout: 1h
+    every: 5m
+    max_running: 4
+    max_queued: 1000
+)";
+
+TEST(ConfigLoaderValuesTest, ActionsAndAnalyses) {
+  const Config c = load_ok(kActionsExample, env_of({{"MQTT_ACTION_PASSWORD", "mqtt-action-pw"},
+                                                    {"HOOK_TOKEN", "hook-token-1"},
+                                                    {"DEW_TOKEN", "dew-device-token"},
+                                                    {"ANALYSIS_TOKEN", "analysis-token-1"}}));
+  ASSERT_EQ(c.actions.size(), 3u);
+  const ActionConfig& mqtt = c.actions[0];
+  EXPECT_EQ(mqtt.name, "overheat");
+  EXPECT_THAT(mqtt.devices, ElementsAre("boiler-1", "boiler-2"));
+  EXPECT_EQ(mqtt.device_pattern, "");
+  EXPECT_EQ(mqtt.when_set.variable, "temperature");
+  EXPECT_EQ(mqtt.when_set.op, ConditionOp::kGreater);
+  EXPECT_EQ(mqtt.when_set.value, "80");
+  EXPECT_EQ(mqtt.when_set.number, 80.0);
+  ASSERT_TRUE(mqtt.when_reset);
+  EXPECT_EQ(mqtt.when_reset->op, ConditionOp::kLessEqual);
+  EXPECT_EQ(mqtt.when_reset->value, "70.5");
+  EXPECT_EQ(mqtt.when_reset->number, 70.5);  // quoted, still a number
+  EXPECT_EQ(mqtt.type, ActionType::kMqtt);
+  EXPECT_EQ(mqtt.max_queued, 500u);
+  EXPECT_EQ(mqtt.mqtt.broker, "ssl://broker.local:8883");
+  EXPECT_EQ(mqtt.mqtt.client_id, "edge-alarms");
+  EXPECT_EQ(mqtt.mqtt.username, "alarms");
+  EXPECT_EQ(mqtt.mqtt.password.reveal(), "mqtt-action-pw");
+  EXPECT_EQ(mqtt.mqtt.topic, "alarms/{device}/{variable}");
+  EXPECT_EQ(mqtt.mqtt.payload, R"({"value": {value}, "unit": "{unit}", "at": "{time}"})");
+  EXPECT_EQ(mqtt.mqtt.qos, 2);
+  EXPECT_TRUE(mqtt.mqtt.retain);
+  EXPECT_EQ(mqtt.mark.line, 3);
+  EXPECT_EQ(mqtt.mark.column, 5);
+
+  const ActionConfig& post = c.actions[1];
+  EXPECT_EQ(post.name, "hook");
+  EXPECT_TRUE(post.devices.empty());
+  EXPECT_EQ(post.device_pattern, "boiler-*");
+  EXPECT_EQ(post.when_set.op, ConditionOp::kEqual);
+  EXPECT_EQ(post.when_set.value, "fault");
+  EXPECT_FALSE(post.when_set.number);
+  EXPECT_FALSE(post.when_reset);
+  EXPECT_EQ(post.type, ActionType::kPost);
+  EXPECT_EQ(post.max_queued, 10000u);
+  EXPECT_EQ(post.post.url, "https://hooks.example/x?source=edge");
+  ASSERT_EQ(post.post.headers.size(), 2u);
+  EXPECT_EQ(post.post.headers.at("Authorization").reveal(), "Bearer hook-token-1");
+  EXPECT_EQ(post.post.headers.at("X-Edge").reveal(), "edge-01");
+  EXPECT_EQ(post.post.timeout, 3s);
+  EXPECT_FALSE(post.post.tls.verify);
+  EXPECT_EQ(post.post.tls.ca_file, "/etc/ssl/hooks.pem");
+
+  const ActionConfig& run = c.actions[2];
+  EXPECT_EQ(run.when_set.variable, "humidity");
+  EXPECT_EQ(run.when_set.op, ConditionOp::kAny);
+  EXPECT_EQ(run.when_set.value, "");
+  EXPECT_EQ(run.type, ActionType::kAnalysis);
+  EXPECT_EQ(run.analysis, "dew-point");
+
+  ASSERT_EQ(c.analyses.size(), 1u);
+  const AnalysisConfig& dew = c.analyses[0];
+  EXPECT_EQ(dew.name, "dew-point");
+  EXPECT_THAT(dew.command, ElementsAre("node", "/opt/edge/dew.js"));
+  ASSERT_EQ(dew.environment.size(), 2u);  // in the file's order
+  EXPECT_EQ(dew.environment[0].first, "DEVICE_TOKEN");
+  EXPECT_EQ(dew.environment[0].second.reveal(), "dew-device-token");
+  EXPECT_EQ(dew.environment[1].first, "THRESHOLD");
+  EXPECT_EQ(dew.environment[1].second.reveal(), "5");
+  EXPECT_EQ(dew.token.reveal(), "analysis-token-1");
+  EXPECT_EQ(dew.api, "http://127.0.0.1:8080");
+  EXPECT_EQ(dew.timeout, 1h);
+  EXPECT_EQ(dew.every, 5min);
+  EXPECT_EQ(dew.max_running, 4);
+  EXPECT_EQ(dew.max_queued, 1000u);
+  EXPECT_EQ(dew.mark.line, 35);
+
+  EXPECT_THAT(c.secret_values(), ::testing::UnorderedElementsAre(
+                                     "t1", "t2", "mqtt-action-pw", "Bearer hook-token-1", "edge-01",
+                                     "dew-device-token", "5", "analysis-token-1"));
+}
+
+TEST(ConfigLoaderValuesTest, ActionAndAnalysisDefaults) {
+  const Config c = load_ok(R"(gateway: {data_dir: /d}
+actions:
+  - name: a
+    when_set: {variable: temperature, condition: "!=", value: -1.5e2}
+    type: mqtt
+    mqtt: {broker: "tcp://127.0.0.1", topic: alarms}
+  - name: b
+    when_set: {variable: temperature, value: 1, condition: ">="}
+    type: post
+    post: {url: "http://[::1]:8080/hook"}
+  - name: c
+    when_set: {variable: temperature, condition: "<", value: 0}
+    type: analysis
+    analysis: x
+analyses:
+  - {name: x, command: /opt/edge/x.sh}
+)");
+  EXPECT_TRUE(c.devices.empty());
+  ASSERT_EQ(c.actions.size(), 3u);
+  const ActionConfig& a = c.actions[0];
+  EXPECT_TRUE(a.devices.empty());  // every device
+  EXPECT_EQ(a.device_pattern, "");
+  EXPECT_EQ(a.when_set.op, ConditionOp::kNotEqual);
+  EXPECT_EQ(a.when_set.number, -150.0);
+  EXPECT_FALSE(a.when_reset);
+  EXPECT_EQ(a.max_queued, 10000u);
+  EXPECT_EQ(a.mqtt.client_id, "");
+  EXPECT_EQ(a.mqtt.username, "");
+  EXPECT_TRUE(a.mqtt.password.empty());
+  EXPECT_EQ(a.mqtt.payload, "{value}");
+  EXPECT_EQ(a.mqtt.qos, 1);
+  EXPECT_FALSE(a.mqtt.retain);
+  const ActionConfig& b = c.actions[1];
+  EXPECT_EQ(b.when_set.op, ConditionOp::kGreaterEqual);
+  EXPECT_TRUE(b.post.headers.empty());
+  EXPECT_EQ(b.post.timeout, 10s);
+  EXPECT_TRUE(b.post.tls.verify);
+  EXPECT_EQ(b.post.tls.ca_file, "");
+  EXPECT_EQ(c.actions[2].when_set.op, ConditionOp::kLess);
+  ASSERT_EQ(c.analyses.size(), 1u);
+  const AnalysisConfig& x = c.analyses[0];
+  EXPECT_THAT(x.command, ElementsAre("/opt/edge/x.sh"));  // one string: the executable alone
+  EXPECT_TRUE(x.environment.empty());
+  EXPECT_TRUE(x.token.empty());
+  EXPECT_EQ(x.api, "");
+  EXPECT_EQ(x.timeout, 30s);
+  EXPECT_FALSE(x.every);
+  EXPECT_EQ(x.max_running, 1);
+  EXPECT_EQ(x.max_queued, 100u);
+  EXPECT_TRUE(c.secret_values().empty());
+}
+
+TEST(ConfigLoaderValuesTest, EmptyActionsAndAnalyses) {
+  const Config c = load_ok("gateway: {data_dir: /d}\nactions:\nanalyses: []\n");
+  EXPECT_TRUE(c.actions.empty());
+  EXPECT_TRUE(c.analyses.empty());
+}
+
+// Only {identifier} is a placeholder: other braces are the payload's own.
+TEST(ConfigLoaderValuesTest, TemplatesKeepBracesThatAreNoPlaceholder) {
+  const Config c = load_ok(R"(gateway: {data_dir: /d}
+actions:
+  - name: a
+    when_set: {variable: t}
+    type: mqtt
+    mqtt:
+      broker: "ws://broker.local:8080/mqtt"
+      topic: "t/{device}"
+      payload: '{{value}} { } {} {"a": [{1}]} {x-y} {value'
+)");
+  ASSERT_EQ(c.actions.size(), 1u);
+  EXPECT_EQ(c.actions[0].mqtt.broker, "ws://broker.local:8080/mqtt");
+  EXPECT_EQ(c.actions[0].mqtt.payload, R"({{value}} { } {} {"a": [{1}]} {x-y} {value)");
 }
 
 TEST(ConfigLoadFileTest, UnreadableFileIsOneDiagnosticWithoutALine) {

@@ -49,11 +49,11 @@ TEST(ConfigYamlDocumentTest, RootNotAMap) {
   EXPECT_THAT(
       errors_of("- gateway\n- buffer\n"),
       ElementsAre("test.yaml:1:1: the top level must be a map of sections (gateway, buffer, "
-                  "cloud, metrics, sources, devices, unmapped), not a list"));
+                  "cloud, metrics, sources, devices, unmapped, actions, analyses), not a list"));
   EXPECT_THAT(
       errors_of("just text\n"),
       ElementsAre("test.yaml:1:1: the top level must be a map of sections (gateway, buffer, "
-                  "cloud, metrics, sources, devices, unmapped), not a scalar"));
+                  "cloud, metrics, sources, devices, unmapped, actions, analyses), not a scalar"));
 }
 
 TEST(ConfigYamlDocumentTest, MoreThanOneDocument) {
