@@ -149,6 +149,13 @@ SyncCheck check_trace(const std::string& trace) {
   std::istringstream lines(trace);
   std::string line;
   while (std::getline(lines, line)) {
+    // Every pattern below needs one of these: most lines (RocksDB's table, OPTIONS and LOG files,
+    // the gateway's own log) are skipped before any regex, which under ASan costs minutes over a
+    // trace read again at each wait.
+    if (line.find(".log>") == std::string::npos && line.find("socket:[") == std::string::npos &&
+        line.find("TCP:[") == std::string::npos && line.find("resumed>") == std::string::npos) {
+      continue;
+    }
     std::smatch m;
     if (std::regex_search(line, m, kWalCall)) {
       const std::string pid = m[1], call = m[2];
