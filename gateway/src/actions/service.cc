@@ -127,9 +127,13 @@ Status Actions::configure(const config::Config& config,
     std::shared_ptr<Executor> executor;
     switch (a.type) {
       case config::ActionType::kMqtt:
-        executor = std::make_shared<MqttExecutor>(
-            a, a.mqtt.client_id.empty() ? "edgegw-" + config.gateway.id + "-" + a.name
-                                        : a.mqtt.client_id);
+        try {
+          executor = std::make_shared<MqttExecutor>(
+              a, a.mqtt.client_id.empty() ? "edgegw-" + config.gateway.id + "-" + a.name
+                                          : a.mqtt.client_id);
+        } catch (const std::exception& e) {  // Paho refuses what the config check let through
+          return Status::invalid_argument("action " + a.name + ": mqtt.broker: " + e.what());
+        }
         break;
       case config::ActionType::kPost: {
         auto made = PostExecutor::create(io_, a);
