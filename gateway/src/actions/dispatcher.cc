@@ -40,9 +40,11 @@ void Dispatcher::configure(std::map<std::string, std::shared_ptr<Executor>> exec
     }
     it = lanes_.erase(it);
   }
+  const auto stats = engine_.stats();  // configured before the dispatcher (Actions::configure)
   for (auto& [name, executor] : executors) {
     auto& lane = lanes_[name];
     if (!lane) lane = std::make_unique<Lane>(strand_, retry_);
+    if (auto it = stats.find(name); it != stats.end()) lane->stats = it->second;
     if (lane->executor == executor) continue;
     if (lane->executor) lane->executor->stop();
     lane->executor = executor;
@@ -130,10 +132,7 @@ void Dispatcher::on_attempt(const std::string& action, std::uint64_t generation,
       break;
     }
     case Attempt::Result::kRetry: {
-      const auto stats = engine_.stats();
-      if (auto counters = stats.find(action); counters != stats.end()) {
-        counters->second->retries.fetch_add(1, std::memory_order_relaxed);
-      }
+      if (lane.stats) lane.stats->retries.fetch_add(1, std::memory_order_relaxed);
       problems_.log(log::Level::warn, action + "/retry",
                     "action " + action + ": " + attempt.why + "; trying again later");
       lane.queue.push_front(std::move(job));

@@ -50,7 +50,8 @@ class Dispatcher {
     std::map<std::uint64_t, Job> in_flight;  // by job id
     forward::Backoff backoff;
     boost::asio::steady_timer timer;
-    bool waiting = false;  // backing off: no new attempt until the timer fires
+    bool waiting = false;                // backing off: no new attempt until the timer fires
+    std::shared_ptr<ActionStats> stats;  // the engine's counters of the action
   };
 
   void take_ready();

@@ -296,9 +296,13 @@ void Engine::fire_locked(rocksdb::WriteBatch& batch, Rule& rule, buffer::DeviceI
   rule.stats->fired.fetch_add(1, std::memory_order_relaxed);
   rule.stats->queued.fetch_add(1, std::memory_order_relaxed);
   pending_.push_back({&batch, std::move(job)});
+  pending_jobs_.store(pending_.size(), std::memory_order_relaxed);
 }
 
 void Engine::on_written(const rocksdb::WriteBatch& batch, bool ok) {
+  // Every group the buffer writes passes here (acks too): one that fired nothing costs no lock.
+  // pending_jobs_ changes only under the buffer's lock, which the caller holds.
+  if (ok && pending_jobs_.load(std::memory_order_relaxed) == 0) return;
   std::function<void()> notify;
   {
     std::lock_guard lock(mu_);
@@ -314,6 +318,7 @@ void Engine::on_written(const rocksdb::WriteBatch& batch, bool ok) {
       }
       return true;
     });
+    pending_jobs_.store(pending_.size(), std::memory_order_relaxed);
     // The batch's marks were not written either: the store says which devices wait for a reset.
     if (!ok) (void)load_marks_locked();
     if (any) notify = on_ready_;

@@ -144,7 +144,8 @@ class Engine final : public buffer::WriteHook {
   std::unordered_map<buffer::DeviceId, std::string> device_keys_;
   std::map<std::string, std::shared_ptr<ActionStats>, std::less<>> stats_;
   std::uint64_t next_id_ = 1;
-  std::vector<Pending> pending_;  // jobs in batches not yet written
+  std::vector<Pending> pending_;              // jobs in batches not yet written
+  std::atomic<std::size_t> pending_jobs_{0};  // pending_.size(), read without mu_ in on_written
   std::vector<Job> ready_;
   std::string scratch_;
 };
