@@ -189,7 +189,8 @@ TEST(Actions, AnMqttActionWaitsForItsBrokerInTheOutbox) {
 TEST(Actions, APostFailsFirstThenSucceedsAndA4xxIsDeadLettered) {
   // The target: another emulator, whose device "hook" takes the POSTed readings.
   CloudEmulator target({"--device", "hook=" + fake_token(7)});
-  target.set_fault(R"({"status":503,"count":2,"path":"/data"})");
+  // Only notify's token: wrong-token, retried as fast, must not take the 503s meant for it.
+  target.set_fault(R"({"status":503,"count":2,"path":"/data","token":")" + fake_token(7) + R"("})");
   Gateway gw(R"(actions:
   - name: notify
     when_set: { variable: temperature, condition: ">=", value: 100 }

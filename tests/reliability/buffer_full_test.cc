@@ -137,7 +137,8 @@ TEST(BufferFull, FullDiskRefusesClearlyAndResumesWhenSpaceReturns) {
     }
   }
   GatewayOptions options;
-  options.buffer_extra = "  max_bytes: 1GiB\n  on_full: drop_oldest\n";  // the disk is the limit
+  // The disk is the limit; the reserve below the 3 MiB left.
+  options.buffer_extra = "  max_bytes: 1GiB\n  on_full: drop_oldest\n  min_free: 2MiB\n";
   ASSERT_NO_FATAL_FAILURE(s.start(options, s.dir.path() + "/disk/data"));
   constexpr int kPerDevice = 4000;  // ~4 MB of readings: more than the disk has left
   testing::MqttPublisher pub(s.broker.uri(), "pub");

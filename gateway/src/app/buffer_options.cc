@@ -9,6 +9,7 @@ buffer::Options buffer_options(const config::Config& config) {
   buffer::Options o;
   o.path = config.gateway.data_dir + "/buffer";
   o.max_bytes = config.buffer.max_bytes;
+  o.min_free_bytes = config.buffer.min_free;
   o.max_age = config.buffer.max_age;
   o.on_full = config.buffer.on_full;
   o.sync = config.buffer.sync;

@@ -40,6 +40,11 @@ struct Options {
   OnFull on_full = OnFull::kDropOldest;
   SyncMode sync = SyncMode::kBatch;
   std::chrono::milliseconds sync_interval{100};
+  // Appends are refused ("disk full") while the store's filesystem has less free than this: the
+  // reserve lets RocksDB finish its own flushes and the removals of delivered readings, and
+  // keeps its WAL writes from ever failing for space (a hard error in RocksDB, and Debian's
+  // build asserts on some of the recovery paths after one). 0: refuse only when a write fails.
+  std::uint64_t min_free_bytes = 64ULL << 20;
   std::function<std::int64_t()> clock;  // wall-clock ms for stored_at; default: the system clock
   bool read_only = false;               // for `edgegw buffer stats` while the gateway may run
 };
@@ -220,6 +225,10 @@ class Buffer final : public StatsSource {
   // After a full disk: tries to resume the store (every kResumeIntervalMs, in the writer's turn,
   // with mu_ released meanwhile), else says that it cannot `blocked` ("take more readings").
   Status check_disk_full(std::unique_lock<std::mutex>& lock, std::string_view blocked);
+  // Options::min_free_bytes: OK, or "disk full" while the filesystem has less free. Looks again
+  // every kSpaceCheckIntervalMs, and sooner once the writes since the last look may have used
+  // half of the room there was above the reserve (mu_ held).
+  Status check_free_space(std::string_view blocked);
   void sync_loop();
 
   // queue.cc: appends, reads, acks.
@@ -282,6 +291,10 @@ class Buffer final : public StatsSource {
   std::uint64_t rejected_full_ = 0;
   bool disk_full_ = false;
   std::int64_t last_resume_attempt_ms_ = 0;
+  bool low_space_ = false;  // under Options::min_free_bytes at the last look
+  std::chrono::steady_clock::time_point space_checked_at_{};
+  std::uint64_t room_above_reserve_ = 0;  // at the last look
+  std::uint64_t written_since_space_check_ = 0;
   // One thread at a time drops the oldest readings (its scans run without mu_); the others
   // wait for it, then look again whether there is room.
   bool dropping_ = false;

@@ -3,6 +3,8 @@
 // writer at a time; the sync thread of `sync: batch`; recovery after a full disk.
 #include "buffer/buffer.h"
 
+#include <sys/statvfs.h>
+
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
@@ -10,6 +12,17 @@
 #include "buffer/internal.h"
 
 namespace edgegw::buffer {
+
+namespace {
+
+// As the config writes sizes: "64MiB", "512KiB", "1000".
+std::string size_text(std::uint64_t bytes) {
+  if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+  if (bytes % (1 << 10) == 0) return std::to_string(bytes >> 10) + "KiB";
+  return std::to_string(bytes);
+}
+
+}  // namespace
 
 Buffer::Group::Group() : batch(std::make_unique<rocksdb::WriteBatch>()) {}
 Buffer::Group::~Group() = default;
@@ -41,6 +54,31 @@ Status Buffer::check_disk_full(std::unique_lock<std::mutex>& lock, std::string_v
   }
   return Status::resource_exhausted("disk full: the buffer at '" + options_.path + "' cannot " +
                                     std::string(blocked) + " until space is freed");
+}
+
+Status Buffer::check_free_space(std::string_view blocked) {
+  if (options_.min_free_bytes == 0) return Status::ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - space_checked_at_ >= std::chrono::milliseconds(kSpaceCheckIntervalMs) ||
+      written_since_space_check_ >= room_above_reserve_ / 2) {
+    struct statvfs fs {};
+    // A filesystem that cannot be asked is not called full: the write itself will say.
+    if (::statvfs(options_.path.c_str(), &fs) == 0) {
+      const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+      low_space_ = free < options_.min_free_bytes;
+      room_above_reserve_ = low_space_ ? 0 : free - options_.min_free_bytes;
+    } else {
+      low_space_ = false;
+      room_above_reserve_ = 0;
+    }
+    space_checked_at_ = now;
+    written_since_space_check_ = 0;
+  }
+  if (!low_space_) return Status::ok();
+  return Status::resource_exhausted("disk full: less than " + size_text(options_.min_free_bytes) +
+                                    " free (buffer.min_free) on the filesystem of the buffer at '" +
+                                    options_.path + "': it cannot " + std::string(blocked) +
+                                    " until space is freed");
 }
 
 Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Group>& group) {
@@ -79,6 +117,7 @@ Status Buffer::commit(std::unique_lock<std::mutex>& lock, const std::shared_ptr<
         (void)load_state();  // if even reading fails, the next write reports the store's error
       } else {
         disk_full_ = false;
+        written_since_space_check_ += g->batch->GetDataSize();
         if (options_.sync == SyncMode::kBatch && g->durable) unsynced_ = true;
       }
     }

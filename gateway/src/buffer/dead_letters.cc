@@ -72,6 +72,7 @@ Result<std::uint64_t> Buffer::retry_dead_letters() {
     // one write (a crash leaves either, never both or neither), synced per `sync`.
     std::unique_lock lock(mu_);
     if (Status s = check_disk_full(lock, "re-queue dead letters"); !s) return s;
+    if (Status s = check_free_space("re-queue dead letters"); !s) return s;
     for (const Record& r : records) {
       if (devices_.find(r.device) == devices_.end()) {
         return Status::corruption("dead letter of unknown device index " +

@@ -74,7 +74,7 @@ Stats Buffer::stats() const {
   s.dropped_max_age = dropped_max_age_;
   s.dropped_oldest = dropped_oldest_;
   s.rejected_full = rejected_full_;
-  s.disk_full = disk_full_;
+  s.disk_full = disk_full_ || low_space_;
   for (const auto& [id, d] : devices_) {
     if (d.readings() == 0 || d.head_stored_ms == 0) continue;
     if (s.oldest_stored_ms == 0 || d.head_stored_ms < s.oldest_stored_ms) {

@@ -29,6 +29,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> column_families();
 // for one drop per append.
 inline constexpr std::uint64_t kDropChunkDivisor = 100;
 inline constexpr std::int64_t kResumeIntervalMs = 1000;
+inline constexpr std::int64_t kSpaceCheckIntervalMs = 100;
 inline constexpr std::uint64_t kExpireScanLimit = 100000;
 // How many groups one writer commits in a row before it hands the job over.
 inline constexpr int kMaxLeaderRounds = 4;

@@ -25,9 +25,11 @@ Status Buffer::append(std::span<const Record> records, std::span<const StateChan
   for (const auto& r : records) needed += entry_bytes(r.json.size());
 
   std::unique_lock lock(mu_);
-  if (Status s = check_disk_full(lock, "take more readings"); !s) {
+  Status full = check_disk_full(lock, "take more readings");
+  if (full) full = check_free_space("take more readings");
+  if (!full) {
     rejected_full_ += records.size();
-    return s;
+    return full;
   }
   if (Status s = make_room(lock, needed, records.size()); !s) return s;
   return append_locked(lock, records, state, needed, {});

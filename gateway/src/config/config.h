@@ -56,6 +56,9 @@ struct GatewayConfig {
 
 struct BufferConfig {
   std::uint64_t max_bytes = 1ULL << 30;
+  // Appends are refused while the data_dir's filesystem has less free (0: only when a write
+  // fails): room for the store's own flushes, for removals, and for the rest of the box.
+  std::uint64_t min_free = 64ULL << 20;
   Duration max_age = std::chrono::hours(24 * 7);
   OnFull on_full = OnFull::kDropOldest;
   SyncMode sync = SyncMode::kBatch;

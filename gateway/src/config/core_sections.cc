@@ -66,6 +66,7 @@ constexpr Key<BufferConfig> kBufferKeys[] = {
      }},
     {"max_age",
      [](Reader& r, const Item& it, BufferConfig& b) { r.read_duration(it, kPositive, b.max_age); }},
+    {"min_free", [](Reader& r, const Item& it, BufferConfig& b) { r.read_size(it, b.min_free); }},
     {"on_full",
      [](Reader& r, const Item& it, BufferConfig& b) { r.read_enum(it, kOnFull, b.on_full); }},
     {"sync",

@@ -84,7 +84,8 @@ TEST(ConfigLoaderErrorsTest, UnknownKeyListsTheAllowedOnesWhenNothingIsClose) {
                           "plugin_dir, log_level, log_format, shutdown_timeout"));
   EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\nbuffer:\n  size: 1GiB\n"),
               ElementsAre("test.yaml:4:3: buffer.size: unknown key; allowed keys: max_bytes, "
-                          "max_age, on_full, sync, sync_interval, history_per_variable"));
+                          "max_age, min_free, on_full, sync, sync_interval, "
+                          "history_per_variable"));
 }
 
 TEST(ConfigLoaderErrorsTest, DuplicateKeyNamesTheFirst) {

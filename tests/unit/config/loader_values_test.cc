@@ -45,6 +45,7 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_EQ(c.gateway.shutdown_timeout, 10s);
   EXPECT_EQ(c.buffer.max_bytes, 1ULL << 30);
   EXPECT_EQ(c.buffer.max_age, 7 * 24h);
+  EXPECT_EQ(c.buffer.min_free, 64ULL << 20);  // extension (README)
   EXPECT_EQ(c.buffer.on_full, OnFull::kDropOldest);
   EXPECT_EQ(c.buffer.sync, SyncMode::kBatch);
   EXPECT_EQ(c.buffer.sync_interval, 100ms);
@@ -81,6 +82,12 @@ TEST(ConfigLoaderValuesTest, ImplausibleTimePolicy) {
   EXPECT_EQ(
       load_ok("gateway: {data_dir: /d}\ncloud: {implausible_time: keep}\n").cloud.implausible_time,
       TimePolicy::kKeep);
+}
+
+TEST(ConfigLoaderValuesTest, DiskReserve) {
+  EXPECT_EQ(load_ok("gateway: {data_dir: /d}\nbuffer: {min_free: 256MiB}\n").buffer.min_free,
+            256ULL << 20);
+  EXPECT_EQ(load_ok("gateway: {data_dir: /d}\nbuffer: {min_free: 0}\n").buffer.min_free, 0u);
 }
 
 TEST(ConfigLoaderValuesTest, EmptySectionsKeepTheirDefaults) {
