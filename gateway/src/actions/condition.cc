@@ -161,14 +161,17 @@ std::optional<ReadingValue> value_of_our_shape(std::string_view json) {
     v.kind = ReadingValue::Kind::kBool;
     v.text = rest[0] == 't' ? "true" : "false";
   } else if (!rest.empty() && rest[0] == '"') {
-    const std::size_t end = rest.find_first_of("\\\"", 1);
-    if (end == std::string_view::npos || rest[end] != '"') return std::nullopt;
+    // Plain loops: find_first_of calls memchr once per character of the value.
+    std::size_t end = 1;
+    while (end < rest.size() && rest[end] != '"' && rest[end] != '\\') ++end;
+    if (end >= rest.size() || rest[end] != '"') return std::nullopt;
     v.kind = ReadingValue::Kind::kString;
     v.text = std::string(rest.substr(1, end - 1));
     v.numeric = parse_number(v.text, v.number);
   } else {
-    const std::size_t end = rest.find_first_of(",}");
-    if (end == std::string_view::npos || end == 0) return std::nullopt;
+    std::size_t end = 0;
+    while (end < rest.size() && rest[end] != ',' && rest[end] != '}') ++end;
+    if (end >= rest.size() || end == 0) return std::nullopt;
     const std::string_view number = rest.substr(0, end);
     if (!parse_number(number, v.number)) return std::nullopt;
     v.kind = ReadingValue::Kind::kNumber;
@@ -211,30 +214,6 @@ std::string string_field(std::string_view reading_json, std::string_view name) {
   if (ec || !parsed.is_object()) return {};
   const boost::json::value* field = parsed.get_object().if_contains(name);
   return field != nullptr && field->is_string() ? std::string(field->get_string()) : std::string();
-}
-
-bool holds(const config::Condition& condition, const ReadingValue& value) {
-  using Op = config::ConditionOp;
-  if (condition.op == Op::kAny) return true;
-  if (value.kind == ReadingValue::Kind::kNone) return false;
-  const bool numbers = value.numeric && condition.number.has_value();
-  switch (condition.op) {
-    case Op::kEqual:
-      return numbers ? value.number == *condition.number : value.text == condition.value;
-    case Op::kNotEqual:
-      return numbers ? value.number != *condition.number : value.text != condition.value;
-    case Op::kGreater:
-      return numbers && value.number > *condition.number;
-    case Op::kGreaterEqual:
-      return numbers && value.number >= *condition.number;
-    case Op::kLess:
-      return numbers && value.number < *condition.number;
-    case Op::kLessEqual:
-      return numbers && value.number <= *condition.number;
-    case Op::kAny:
-      break;
-  }
-  return true;
 }
 
 }  // namespace edgegw::actions

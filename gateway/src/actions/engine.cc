@@ -172,20 +172,30 @@ Status Engine::configure(std::span<const config::ActionConfig> actions,
     rules_ = std::move(rules);
     has_rules_.store(!rules_.empty(), std::memory_order_release);
     by_variable_.clear();
+    last_variable_.clear();
+    last_watches_ = nullptr;
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       Rule& r = rules_[i];
       const bool same =
           r.config.when_reset && r.config.when_reset->variable == r.config.when_set.variable;
-      by_variable_[r.config.when_set.variable].push_back({i, true, same});
+      const Check set = check_of(r.config.when_set);
+      const Check reset = r.config.when_reset ? check_of(*r.config.when_reset) : Check{};
+      const bool every = std::all_of(devices.begin(), devices.end(),
+                                     [&](const auto& d) { return r.devices.test(d.first); });
+      by_variable_[r.config.when_set.variable].push_back({i, true, same, every, set, reset});
       if (r.config.when_reset && !same) {
-        by_variable_[r.config.when_reset->variable].push_back({i, false, true});
+        by_variable_[r.config.when_reset->variable].push_back({i, false, true, every, set, reset});
       }
       auto& stats = stats_[r.config.name];
       if (!stats) stats = std::make_shared<ActionStats>();
       r.stats = stats;
     }
     device_keys_.clear();
-    for (const auto& [id, key] : devices) device_keys_.emplace(id, key);
+    known_ = DeviceSet();
+    for (const auto& [id, key] : devices) {
+      device_keys_.emplace(id, key);
+      known_.set(id);
+    }
     if (Status s = load_marks_locked(); !s) return s;
     // Marks of actions gone or changed, and of devices no longer watched.
     auto it = scan(*db_, cf_);
@@ -218,6 +228,7 @@ Status Engine::configure(std::span<const config::ActionConfig> actions,
 Status Engine::load_marks_locked() {
   std::unordered_map<std::string, buffer::DeviceId> ids;
   for (const auto& [id, key] : device_keys_) ids.emplace(key, id);
+  disarmed_count_.assign(disarmed_count_.size(), 0);
   for (Rule& r : rules_) {
     r.disarmed.clear_all();
     const std::string prefix = mark_key(r.config.name, r.fingerprint, "");
@@ -226,7 +237,7 @@ Status Engine::load_marks_locked() {
       const std::string_view key(it->key().data(), it->key().size());
       if (!key.starts_with(prefix)) break;
       if (auto id = ids.find(std::string(key.substr(prefix.size()))); id != ids.end()) {
-        r.disarmed.set(id->second);
+        disarm_locked(r, id->second);
       }
     }
     if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the actions' state");
@@ -250,25 +261,31 @@ void Engine::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buff
   // Every append passes here: with no action configured, not even the lock is taken.
   if (variable.empty() || !has_rules_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(mu_);
-  const auto it = by_variable_.find(variable);
-  if (it == by_variable_.end()) return;
+  if (variable != last_variable_) {
+    const auto it = by_variable_.find(variable);
+    last_variable_.assign(variable);
+    last_watches_ = it == by_variable_.end() ? nullptr : &it->second;
+  }
+  if (last_watches_ == nullptr) return;
   std::optional<ReadingValue> value;
-  for (const Watch& w : it->second) {
-    Rule& r = rules_[w.rule];
-    if (!r.devices.test(device)) continue;
+  const bool known = known_.test(device);
+  const bool some_disarmed = device < disarmed_count_.size() && disarmed_count_[device] != 0;
+  for (const Watch& w : *last_watches_) {
+    Rule& r = rules_[w.rule];  // its fields are read only when the reading concerns it
+    if (w.every_device ? !known : !r.devices.test(device)) continue;
     const auto key = [&] { return mark_key(r.config.name, r.fingerprint, device_keys_[device]); };
-    if (r.disarmed.test(device)) {
+    if (some_disarmed && r.disarmed.test(device)) {
       if (!w.reset) continue;
       if (!value) value = value_of(json);
-      if (holds(*r.config.when_reset, *value)) {
-        r.disarmed.reset(device);
+      if (holds(w.when_reset, *value)) {
+        rearm_locked(r, device);
         (void)batch.Delete(cf_, slice(key()));
       }
       continue;
     }
     if (!w.set) continue;
     if (!value) value = value_of(json);
-    if (!holds(r.config.when_set, *value)) continue;
+    if (!holds(w.when_set, *value)) continue;
     if (r.stats->queued.load(std::memory_order_relaxed) >=
         static_cast<std::int64_t>(r.config.max_queued)) {
       // Not fired, and still armed: it fires on a later reading once there is room.
@@ -277,10 +294,23 @@ void Engine::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buff
     }
     fire_locked(batch, r, device, time_ms != 0 ? time_ms : stored_ms, json);
     if (r.config.when_reset) {
-      r.disarmed.set(device);
+      disarm_locked(r, device);
       (void)batch.Put(cf_, slice(key()), rocksdb::Slice());
     }
   }
+}
+
+void Engine::disarm_locked(Rule& rule, buffer::DeviceId device) {
+  if (rule.disarmed.test(device)) return;
+  rule.disarmed.set(device);
+  if (device >= disarmed_count_.size()) disarmed_count_.resize(device + 1, 0);
+  ++disarmed_count_[device];
+}
+
+void Engine::rearm_locked(Rule& rule, buffer::DeviceId device) {
+  if (!rule.disarmed.test(device)) return;
+  rule.disarmed.reset(device);
+  --disarmed_count_[device];
 }
 
 void Engine::fire_locked(rocksdb::WriteBatch& batch, Rule& rule, buffer::DeviceId device,

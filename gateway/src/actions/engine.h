@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "actions/condition.h"
 #include "actions/stats.h"
 #include "buffer/buffer.h"
 #include "config/config.h"
@@ -102,10 +103,11 @@ class Engine final : public buffer::WriteHook {
     std::vector<bool> bits_;
   };
   struct Rule {
-    config::ActionConfig config;
-    std::string fingerprint;
+    // First: read for every reading of its variable (the config is not).
     DeviceSet devices;   // those it watches
     DeviceSet disarmed;  // fired, waiting for the reset condition
+    config::ActionConfig config;
+    std::string fingerprint;
     std::shared_ptr<ActionStats> stats;
   };
   struct Pending {
@@ -121,6 +123,8 @@ class Engine final : public buffer::WriteHook {
 
   // Re-reads every rule's disarmed marks from the store (mu_ held).
   Status load_marks_locked();
+  void disarm_locked(Rule& rule, buffer::DeviceId device);
+  void rearm_locked(Rule& rule, buffer::DeviceId device);
   void fire_locked(rocksdb::WriteBatch& batch, Rule& rule, buffer::DeviceId device,
                    std::int64_t time_ms, std::string_view json);
 
@@ -139,8 +143,19 @@ class Engine final : public buffer::WriteHook {
     std::size_t rule;
     bool set;
     bool reset;
+    bool every_device;  // the rule watches every device configured: no look at its own set
+    Check when_set;     // of rules_[rule].config, evaluated here
+    Check when_reset;
   };
   std::unordered_map<std::string, std::vector<Watch>, StringHash, std::equal_to<>> by_variable_;
+  // The last variable looked up and its watches (null: none): the readings of one append mostly
+  // share it, and comparing it costs less than hashing it. Cleared when by_variable_ changes.
+  std::string last_variable_;
+  const std::vector<Watch>* last_watches_ = nullptr;
+  // Per device, read once per reading instead of once per watching rule: configured at all, and
+  // how many rules wait for its reset (mostly none: then no rule's disarmed set is looked at).
+  DeviceSet known_;
+  std::vector<std::uint32_t> disarmed_count_;
   std::unordered_map<buffer::DeviceId, std::string> device_keys_;
   std::map<std::string, std::shared_ptr<ActionStats>, std::less<>> stats_;
   std::uint64_t next_id_ = 1;
