@@ -6,12 +6,13 @@
 //       empty: the appenders then collect each reading's variable for the hooks)
 //   100 a hundred actions: ten on each of ten variables (the readings' among them), with a
 //       reset condition, watching every device; none fires (a threshold no reading reaches), so
-//       each reading pays the lookup, the value's parse and ten comparisons
+//       each reading pays the lookup and ten comparisons of its decoded number
 //   101 the same hundred, and one more on the readings' variable that fires on every reading
 //       (a job written with each reading: the most an action can cost)
-// Compare the rows of one run (the machine is shared and noisy):
-//   build/release/bench/micro/actions_bench --benchmark_repetitions=5
-//       --benchmark_report_aggregates_only=true
+// Compare the medians of the rows of one run, their repetitions interleaved at random (the
+// machine is shared and noisy: rows run one after the other drift apart by 5-15%):
+//   build/release/bench/micro/actions_bench --benchmark_repetitions=10
+//       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

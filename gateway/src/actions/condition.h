@@ -37,6 +37,12 @@ struct Check {
   const std::string* text = nullptr;  // the condition's value: outlives the check
 };
 inline Check check_of(const config::Condition& c) { return {c.op, c.number, &c.value}; }
+// Whether holds() may compare the value's text: = and != against a condition value that is not a
+// number (a number's text then matters: "1.0" is not "on").
+inline bool needs_text(const Check& c) {
+  return (c.op == config::ConditionOp::kEqual || c.op == config::ConditionOp::kNotEqual) &&
+         !c.number;
+}
 
 // Whether `value` meets `condition`. = and != compare numbers as numbers when both sides are
 // numeric, else the text; > >= < <= need numbers on both sides (false otherwise); * holds for

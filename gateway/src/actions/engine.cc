@@ -255,9 +255,10 @@ std::vector<Job> Engine::take_ready() {
   return std::exchange(ready_, {});
 }
 
-void Engine::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq,
-                       std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                       std::string_view json) {
+void Engine::on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq,
+                       std::int64_t stored_ms) {
+  const buffer::DeviceId device = record.device;
+  const std::string_view variable = record.variable;
   // Every append passes here: with no action configured, not even the lock is taken.
   if (variable.empty() || !has_rules_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(mu_);
@@ -267,7 +268,25 @@ void Engine::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buff
     last_watches_ = it == by_variable_.end() ? nullptr : &it->second;
   }
   if (last_watches_ == nullptr) return;
+  // The value, read once and only if a watching rule needs it: the decoder's number when the
+  // condition compares numbers, else from the JSON (text, strings, bools).
   std::optional<ReadingValue> value;
+  bool value_has_text = false;
+  const auto value_for = [&](const Check& c) -> const ReadingValue& {
+    const bool text = needs_text(c) || !record.number;
+    if (!value || (text && !value_has_text)) {
+      if (text) {
+        value = value_of(record.json);
+      } else {
+        value.emplace();
+        value->kind = ReadingValue::Kind::kNumber;
+        value->number = *record.number;
+        value->numeric = true;
+      }
+      value_has_text = text;
+    }
+    return *value;
+  };
   const bool known = known_.test(device);
   const bool some_disarmed = device < disarmed_count_.size() && disarmed_count_[device] != 0;
   for (const Watch& w : *last_watches_) {
@@ -276,23 +295,21 @@ void Engine::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buff
     const auto key = [&] { return mark_key(r.config.name, r.fingerprint, device_keys_[device]); };
     if (some_disarmed && r.disarmed.test(device)) {
       if (!w.reset) continue;
-      if (!value) value = value_of(json);
-      if (holds(w.when_reset, *value)) {
+      if (holds(w.when_reset, value_for(w.when_reset))) {
         rearm_locked(r, device);
         (void)batch.Delete(cf_, slice(key()));
       }
       continue;
     }
     if (!w.set) continue;
-    if (!value) value = value_of(json);
-    if (!holds(w.when_set, *value)) continue;
+    if (!holds(w.when_set, value_for(w.when_set))) continue;
     if (r.stats->queued.load(std::memory_order_relaxed) >=
         static_cast<std::int64_t>(r.config.max_queued)) {
       // Not fired, and still armed: it fires on a later reading once there is room.
       r.stats->refused.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    fire_locked(batch, r, device, time_ms != 0 ? time_ms : stored_ms, json);
+    fire_locked(batch, r, device, record.time_ms != 0 ? record.time_ms : stored_ms, record.json);
     if (r.config.when_reset) {
       disarm_locked(r, device);
       (void)batch.Put(cf_, slice(key()), rocksdb::Slice());

@@ -80,9 +80,8 @@ class Engine final : public buffer::WriteHook {
   std::map<std::string, std::shared_ptr<ActionStats>> stats() const;
 
   // buffer::WriteHook
-  void on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq seq,
-                 std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                 std::string_view json) override;
+  void on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq seq,
+                 std::int64_t stored_ms) override;
   void on_written(const rocksdb::WriteBatch& batch, bool ok) override;
 
  private:

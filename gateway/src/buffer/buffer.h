@@ -50,12 +50,15 @@ struct Options {
 };
 
 // One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). The
-// variable and time are for the write hook (the local history), if one is set.
+// rest is for the write hooks (the local history, the actions), when there are any.
 struct Record {
   DeviceId device;
   std::string_view json;
   std::string_view variable = {};
   std::int64_t time_ms = 0;
+  // The value when it is a number, as the decoder read it: the actions compare it without reading
+  // the JSON again. None: not a number, or not given (a hook then reads json).
+  std::optional<double> number = {};
 };
 
 // A change to a source plugin's own durable state (meta_source_key), written in the same batch as

@@ -83,7 +83,7 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
     (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
                        rocksdb::SliceParts(value_parts, 2));
     for (const auto& hook : hooks_) {
-      hook->on_append(*g.batch, r.device, seq, r.variable, r.time_ms, now, r.json);
+      hook->on_append(*g.batch, r, seq, now);
     }
   }
   for (const StateChange& c : state) {

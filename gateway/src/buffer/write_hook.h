@@ -19,6 +19,8 @@ class WriteBatch;
 
 namespace edgegw::buffer {
 
+struct Record;  // buffer.h
+
 // The column families of the buffer's store kept for the write hooks
 // (gateway/docs/buffer_format.md): the local history's and the actions'. Opened with the store; a
 // read-only open of a store written before one existed goes without it.
@@ -30,11 +32,10 @@ class WriteHook {
   virtual ~WriteHook() = default;
   // For each appended reading, in the order the buffer writes them, under the buffer's lock and
   // before the write: adds the hook's entries to `batch` (they commit, or fail, with the reading).
-  // Must be cheap and must not call back into the buffer. `variable` and `time_ms` are those the
-  // appender gave (Record); `stored_ms` is the buffer's clock at the append.
-  virtual void on_append(rocksdb::WriteBatch& batch, DeviceId device, Seq seq,
-                         std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                         std::string_view json) = 0;
+  // Must be cheap and must not call back into the buffer. `record` is as the appender gave it,
+  // `seq` its place in its device's queue, `stored_ms` the buffer's clock at the append.
+  virtual void on_append(rocksdb::WriteBatch& batch, const Record& record, Seq seq,
+                         std::int64_t stored_ms) = 0;
   // After the write of each group (`batch` is the one on_append was given), under the buffer's
   // lock: ok, or failed — then none of the batch's entries exist and the buffer re-reads its own
   // state from the store; a hook that keeps state in memory must do the same. Must be cheap.

@@ -95,13 +95,13 @@ Status History::load() {
   return from_rocksdb(it->status(), "cannot read the history");
 }
 
-void History::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
-                        std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                        std::string_view json) {
+void History::on_append(rocksdb::WriteBatch& batch, const buffer::Record& record,
+                        buffer::Seq queue_seq, std::int64_t stored_ms) {
+  const std::string_view variable = record.variable;
   if (!enabled() || variable.empty() || variable.size() > kMaxVariableBytes) return;
   std::string& k = scratch_;
   k.resize(4 + 1 + variable.size());
-  buffer::store_be32(k.data(), device);
+  buffer::store_be32(k.data(), record.device);
   k[4] = static_cast<char>(variable.size());
   std::copy(variable.begin(), variable.end(), k.begin() + 5);
   std::unique_lock lock(mu_);
@@ -122,10 +122,10 @@ void History::on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buf
   char header[kValueHeaderSize];
   header[0] = static_cast<char>(kValueVersion);
   buffer::store_be64(header + 1, queue_seq);
-  buffer::store_be64(header + 9, static_cast<std::uint64_t>(time_ms));
+  buffer::store_be64(header + 9, static_cast<std::uint64_t>(record.time_ms));
   buffer::store_be64(header + 17, static_cast<std::uint64_t>(stored_ms));
   const rocksdb::Slice key_part(k.data(), k.size());
-  const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header, sizeof header), slice(json)};
+  const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header, sizeof header), slice(record.json)};
   (void)batch.Put(cf_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
   if (trim_to != 0) {
     const std::string_view pre(k.data(), p);

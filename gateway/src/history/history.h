@@ -61,9 +61,8 @@ class History final : public buffer::WriteHook {
 
   // Called by the buffer for each appended reading, under its lock, before the write: adds the
   // entry (and, past the bound, a trim) to `batch`. Cheap: one map lookup and one or two puts.
-  void on_append(rocksdb::WriteBatch& batch, buffer::DeviceId device, buffer::Seq queue_seq,
-                 std::string_view variable, std::int64_t time_ms, std::int64_t stored_ms,
-                 std::string_view json) override;
+  void on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq queue_seq,
+                 std::int64_t stored_ms) override;
 
   // The newest per_variable entries of each of `variables` of the device (every variable when
   // empty), each variable's in arrival order.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ingest/pipeline.h"
 
+#include <optional>
+#include <variant>
 #include <vector>
 
 #include "decode/decoder.h"
@@ -11,6 +13,13 @@ namespace edgegw::ingest {
 
 namespace {
 
+// A reading's value for the write hooks when it is a number (Record::number).
+std::optional<double> number_of(const Value& value) {
+  if (const auto* d = std::get_if<double>(&value)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
+  return std::nullopt;
+}
+
 // Reused by every append of a thread (capacity kept between calls).
 struct Scratch {
   decode::DecodeOutput decoded;
@@ -20,7 +29,8 @@ struct Scratch {
   // Only when the buffer has write hooks (the local history, the actions), which need them:
   std::string variables;              // the readings' variables back to back
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
-  std::vector<std::int64_t> times;    // per encoded reading: its time
+  std::vector<std::optional<double>> numbers;  // per encoded reading: its value if a number
+  std::vector<std::int64_t> times;             // per encoded reading: its time
   std::vector<buffer::Record> records;
   // Readings with an implausible time (judge_time): counted, and the rejected ones
   // dead-lettered, only once the call's append succeeded (a refused call is sent again).
@@ -116,6 +126,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   s.variables.clear();
   s.var_ends.clear();
   s.times.clear();
+  s.numbers.clear();
   s.judged.clear();
   s.rejected.clear();
   std::uint64_t received = 0, decode_failed = 0, invalid = 0, unmapped = 0;
@@ -188,6 +199,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
         s.variables += r.variable;
         s.var_ends.push_back(s.variables.size());
         s.times.push_back(r.time_ms);
+        s.numbers.push_back(number_of(r.value));
       }
     }
     if (!refusal.empty()) break;
@@ -217,6 +229,7 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
         record.variable =
             std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin);
         record.time_ms = s.times[i];
+        record.number = s.numbers[i];
         var_begin = s.var_ends[i];
       }
     }

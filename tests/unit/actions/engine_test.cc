@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/write_batch.h>
 
+#include <charconv>
 #include <thread>
 
 #include "actions/condition.h"
@@ -148,7 +149,11 @@ class EngineTest : public ::testing::Test {
   Status send(buffer::DeviceId device, const std::string& value,
               const std::string& variable = "temperature") {
     const std::string json = R"({"variable":")" + variable + R"(","value":)" + value + "}";
-    const buffer::Record r{device, json, variable, 1000};
+    buffer::Record r{device, json, variable, 1000};
+    // As the pipeline gives it: the decoded number too, when the value is one.
+    double number = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (ec == std::errc() && end == value.data() + value.size()) r.number = number;
     return buffer_->append({&r, 1});
   }
   std::vector<Job> ready() { return engine_->take_ready(); }
@@ -269,6 +274,28 @@ TEST_F(EngineTest, AChangedConditionStartsArmedAndDeadJobsAreKept) {
   EXPECT_EQ(ready().size(), 1u);  // the second job; the dead one is not run again
 }
 
+// A number compares as a number, whether the buffer was given it decoded or only the JSON; against
+// a condition value that is not a number, its text is compared.
+TEST_F(EngineTest, NumbersCompareAsNumbersAndTextAsText) {
+  open();
+  auto equal = overheat();
+  equal.name = "equal";
+  equal.when_set = condition(config::ConditionOp::kEqual, "85");
+  equal.when_reset.reset();
+  auto not_on = overheat();
+  not_on.name = "not-on";
+  not_on.when_set = condition(config::ConditionOp::kNotEqual, "on");
+  not_on.when_reset.reset();
+  configure({equal, not_on});
+  ASSERT_TRUE(send(boiler_, "85.0"));  // decoded: 85
+  const std::string json = R"({"variable":"temperature","value":85.00})";
+  const buffer::Record undecoded{boiler_, json, "temperature", 1000};
+  ASSERT_TRUE(buffer_->append({&undecoded, 1}));
+  ASSERT_TRUE(send(boiler_, R"("on")"));  // a string: neither fires
+  EXPECT_EQ(engine_->stats().at("equal")->fired.load(), 2u);
+  EXPECT_EQ(engine_->stats().at("not-on")->fired.load(), 2u);
+}
+
 // A group whose write fails fires nothing: its jobs are dropped and the disarmed marks it carried
 // are read back from the store (the buffer's part, calling on_written(false) for a failed group,
 // is tested on a full disk in buffer/disk_full_test.cc).
@@ -277,7 +304,7 @@ TEST_F(EngineTest, AFailedWriteFiresNothing) {
   configure({overheat()});
   rocksdb::WriteBatch failed;
   const std::string hot = R"({"variable":"temperature","value":85})";
-  engine_->on_append(failed, boiler_, 1, "temperature", 1000, 1000, hot);
+  engine_->on_append(failed, buffer::Record{boiler_, hot, "temperature", 1000, 85}, 1, 1000);
   engine_->on_written(failed, false);
   EXPECT_TRUE(ready().empty());
   EXPECT_EQ(engine_->stats().at("overheat")->fired.load(), 0u);

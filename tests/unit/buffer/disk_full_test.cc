@@ -24,8 +24,7 @@ using testing::SmallDisk;
 // Counts the readings of the groups the buffer says were written, and of those it says failed.
 class CountingHook : public WriteHook {
  public:
-  void on_append(rocksdb::WriteBatch& batch, DeviceId, Seq, std::string_view, std::int64_t,
-                 std::int64_t, std::string_view) override {
+  void on_append(rocksdb::WriteBatch& batch, const Record&, Seq, std::int64_t) override {
     ++appended_[&batch];
   }
   void on_written(const rocksdb::WriteBatch& batch, bool ok) override {
