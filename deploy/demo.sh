@@ -76,29 +76,19 @@ rm -rf "${dir:?}/data" "$dir"/*.log "$dir"/*.conf "$dir"/*.yaml "$dir/pids"
 dir=$(cd "$dir" && pwd)
 
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# The default port when it is free, else the next free one from a random start.
+# Mosquitto's port: the default when it is free, else a random free one. Another process may
+# take it before Mosquitto binds (the tests run in parallel): Mosquitto then tries another.
 pick_port() {
   local p=$1
   [ -n "${EDGEGW_DEMO_BUILD_DIR:-}" ] && p=$((20000 + RANDOM % 20000))  # tests: never the defaults
-  while in_use "$p" || [[ " ${taken[*]:-} " == *" $p "* ]]; do p=$((20000 + RANDOM % 20000)); done
+  while in_use "$p"; do p=$((20000 + RANDOM % 20000)); done
   echo "$p"
 }
-taken=()
-mqtt_port=$(pick_port 18830)
-taken+=("$mqtt_port")
-cloud_port=$(pick_port 18080)
-taken+=("$cloud_port")
-metrics_port=$(pick_port 9464)
-
-config=$dir/demo.yaml
-sed -e "s|data_dir: /tmp/edgegw-demo/data|data_dir: $dir/data|" \
-  -e "s|url: http://127.0.0.1:18080|url: http://127.0.0.1:$cloud_port|" \
-  -e "s|listen: 127.0.0.1:9464|listen: 127.0.0.1:$metrics_port|" \
-  -e "s|uri: tcp://127.0.0.1:18830|uri: tcp://127.0.0.1:$mqtt_port|" config/demo.yaml >"$config"
-for want in "$dir/data" ":$cloud_port" ":$metrics_port" ":$mqtt_port"; do
-  grep -q "$want" "$config" || { echo "demo: config/demo.yaml no longer has the line for $want" >&2; exit 1; }
-done
-"$edgegw" check-config -c "$config"
+# The emulator's and the gateway's ports: the default when it is free, else 0 (the kernel
+# picks one; the process logs the address it took, read back below), so no race is possible.
+default_or_any() {
+  if [ -z "${EDGEGW_DEMO_BUILD_DIR:-}" ] && ! in_use "$1"; then echo "$1"; else echo 0; fi
+}
 
 # --- processes: started in order, stopped in reverse order on any exit ------------------------
 # Each child runs in a session of its own (setsid), so a Ctrl-C reaches this script (and its
@@ -144,7 +134,12 @@ wait_for() {  # SECONDS CHECK...: polls CHECK every 0.1 s
   return 1
 }
 
-cat >"$dir/mosquitto.conf" <<CONF
+# Mosquitto: up to 5 ports, in case another process binds the picked one first.
+mosquitto_up() { grep -qs " running" "$dir/mosquitto.log"; }
+mosquitto_done() { mosquitto_up || ! kill -0 "${pids[-1]}" 2>/dev/null; }
+for try in 1 2 3 4 5; do
+  mqtt_port=$(pick_port 18830)
+  cat >"$dir/mosquitto.conf" <<CONF
 # deploy/demo.sh's own broker: loopback only, nothing persisted; max_queued_messages 0 keeps
 # every QoS 1 message for a persistent session that is away (the default drops beyond 1000).
 listener $mqtt_port 127.0.0.1
@@ -153,17 +148,39 @@ persistence false
 max_queued_messages 0
 log_dest stderr
 CONF
-start mosquitto "$dir/mosquitto.log" "$mosquitto_bin" -c "$dir/mosquitto.conf"
-wait_for 10 in_use "$mqtt_port" || fail "Mosquitto did not listen on port $mqtt_port" "$dir/mosquitto.log"
+  start mosquitto "$dir/mosquitto.log" "$mosquitto_bin" -c "$dir/mosquitto.conf"
+  wait_for 10 mosquitto_done || true
+  if mosquitto_up || ! grep -qs "in use" "$dir/mosquitto.log"; then break; fi
+  stop_all
+done
+mosquitto_up || fail "Mosquitto did not listen on port $mqtt_port" "$dir/mosquitto.log"
 
-start cloud-emulator "$dir/emulator.log" "$emulator_bin" --listen "127.0.0.1:$cloud_port" \
-  --devices config/demo-cloud-devices.txt --keep 1000
+# The emulator and the gateway log the address they took (port 0: the kernel's pick).
+bound_port() {  # LOG PATTERN: the port after PATTERN's 127.0.0.1: in LOG
+  grep -o "${2}127\.0\.0\.1:[0-9]*" "$1" 2>/dev/null | head -n 1 | sed 's/.*://'
+}
+start cloud-emulator "$dir/emulator.log" "$emulator_bin" \
+  --listen "127.0.0.1:$(default_or_any 18080)" --devices config/demo-cloud-devices.txt --keep 1000
 wait_for 10 grep -qs "listening on" "$dir/emulator.log" ||
   fail "the cloud emulator did not start" "$dir/emulator.log"
+cloud_port=$(bound_port "$dir/emulator.log" "listening on ")
 
+config=$dir/demo.yaml
+sed -e "s|data_dir: /tmp/edgegw-demo/data|data_dir: $dir/data|" \
+  -e "s|url: http://127.0.0.1:18080|url: http://127.0.0.1:$cloud_port|" \
+  -e "s|listen: 127.0.0.1:9464|listen: 127.0.0.1:$(default_or_any 9464)|" \
+  -e "s|uri: tcp://127.0.0.1:18830|uri: tcp://127.0.0.1:$mqtt_port|" config/demo.yaml >"$config"
+for want in "$dir/data" ":$cloud_port" "listen: 127.0.0.1:" ":$mqtt_port"; do
+  grep -q "$want" "$config" || { echo "demo: config/demo.yaml no longer has the line for $want" >&2; exit 1; }
+done
+"$edgegw" check-config -c "$config"
+
+start gateway "$dir/gateway.log" "$edgegw" run -c "$config"
+wait_for 30 grep -qs "metrics: http://" "$dir/gateway.log" ||
+  fail "the gateway did not serve its metrics" "$dir/gateway.log"
+metrics_port=$(bound_port "$dir/gateway.log" "metrics: http://")
 metrics=http://127.0.0.1:$metrics_port
 cloud=http://127.0.0.1:$cloud_port
-start gateway "$dir/gateway.log" "$edgegw" run -c "$config"
 ready() { curl -sf "$metrics/readyz" >/dev/null; }
 wait_for 30 ready || fail "the gateway did not become ready" "$dir/gateway.log"
 
