@@ -6,7 +6,7 @@
 # Headers under gateway/include/ and plugins/include/ ("edgegw/...") are public: anyone may use them.
 # Checked by cmake/check_layers.cmake (the ctest `layering`).
 set(EDGEGW_LAYERS core log decode device_api buffer history config forward ingest actions
-    plugin_host metrics app)
+    provision plugin_host metrics app)
 
 set(EDGEGW_LAYER_core_USES)
 set(EDGEGW_LAYER_log_USES core)
@@ -21,9 +21,10 @@ set(EDGEGW_LAYER_forward_USES core log buffer config)
 set(EDGEGW_LAYER_ingest_USES core log decode buffer config)
 # Actions and analyses: evaluated in the buffer's appends (a write hook), run after them.
 set(EDGEGW_LAYER_actions_USES core log buffer config forward)
+set(EDGEGW_LAYER_provision_USES core log buffer config forward ingest)
 set(EDGEGW_LAYER_plugin_host_USES core log buffer history config ingest)
 # The metrics read the components' counters through their stats headers only.
 set(EDGEGW_LAYER_metrics_USES core log config buffer/stats.h forward/stats.h ingest/source_stats.h
-    ingest/unmapped.h actions/stats.h)
+    ingest/unmapped.h actions/stats.h provision/stats.h)
 set(EDGEGW_LAYER_app_USES core log decode device_api buffer history config forward ingest
-    actions plugin_host metrics)
+    actions provision plugin_host metrics)

@@ -37,7 +37,8 @@ struct Emulator::Device {
   std::optional<std::int64_t> last_seq;
   SeqSet seqs;
 
-  // Everything but the identity (name, id, tokens), which other threads read without the lock.
+  // Everything but the identity: name and id never change (other threads read them without the
+  // lock); tokens change under the lock (the Account API adds and removes them).
   void clear_data() {
     last_input_ms = 0;
     records.clear();
@@ -97,33 +98,6 @@ struct Emulator::BudgetWindow {
 namespace {
 
 constexpr std::string_view kControlPrefix = "/_emulator";
-
-std::string error_body(std::string_view message) {
-  json::object o;
-  o["status"] = false;
-  o["message"] = message;
-  return json_text(o);
-}
-
-std::string result_body(json::value result) {
-  json::object o;
-  o["status"] = true;
-  o["result"] = std::move(result);
-  return json_text(o);
-}
-
-Response error(unsigned status, std::string_view message) {
-  Response r;
-  r.status = status;
-  r.body = error_body(message);
-  return r;
-}
-
-Response ok(json::value result) {
-  Response r;
-  r.body = result_body(std::move(result));
-  return r;
-}
 
 std::string_view default_message(unsigned status) {
   switch (status) {
@@ -254,6 +228,8 @@ Status get_bool(const json::object& o, std::string_view key, bool& out) {
 
 Emulator::Emulator(EmulatorConfig config)
     : config_(std::move(config)),
+      account_(
+          std::make_unique<Account>(static_cast<DeviceRegistry&>(*this), device_id_for("profile"))),
       faults_(std::make_unique<Faults>()),
       budget_window_(std::make_unique<BudgetWindow>()) {}
 
@@ -269,24 +245,95 @@ Status Emulator::add_device_locked(const std::string& name, const std::string& t
     return Status::invalid_argument("a device needs a name and a token");
   }
   if (auto it = by_token_.find(token); it != by_token_.end()) {
-    if (it->second->name == name) return Status::ok();
-    return Status::already_exists("token already belongs to device '" + it->second->name + "'");
+    if (it->second.device->name == name) return Status::ok();
+    return Status::already_exists("token already belongs to device '" + it->second.device->name +
+                                  "'");
+  }
+  if (account_->is_account_token(token)) {
+    return Status::already_exists("token is an account token");
   }
   Device* device = nullptr;
   if (auto it = by_name_.find(name); it != by_name_.end()) {
     device = it->second;
   } else {
-    auto d = std::make_unique<Device>();
-    d->name = name;
-    d->id = device_id_for(name);
-    d->created_ms = core::now_ms();
-    device = d.get();
-    devices_.push_back(std::move(d));
-    by_name_[name] = device;
+    std::string id = device_id_for(name);
+    if (by_id_.count(id) != 0) {
+      return Status::already_exists("device id " + id + " of '" + name + "' is taken");
+    }
+    const std::int64_t now = core::now_ms();
+    create_device(id, name, now);
+    device = by_id_.at(id);
+    account_->adopt_device(id, name, now);
   }
   device->tokens.push_back(token);
-  by_token_[token] = device;
+  by_token_[token] = TokenEntry{device, TokenAccess{}};
+  account_->adopt_token(device->id, token);
   return Status::ok();
+}
+
+Status Emulator::add_account_token(const std::string& token) {
+  std::lock_guard lock(mu_);
+  return account_->add_account_token(token);
+}
+
+// ---- DeviceRegistry: the Account API's changes to the devices ---------------------------------
+
+void Emulator::create_device(const std::string& id, const std::string& name,
+                             std::int64_t created_ms) {
+  auto d = std::make_unique<Device>();
+  d->name = name;
+  d->id = id;
+  d->created_ms = created_ms;
+  by_id_[id] = d.get();
+  by_name_.emplace(name, d.get());  // a later device of the same name does not replace it
+  devices_.push_back(std::move(d));
+}
+
+void Emulator::delete_device(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  Device* device = it->second;
+  by_id_.erase(it);
+  for (const auto& t : device->tokens) by_token_.erase(t);
+  const auto owned = std::find_if(devices_.begin(), devices_.end(),
+                                  [&](const auto& d) { return d.get() == device; });
+  retired_.push_back(std::move(*owned));
+  devices_.erase(owned);
+  if (auto named = by_name_.find(device->name);
+      named != by_name_.end() && named->second == device) {
+    by_name_.erase(named);
+    for (const auto& d : devices_) {  // the next device of that name, if any
+      if (d->name == device->name) {
+        by_name_.emplace(d->name, d.get());
+        break;
+      }
+    }
+  }
+}
+
+void Emulator::add_token(const std::string& device_id, const std::string& token,
+                         TokenAccess access) {
+  auto it = by_id_.find(device_id);
+  if (it == by_id_.end()) return;
+  it->second->tokens.push_back(token);
+  by_token_[token] = TokenEntry{it->second, access};
+}
+
+void Emulator::remove_token(const std::string& token) {
+  auto it = by_token_.find(token);
+  if (it == by_token_.end()) return;
+  auto& tokens = it->second.device->tokens;
+  tokens.erase(std::remove(tokens.begin(), tokens.end(), token), tokens.end());
+  by_token_.erase(it);
+}
+
+bool Emulator::is_device_token(const std::string& token) const {
+  return by_token_.count(token) != 0;
+}
+
+std::int64_t Emulator::last_input_ms(const std::string& device_id) const {
+  auto it = by_id_.find(device_id);
+  return it == by_id_.end() ? 0 : it->second->last_input_ms;
 }
 
 Status Emulator::apply_startup_faults() {
@@ -317,7 +364,7 @@ void Emulator::clear_faults_locked() {
 Response Emulator::handle(const Request& request) {
   const auto [path, query] = split_target(request.target);
   if (path == kControlPrefix || path.starts_with("/_emulator/")) {
-    return handle_control(request, path);
+    return handle_control(request, path, query);
   }
   return handle_api(request, path, query);
 }
@@ -341,27 +388,31 @@ Response Emulator::handle_api(const Request& request, std::string_view path,
     }
   }
 
+  // The Account API (account.h) shares the faults, but not the Device API's counters and budget.
+  const AccountRoute route = Account::route(request.method, path);
+  const bool account = route != AccountRoute::kNone;
+  RequestCounts& counts = account ? account_requests_ : device_requests_;
   std::optional<Fault> fault;
   {
     std::lock_guard lock(mu_);
-    fault = take_fault_locked(request.method, path, token);
+    account_->count(route);
+    fault = take_fault_locked(request.method, path, token, account);
     if (fault && !fault->after_processing && (fault->drop || fault->status != 0)) {
       Response r;
       if (fault->drop) {
         r.drop = true;
-        ++dropped_;
       } else {
         r = fault_response_locked(*fault);
-        ++by_status_[r.status];
       }
-      ++requests_total_;
+      counts.count(r);
       r.delay = std::chrono::milliseconds(fault->delay_ms);
       if (config_.log_requests) r.note = "injected fault";
       return r;
     }
   }
 
-  Response r = process_api(request, path, query, token, now);
+  Response r = account ? process_account(request, route, path, query, token, now)
+                       : process_api(request, path, query, token, now);
 
   std::lock_guard lock(mu_);
   if (fault) {
@@ -377,12 +428,37 @@ Response Emulator::handle_api(const Request& request, std::string_view path,
       }
     }
   }
-  ++requests_total_;
+  counts.count(r);
+  return r;
+}
+
+void Emulator::RequestCounts::count(const Response& r) {
+  ++total;
   if (r.drop) {
-    ++dropped_;
+    ++dropped;
   } else {
-    ++by_status_[r.status];
+    ++by_status[r.status];
   }
+}
+
+json::value Emulator::RequestCounts::json() const {
+  json::object by;
+  for (const auto& [code, n] : by_status) by[std::to_string(code)] = n;
+  return {{"total", total}, {"by_status", std::move(by)}, {"dropped", dropped}};
+}
+
+Response Emulator::process_account(const Request& request, AccountRoute route,
+                                   std::string_view path, std::string_view query,
+                                   const std::string& token, std::int64_t now) {
+  if (route == AccountRoute::kWrongMethod) return error(405, "Method Not Allowed");
+  if (request.body.size() > config_.max_body_bytes) {
+    return error(413, "Request body is " + std::to_string(request.body.size()) +
+                          " bytes; the limit is " + std::to_string(config_.max_body_bytes));
+  }
+  std::lock_guard lock(mu_);
+  if (faults_->denied_tokens.count(token) != 0) return error(401, "Authorization Denied");
+  Response r = account_->handle(route, path, query, request.body, token, now);
+  if (config_.log_requests) r.note = "account API";
   return r;
 }
 
@@ -409,8 +485,14 @@ Response Emulator::process_api(const Request& request, std::string_view path,
   Device* device = nullptr;
   {
     std::lock_guard lock(mu_);
-    device = find_device_locked(token);
-    if (device == nullptr) return error(401, "Authorization Denied");
+    const TokenEntry* entry = find_token_locked(token);
+    if (entry == nullptr || entry->access.expired(now)) return error(401, "Authorization Denied");
+    // A read token may not write, a write token may not read (GET /info is open to both).
+    const bool allowed = method == "POST" || method == "DELETE" ? entry->access.may_write()
+                         : data                                 ? entry->access.may_read()
+                                                                : true;
+    if (!allowed) return error(401, "Authorization Denied");
+    device = entry->device;
     if (post_data_route) {
       ++device->requests;
       if (const auto retry_after = count_budget_locked(now)) {
@@ -435,12 +517,12 @@ Response Emulator::process_api(const Request& request, std::string_view path,
   return r;
 }
 
-Emulator::Device* Emulator::find_device_locked(std::string_view token) {
+const Emulator::TokenEntry* Emulator::find_token_locked(std::string_view token) {
   if (token.empty()) return nullptr;
   const std::string key(token);
   if (faults_->denied_tokens.count(key) != 0) return nullptr;
   auto it = by_token_.find(key);
-  return it == by_token_.end() ? nullptr : it->second;
+  return it == by_token_.end() ? nullptr : &it->second;
 }
 
 std::optional<std::int64_t> Emulator::count_budget_locked(std::int64_t now) {
@@ -658,42 +740,36 @@ Response Emulator::delete_data(Device& device, std::string_view path, std::strin
 
 Response Emulator::info(const Device& device) {
   std::lock_guard lock(mu_);
-  json::object o;
-  o["id"] = device.id;
-  o["name"] = device.name;
-  o["profile"] = device_id_for("profile");
-  o["active"] = true;
-  o["visible"] = true;
-  o["type"] = "mutable";
-  o["connector"] = "5f5a8f3351d4db99c40dece5";
-  o["network"] = "5bbd0d144051a50034cd19fb";
-  o["last_input"] = device.last_input_ms != 0
-                        ? json::value(core::format_iso8601_ms(device.last_input_ms))
-                        : json::value(nullptr);
-  o["last_output"] = nullptr;
-  o["created_at"] = core::format_iso8601_ms(device.created_ms);
-  o["updated_at"] = core::format_iso8601_ms(device.created_ms);
-  o["payload_decoder"] = nullptr;
-  o["tags"] = json::array();
-  o["bucket"] = {{"id", device.id}, {"name", device.name}};
-  o["rpm"] = nullptr;
-  return ok(std::move(o));
+  // The profile's description of it (profile_devices.h): tags, type, ... as it was created.
+  auto o = account_->device_object(device.id);
+  if (!o) return error(404, "Device not found");  // deleted meanwhile
+  return ok(std::move(*o));
 }
 
 // ---- Faults ------------------------------------------------------------------------------------
 
 std::optional<Emulator::Fault> Emulator::take_fault_locked(std::string_view method,
                                                            std::string_view path,
-                                                           std::string_view token) {
+                                                           std::string_view token, bool account) {
   auto& queue = faults_->queue;
   const auto now = std::chrono::steady_clock::now();
+  // "/device" only that path; "/device/token/*" any path under it; "/*" every path.
+  auto path_matches = [&](const std::string& wanted) {
+    if (wanted.empty()) return true;
+    if (wanted.ends_with('*')) {
+      return path.starts_with(std::string_view(wanted).substr(0, wanted.size() - 1));
+    }
+    return wanted == path;
+  };
   for (auto it = queue.begin(); it != queue.end();) {
     if (it->until && now >= *it->until) {
       it = queue.erase(it);
       continue;
     }
-    if ((!it->token.empty() && it->token != token) ||
-        (!it->method.empty() && it->method != method) || (!it->path.empty() && it->path != path)) {
+    // An Account API request only meets the faults that name its path or its token.
+    if ((account && it->path.empty() && it->token.empty()) ||
+        (!it->token.empty() && it->token != token) ||
+        (!it->method.empty() && it->method != method) || !path_matches(it->path)) {
       ++it;
       continue;
     }
@@ -939,10 +1015,7 @@ json::value Emulator::device_json_locked(const Device& d) const {
 
 json::value Emulator::stats_json_locked() const {
   json::object out;
-  json::object by_status;
-  for (const auto& [code, n] : by_status_) by_status[std::to_string(code)] = n;
-  out["requests"] = {
-      {"total", requests_total_}, {"by_status", std::move(by_status)}, {"dropped", dropped_}};
+  out["requests"] = device_requests_.json();
   out["readings_accepted"] = readings_accepted_;
   out["max_body_bytes"] = max_body_bytes_;
   json::object latency;
@@ -956,7 +1029,11 @@ json::value Emulator::stats_json_locked() const {
   latency["max"] = latency_.max();
   out["latency_ms"] = std::move(latency);
   json::object devices;
-  for (const auto& d : devices_) devices[d->name] = device_json_locked(*d);
+  for (const auto& d : devices_) {
+    // Names need not be unique (POST /device does not dedupe): a later one is "NAME#ID".
+    const std::string key = devices.contains(d->name) ? d->name + "#" + d->id : d->name;
+    devices[key] = device_json_locked(*d);
+  }
   out["devices"] = std::move(devices);
   const BudgetWindow& w = *budget_window_;
   json::object budget;
@@ -970,21 +1047,64 @@ json::value Emulator::stats_json_locked() const {
   budget["max_admitted_per_window"] = w.max_admitted;
   budget["throttled"] = w.throttled;
   out["budget"] = std::move(budget);
+  json::object account = account_->stats_json();
+  account["requests"] = account_requests_.json();
+  out["account"] = std::move(account);
   return out;
+}
+
+json::value Emulator::devices_list_locked(std::string_view query) const {
+  // ?name=NAME&tag=KEY=VALUE (repeatable: every tag must be there)&provisioned=true|false
+  const auto params = QueryParams::parse(query);
+  const std::string* name = params.first("name");
+  const std::string* provisioned = params.first("provisioned");
+  const auto tags = params.all({"tag"});
+  json::array list;
+  for (const auto& d : devices_) {
+    const ProfileDevice* p = account_->find_device(d->id);
+    if (name != nullptr && d->name != *name) continue;
+    if (provisioned != nullptr && (p != nullptr && p->provisioned) != (*provisioned == "true")) {
+      continue;
+    }
+    const bool has_tags = std::all_of(tags.begin(), tags.end(), [&](const std::string& kv) {
+      const auto eq = kv.find('=');
+      const std::string key = kv.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      return p != nullptr && std::any_of(p->tags.begin(), p->tags.end(), [&](const Tag& t) {
+               return t.key == key && (eq == std::string::npos || t.value == value);
+             });
+    });
+    if (!has_tags) continue;
+    json::array token_list;
+    for (const auto& t : d->tokens) token_list.emplace_back(t);
+    json::array tag_list;
+    if (p != nullptr) {
+      for (const auto& t : p->tags) {
+        tag_list.push_back(json::object{{"key", t.key}, {"value", t.value}});
+      }
+    }
+    list.push_back(json::object{{"name", d->name},
+                                {"id", d->id},
+                                {"tokens", std::move(token_list)},
+                                {"tags", std::move(tag_list)},
+                                {"provisioned", p != nullptr && p->provisioned}});
+  }
+  return list;
 }
 
 void Emulator::reset_locked() {
   for (auto& d : devices_) d->clear_data();
-  requests_total_ = 0;
-  dropped_ = 0;
-  by_status_.clear();
+  device_requests_ = RequestCounts{};
+  account_requests_ = RequestCounts{};
+  account_->reset();
   readings_accepted_ = 0;
   max_body_bytes_ = 0;
   latency_.clear();
   clear_faults_locked();
 }
 
-Response Emulator::handle_control(const Request& request, std::string_view path) {
+Response Emulator::handle_control(const Request& request, std::string_view path,
+                                  std::string_view query) {
   const std::string_view method = request.method;
   const std::string_view what = path.substr(std::min(path.size(), kControlPrefix.size() + 1));
   auto parse_body = [&](json::value& out) -> std::optional<Response> {
@@ -1013,16 +1133,10 @@ Response Emulator::handle_control(const Request& request, std::string_view path)
       reset_locked();
       return ok(json::value("reset"));
     }
+  } else if (what == "account") {
+    return account_->control(method, request.body);
   } else if (what == "devices") {
-    if (method == "GET") {
-      json::array list;
-      for (const auto& d : devices_) {
-        json::array tokens;
-        for (const auto& t : d->tokens) tokens.emplace_back(t);
-        list.push_back(json::object{{"name", d->name}, {"id", d->id}, {"tokens", tokens}});
-      }
-      return ok(std::move(list));
-    }
+    if (method == "GET") return ok(devices_list_locked(query));
     if (method == "POST") {
       json::value spec;
       if (auto bad = parse_body(spec)) return *bad;
@@ -1044,8 +1158,8 @@ Response Emulator::handle_control(const Request& request, std::string_view path)
       return ok(std::move(added));
     }
   } else {
-    return error(
-        404, "unknown control endpoint " + std::string(path) + " (faults, stats, reset, devices)");
+    return error(404, "unknown control endpoint " + std::string(path) +
+                          " (faults, stats, reset, devices, account)");
   }
   return error(405, "Method Not Allowed");
 }

@@ -93,6 +93,16 @@ void CloudEmulator::add_device(const std::string& name, const std::string& token
   control("POST", "/_emulator/devices", boost::json::serialize(o));
 }
 
+boost::json::value CloudEmulator::devices(std::string_view query) {
+  std::string target = "/_emulator/devices";
+  if (!query.empty()) target += "?" + std::string(query);
+  return control("GET", target);
+}
+
+boost::json::value CloudEmulator::set_account(std::string_view account_json) {
+  return control("POST", "/_emulator/account", account_json);
+}
+
 std::int64_t CloudEmulator::device_stat(const std::string& name, const std::string& field) {
   const auto s = stats();
   const auto* device = s.at("devices").as_object().if_contains(name);

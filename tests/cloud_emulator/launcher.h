@@ -45,6 +45,11 @@ class CloudEmulator {
   void clear_faults();
   void reset();
   void add_device(const std::string& name, const std::string& token);
+  // GET /_emulator/devices[?query]: [{name,id,tokens,tags,provisioned}], e.g.
+  // devices("name=gw-dev-1") or devices("tag=serial=SN1&provisioned=true").
+  boost::json::value devices(std::string_view query = {});
+  // POST /_emulator/account, e.g. R"({"revoked":true})"; returns {tokens, revoked}.
+  boost::json::value set_account(std::string_view account_json);
   // stats().devices[name][field] as an integer (0 when absent or null).
   std::int64_t device_stat(const std::string& name, const std::string& field);
 

@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  for (const auto& token : options->account_tokens) {
+    if (auto s = emulator.add_account_token(token); !s) {
+      std::fprintf(stderr, "edgegw-cloud-emulator: --account-token: %s\n",
+                   std::string(s.message()).c_str());
+      return 2;
+    }
+  }
   if (auto s = emulator.apply_startup_faults(); !s) {
     std::fprintf(stderr, "edgegw-cloud-emulator: %s\n", std::string(s.message()).c_str());
     return 2;

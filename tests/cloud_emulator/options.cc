@@ -14,14 +14,17 @@ namespace edgegw::cloud_emulator {
 
 const char* const kUsage =
     "usage: edgegw-cloud-emulator [options]\n"
-    "A local stand-in for the cloud's Device API (POST/GET/DELETE /data, GET /info) with fault\n"
-    "injection and statistics under /_emulator/ (see tests/cloud_emulator/README.md).\n"
+    "A local stand-in for the cloud's Device API (POST/GET/DELETE /data, GET /info) and Account\n"
+    "API (/device, /device/token), with fault injection and statistics under /_emulator/\n"
+    "(see tests/cloud_emulator/README.md).\n"
     "\n"
     "  --listen HOST:PORT       address to listen on [127.0.0.1:0]; port 0 picks a free port.\n"
     "                           The first stdout line is always 'listening on HOST:PORT'.\n"
     "  --threads N              I/O threads [number of cores]\n"
     "  --devices FILE           devices, one 'TOKEN NAME' per line, '#' comments\n"
     "  --device NAME=TOKEN      one device (repeatable)\n"
+    "  --account-token TOKEN    an account (profile) token for the Account API (repeatable);\n"
+    "                           without one, the Account API answers 401\n"
     "  --keep N                 readings kept per device for GET /data [10000]; counters are "
     "exact\n"
     "  --max-body BYTES         request body limit, 413 beyond [200000]\n"
@@ -133,9 +136,9 @@ Result<Options> parse_options(int argc, char** argv) {
     }
     // Every other flag takes a value, as "--flag VALUE" or "--flag=VALUE".
     static constexpr std::string_view kValueFlags[] = {
-        "--listen",   "--threads",      "--device",         "--devices", "--keep",
-        "--max-body", "--tls-cert",     "--tls-key",        "--fault",   "--budget",
-        "--delay-ms", "--token-denied", "--reject-variable"};
+        "--listen",   "--threads",      "--device",          "--devices",      "--keep",
+        "--max-body", "--tls-cert",     "--tls-key",         "--fault",        "--budget",
+        "--delay-ms", "--token-denied", "--reject-variable", "--account-token"};
     std::string_view flag = arg;
     std::string value;
     const auto arg_eq = arg.find('=');
@@ -162,6 +165,9 @@ Result<Options> parse_options(int argc, char** argv) {
         return Status::invalid_argument("--device: expected NAME=TOKEN, got '" + value + "'");
       }
       options.devices.push_back({value.substr(0, eq), value.substr(eq + 1)});
+    } else if (flag == "--account-token") {
+      if (value.empty()) return Status::invalid_argument("--account-token: empty token");
+      options.account_tokens.push_back(value);
     } else if (flag == "--devices") {
       std::ifstream in(value);
       if (!in) return Status::not_found("--devices: cannot read '" + value + "'");

@@ -21,8 +21,9 @@ struct Options {
   std::uint16_t port = 0;  // 0: pick a free one
   unsigned threads = 0;    // 0: one per core
   std::vector<DeviceSpec> devices;
-  std::size_t keep = 10000;              // readings kept per device for GET /data
-  std::size_t max_body_bytes = 200'000;  // the cloud's request body limit (413 beyond)
+  std::vector<std::string> account_tokens;  // the Account API's tokens (none: it answers 401)
+  std::size_t keep = 10000;                 // readings kept per device for GET /data
+  std::size_t max_body_bytes = 200'000;     // the cloud's request body limit (413 beyond)
   std::string tls_cert;
   std::string tls_key;
   bool log_requests = false;

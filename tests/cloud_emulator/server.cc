@@ -222,6 +222,13 @@ asio::awaitable<bool> Server::Impl::serve(Stream& stream, beast::flat_buffer& bu
           request.token_header = it->value();
         }
       }
+      // The account (profile) token's own headers. Whichever header it comes in, a token is
+      // only good for its API: an account token on /data is refused, as the cloud does.
+      for (const auto name :
+           {std::string_view("Account-Token"), std::string_view("Profile-Token")}) {
+        if (request.token_header) break;
+        if (auto it = req.find(name); it != req.end()) request.token_header = it->value();
+      }
       res = emulator.handle(request);
     }
     if (res.delay.count() > 0) {

@@ -10,6 +10,7 @@
 
 #include "app/buffer_commands.h"
 #include "app/buffer_options.h"
+#include "app/cloud_commands.h"
 #include "app/daemon.h"
 #include "app/data_dir.h"
 #include "app/version.h"
@@ -41,6 +42,13 @@ commands:
   buffer dead-letter purge -c FILE   delete them (gateway stopped)
   buffer repair -c FILE  salvage a damaged buffer with RocksDB's repair (gateway stopped;
                          back up gateway.data_dir first)
+  cloud devices -c FILE  the devices the gateway provisioned (unmapped: provision):
+                         key, cloud device, created or found, since when
+  cloud rotate-token KEY -c FILE   a new token for a provisioned device; the old one
+                         is deleted in the cloud once no request carries it
+  cloud forget KEY -c FILE         drop its token (deleted in the cloud) and its entry;
+                         with unmapped: provision it is provisioned again at once
+                         (e.g. after the cloud refused its token)
   version                version and build information
   help, --help, -h       this text
 
@@ -64,6 +72,9 @@ constexpr CommandName kCommands[] = {
     {"buffer dead-letter retry", Command::kDeadLetterRetry, true},
     {"buffer dead-letter purge", Command::kDeadLetterPurge, true},
     {"buffer repair", Command::kBufferRepair, true},
+    {"cloud devices", Command::kCloudDevices, true},
+    {"cloud rotate-token", Command::kCloudRotateToken, true},
+    {"cloud forget", Command::kCloudForget, true},
     {"version", Command::kVersion, false},
     {"help", Command::kHelp, false},
     {"--help", Command::kHelp, false},
@@ -140,14 +151,18 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
   if (found == nullptr) {
     if (args[0] == "buffer") {
       err << "edgegw buffer: expected stats, dead-letter list|retry|purge, or repair\n";
+    } else if (args[0] == "cloud") {
+      err << "edgegw cloud: expected devices, rotate-token KEY or forget KEY\n";
     } else {
       err << "edgegw: unknown command '" << args[0]
-          << "'; the commands are run, check-config, buffer, version, help\n";
+          << "'; the commands are run, check-config, buffer, cloud, version, help\n";
     }
     return std::nullopt;
   }
   Args parsed;
   parsed.command = found->command;
+  const bool takes_key =
+      found->command == Command::kCloudRotateToken || found->command == Command::kCloudForget;
   for (std::size_t i = words; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-c" || a == "--config") {
@@ -163,10 +178,17 @@ std::optional<Args> parse_args(std::span<const std::string_view> args, std::ostr
     } else if (a == "--help" || a == "-h") {
       parsed.command = Command::kHelp;
       return parsed;
+    } else if (takes_key && parsed.key.empty() && !a.starts_with("-")) {
+      parsed.key = std::string(a);
     } else {
       err << "edgegw " << found->name << ": unexpected argument '" << a << "'\n";
       return std::nullopt;
     }
+  }
+  if (takes_key && parsed.key.empty()) {
+    err << "edgegw " << found->name << ": missing KEY (the device key; edgegw cloud devices "
+        << "lists them)\n";
+    return std::nullopt;
   }
   if (found->needs_config && parsed.config_path.empty()) {
     err << "edgegw " << found->name << ": missing -c FILE (the configuration file)\n";
@@ -279,6 +301,9 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err, 
       << " device(s)";
   if (!config.actions.empty()) out << ", " << config.actions.size() << " action(s)";
   if (!config.analyses.empty()) out << ", " << config.analyses.size() << " analysis(es)";
+  if (config.unmapped.provision) {
+    out << ", unmapped: provision (cap " << config.cloud.provisioning.max_created_per_hour << "/h)";
+  }
   out << (with_plugins ? "" : "; plugins not checked: --no-plugins") << ")\n";
   return kExitOk;
 }
@@ -308,6 +333,12 @@ int main_cli(int argc, char** argv) {
       return dead_letter_purge(parsed->config_path, std::cout, std::cerr);
     case Command::kBufferRepair:
       return buffer_repair(parsed->config_path, std::cout, std::cerr);
+    case Command::kCloudDevices:
+      return cloud_devices(parsed->config_path, std::cout, std::cerr);
+    case Command::kCloudRotateToken:
+      return cloud_rotate_token(parsed->config_path, parsed->key, std::cout, std::cerr);
+    case Command::kCloudForget:
+      return cloud_forget(parsed->config_path, parsed->key, std::cout, std::cerr);
   }
   return kExitUsage;
 }

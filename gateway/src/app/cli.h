@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The command line: edgegw run | check-config | buffer ... | version | --help.
+// The command line: edgegw run | check-config | buffer ... | cloud ... | version | --help.
 #pragma once
 
 #include <optional>
@@ -20,12 +20,16 @@ enum class Command {
   kDeadLetterRetry,
   kDeadLetterPurge,
   kBufferRepair,
+  kCloudDevices,
+  kCloudRotateToken,
+  kCloudForget,
 };
 
 struct Args {
   Command command = Command::kHelp;
   std::string config_path;
   bool no_plugins = false;  // check-config --no-plugins
+  std::string key;          // cloud rotate-token KEY, cloud forget KEY
 };
 
 // Exit codes: 0 success, 1 the gateway could not start or failed, 2 usage or config error.

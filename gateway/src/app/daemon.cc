@@ -82,6 +82,8 @@ Daemon::~Daemon() {
   metrics_.reset();
   sources_.clear();
   actions_.reset();
+  control_.reset();
+  provisioner_.reset();
   forwarder_.reset();
 }
 
@@ -98,6 +100,24 @@ Status Daemon::init() {
   if (!client) return client.status();
   forwarder_ =
       std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud, std::move(client).value());
+  auto provisioner = provision::Provisioner::create(io_, *buffer_, *forwarder_, config_);
+  if (!provisioner) return provisioner.status();
+  provisioner_ = std::move(provisioner).value();
+  auto control =
+      ControlServer::start(io_, config_.gateway.data_dir,
+                           {{"rotate-token",
+                             [this](const std::string& key, ControlServer::Reply reply) {
+                               provisioner_->rotate_token(key, std::move(reply));
+                             }},
+                            {"forget", [this](const std::string& key, ControlServer::Reply reply) {
+                               provisioner_->forget(key, std::move(reply));
+                             }}});
+  if (control) {
+    control_ = std::move(control).value();
+  } else {  // the readings matter more: the operator's commands then work with it stopped
+    logger_->error("{}; edgegw cloud rotate-token and forget need the gateway stopped",
+                   control.status().message());
+  }
   auto actions = actions::Actions::create(io_, *buffer_, config_.cloud.retry);
   if (!actions) return actions.status();
   actions_ = std::move(actions).value();
@@ -113,7 +133,7 @@ Status Daemon::init() {
   }
   stats_.last_reload_ok_ms.store(metrics::unix_ms(), std::memory_order_relaxed);
   metrics_ = metrics::Metrics::start(
-      config_, {*buffer_, *forwarder_, stats_, actions_.get()},
+      config_, {*buffer_, *forwarder_, stats_, actions_.get(), provisioner_.get()},
       {std::string(version()), plugin_host::abi_version_string(EDGEGW_PLUGIN_ABI_VERSION),
        std::string(commit())});
   forwarder_->set_observer(&metrics_->request_observer());
@@ -142,7 +162,7 @@ void Daemon::apply_devices() {
   std::vector<std::string> keys;
   keys.reserve(config_.devices.size() + 1);
   for (const auto& device : config_.devices) keys.push_back(device.key);
-  const bool with_default = !config_.unmapped.reject;
+  const bool with_default = config_.unmapped.uses_default();
   if (with_default) keys.emplace_back(ingest::kUnmappedDeviceKey);
 
   // All new devices in one write; should that fail, each on its own, so that one bad write
@@ -184,7 +204,9 @@ void Daemon::apply_devices() {
     }
   }
   mapping_.store(std::make_shared<const ingest::MappingTable>(
-      mapped, mapped_ids, default_id, ingest::TimeRules::from(config_.cloud)));
+      mapped, mapped_ids, default_id, ingest::TimeRules::from(config_.cloud), provisioner_.get()));
+  // The provisioned devices (the config's own entries win), and the keys still to provision.
+  provisioner_->configure(config_);
 }
 
 void Daemon::stop_sources() {
@@ -382,6 +404,7 @@ void Daemon::begin_shutdown(int signal_number) {
   // in-flight batches; the buffer closes when the daemon is destroyed. Whatever is not done by
   // the deadline stays in the buffer for the next start.
   stop_sources();
+  provisioner_->stop();
   actions_->stop();  // running analyses are killed; jobs not done wait in the outbox
   forwarder_->stop([this] { boost::asio::post(strand_, [this] { finish_shutdown(); }); });
 }
@@ -405,6 +428,7 @@ void Daemon::schedule_expiry() {
 }
 
 void Daemon::finish_shutdown() {
+  control_.reset();  // its pending accept would keep io_ running
   systemd_.stop_watchdog();
   metrics_->stop_sampling();
   expiry_timer_.cancel();

@@ -19,6 +19,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "actions/service.h"
+#include "app/control_socket.h"
 #include "app/data_dir.h"
 #include "app/systemd_notify.h"
 #include "buffer/buffer.h"
@@ -28,6 +29,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "plugin_host/source.h"
+#include "provision/provisioner.h"
 
 namespace edgegw::app {
 
@@ -68,6 +70,11 @@ class Daemon {
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<forward::Forwarder> forwarder_;  // after buffer_: destroyed before it
   ingest::Mapping mapping_;                        // the device map the sources read
+  // Cloud devices for unmapped keys (unmapped: provision); the mapping's resolver. After
+  // forwarder_: destroyed before it.
+  std::unique_ptr<provision::Provisioner> provisioner_;
+  // `edgegw cloud rotate-token|forget` of the operator, for provisioner_ (destroyed before it).
+  std::unique_ptr<ControlServer> control_;
   // The actions and analyses; its engine is a write hook of buffer_.
   std::unique_ptr<actions::Actions> actions_;
   std::vector<std::pair<buffer::DeviceId, std::string>> device_ids_;  // as apply_devices left them

@@ -21,6 +21,7 @@ std::vector<std::string> Config::secret_values() const {
     add(device.local_token);
   }
   add(unmapped.default_token);
+  add(cloud.provisioning.account_token);
   for (const SourceConfig& source : sources) {
     for (const Secret& secret : source.config_secrets) add(secret);
   }

@@ -94,6 +94,32 @@ enum class TimePolicy {
   kReject,  // dead-lettered with the reason (the local Device API refuses the request)
 };
 
+// cloud.provisioning: how the gateway makes a cloud device and its token for a device key the
+// config does not map (`unmapped: provision`), with the account's (profile's) token: the cloud's
+// Account API (tagoio-api.md section 7). Read by config/provisioning.cc.
+struct ProvisioningConfig {
+  bool set = false;            // the section is present
+  Secret account_token;        // token_file: PATH or token: ${ENV} (required)
+  std::string connector;       // the cloud's connector id: 24 hex digits (required)
+  std::string network;         // the cloud's network id: 24 hex digits (required)
+  bool immutable = false;      // type: mutable (default) | immutable
+  std::string chunk_period;    // immutable only (then required): day | week | month | quarter
+  int chunk_retention = 0;     // immutable only (then required): 0..36
+  std::string name = "{key}";  // the cloud device's name: a template of {key} and {gateway}
+  // Tags given to every device made (key -> value); the gateway adds kProvisionGatewayTag and
+  // kProvisionDeviceTag.
+  std::map<std::string, std::string> tags;
+  int max_created_per_hour = 100;  // devices created (not found) per hour; 1..100000
+  // Unknown keys waiting for their device at once; readings of more new keys are refused as
+  // unmapped (a device sending garbage keys cannot fill the store with queues). 1..1000000
+  std::size_t max_pending = 1000;
+  Mark mark;
+};
+// The tags every provisioned device carries: the device key finds it again (lookups before
+// creates), the gateway id says who made it.
+inline constexpr std::string_view kProvisionDeviceTag = "edgegw_device";
+inline constexpr std::string_view kProvisionGatewayTag = "edgegw_gateway";
+
 struct CloudConfig {
   std::string url = "https://api.tago.io";
   Duration timeout = std::chrono::seconds(10);
@@ -104,6 +130,7 @@ struct CloudConfig {
   RetryConfig retry;
   TimePolicy implausible_time = TimePolicy::kStamp;
   Duration future_tolerance = std::chrono::minutes(5);
+  ProvisioningConfig provisioning;
 };
 
 struct MetricsConfig {
@@ -142,8 +169,10 @@ struct DeviceConfig {
 };
 
 struct UnmappedPolicy {
-  bool reject = true;    // `unmapped: reject`
-  Secret default_token;  // `unmapped: {default: {token: ...}}`
+  bool reject = true;      // `unmapped: reject`
+  bool provision = false;  // `unmapped: provision` (reject is false then): needs cloud.provisioning
+  Secret default_token;    // `unmapped: {default: {token: ...}}`
+  bool uses_default() const noexcept { return !reject && !provision; }
 };
 
 // actions: and analyses: the cloud's Actions and Analyses, run on the box (every key, with its

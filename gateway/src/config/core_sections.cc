@@ -180,6 +180,8 @@ constexpr Key<CloudConfig> kCloudKeys[] = {
      [](Reader& r, const Item& it, CloudConfig& c) {
        r.read_duration(it, kPositive, c.future_tolerance);
      }},
+    {"provisioning",
+     [](Reader& r, const Item& it, CloudConfig& c) { read_provisioning(r, it, c.provisioning); }},
 };
 
 void read_listen(Reader& r, const Item& it, MetricsConfig& m) {

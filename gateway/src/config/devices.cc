@@ -118,7 +118,7 @@ constexpr Key<UnmappedPolicy> kUnmappedKeys[] = {
     {"default", read_default, true},
 };
 
-constexpr std::string_view kUnmappedForms = "reject or a map {default: {token: ...}}";
+constexpr std::string_view kUnmappedForms = "reject, provision or a map {default: {token: ...}}";
 
 }  // namespace
 
@@ -143,6 +143,11 @@ void read_unmapped(Reader& reader, const Item& item, UnmappedPolicy& out) {
     if (!value) return;
     if (value->value == "reject") {
       out.reject = true;
+      return;
+    }
+    if (value->value == "provision") {  // needs cloud.provisioning: checked in read_config
+      out.reject = false;
+      out.provision = true;
       return;
     }
     reader.error(item, "must be " + std::string(kUnmappedForms));

@@ -40,6 +40,7 @@ constexpr Key<Config> kTopKeys[] = {
     {"analyses", [](Reader& r, const Item& it, Config& c) { read_analyses(r, it, c.analyses); }},
 };
 constexpr std::size_t kGatewayKey = 0;
+constexpr std::size_t kUnmappedKey = 6;
 constexpr std::size_t kActionsKey = 7;
 
 std::string host_name() {
@@ -130,6 +131,11 @@ void read_config(Reader& reader, const Item& root, Config& out) {
   if (!seen[kGatewayKey])
     read_gateway(reader, Item{YAML::Node(), "gateway", root.mark()}, out.gateway);
   if (out.gateway.id.empty()) out.gateway.id = host_name();
+  if (out.unmapped.provision && !out.cloud.provisioning.set) {
+    reader.error(*seen[kUnmappedKey],
+                 "provision needs cloud.provisioning (the account token, connector and network "
+                 "the gateway makes devices with)");
+  }
   if (seen[kActionsKey]) {
     read_actions(reader, *seen[kActionsKey], out.devices, out.analyses, out.actions);
   }

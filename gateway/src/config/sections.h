@@ -15,6 +15,8 @@ void read_config(Reader& reader, const Item& root, Config& out);
 void read_gateway(Reader& reader, const Item& item, GatewayConfig& out);
 void read_buffer(Reader& reader, const Item& item, BufferConfig& out);
 void read_cloud(Reader& reader, const Item& item, CloudConfig& out);
+// cloud.provisioning (provisioning.cc).
+void read_provisioning(Reader& reader, const Item& item, ProvisioningConfig& out);
 void read_metrics(Reader& reader, const Item& item, MetricsConfig& out);
 void read_sources(Reader& reader, const Item& item, std::vector<SourceConfig>& out);
 void read_devices(Reader& reader, const Item& item, std::vector<DeviceConfig>& out);

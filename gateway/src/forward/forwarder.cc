@@ -2,6 +2,7 @@
 #include "forward/forwarder.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -61,6 +62,8 @@ struct Forwarder::Lane {
   // Readings were appended while the lane was busy. Its read may have missed them: the buffer
   // counts an append when it is gathered, but a reader sees it only once it is written.
   bool notified = false;
+  bool requesting = false;                           // a request of this lane waits for its answer
+  std::vector<std::function<void()>> after_request;  // after_in_flight(): run at its answer
   std::unique_ptr<Timer> timer;
   Backoff backoff;
 };
@@ -95,12 +98,28 @@ void Forwarder::set_device(buffer::DeviceId id, std::string key, config::Secret 
     const bool new_token = lane.token != token;
     lane.key = std::move(key);
     lane.token = std::move(token);
-    if (new_token && lane.state == LaneState::kHeld) {
+    if (!new_token || lane.token.empty()) return;
+    if (lane.state == LaneState::kHeld) {
       logger_->info("device {}: new token; sending its readings again", lane.key);
       lane.timer->cancel();
       make_ready(lane);
       pump();
+    } else if (started_ && !stopping_ && lane.state == LaneState::kIdle &&
+               buffer_.queued(id).readings > 0) {
+      make_ready(lane);  // a device provisioned while its readings waited
+      pump();
     }
+  });
+}
+
+void Forwarder::after_in_flight(buffer::DeviceId id, std::function<void()> done) {
+  asio::post(strand_, [this, id, done = std::move(done)]() mutable {
+    auto it = lanes_.find(id);
+    if (it == lanes_.end() || !it->second->requesting) {
+      asio::post(io_, std::move(done));
+      return;
+    }
+    it->second->after_request.push_back(std::move(done));
   });
 }
 
@@ -209,6 +228,10 @@ void Forwarder::make_ready(Lane& lane) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
     stats_.lanes[lane.id].held = false;
+  }
+  if (lane.token.empty()) {  // forgotten: waits for set_device
+    lane.state = LaneState::kIdle;
+    return;
   }
   lane.state = LaneState::kReady;
   ready_.push_back(lane.id);
@@ -349,6 +372,7 @@ void Forwarder::send_part(Lane& lane) {
   const Range range = lane.parts.front();
   const std::string_view body = body_of(lane, range);
   const auto started = time_.now();
+  lane.requesting = true;
   client_->post(
       "/data", lane.token.reveal(), body, [this, id = lane.id, range, started](Response response) {
         asio::post(strand_, [this, id, range, started, r = std::move(response)]() mutable {
@@ -367,6 +391,8 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
     observer_->on_request(response.status, time_.now() - started, range.end - range.begin);
   }
   Lane& lane = *lanes_.at(id);
+  lane.requesting = false;
+  for (auto& done : std::exchange(lane.after_request, {})) asio::post(io_, std::move(done));
   const Outcome outcome = classify(response.status, response.retry_after, response.body);
   const auto count_retry = [this] {
     std::lock_guard lock(stats_mu_);

@@ -49,8 +49,14 @@ class Forwarder final : public StatsSource {
             std::unique_ptr<HttpClient> client, TimeSource& time = steady_time());
   ~Forwarder();
 
-  // Creates or updates the lane of a device. A new token releases a lane held for a refused one.
+  // Creates or updates the lane of a device. A new token releases a lane held for a refused one,
+  // and a lane that has readings waiting starts sending them. An empty token keeps the lane from
+  // sending (a provisioned device the operator made the gateway forget) until one is set.
   void set_device(buffer::DeviceId id, std::string key, config::Secret token);
+  // Runs `done` (on an I/O thread) once no request of the device that was sent before this call
+  // is still waiting for its answer: at once when none is. A token rotation deletes the old
+  // token after this.
+  void after_in_flight(buffer::DeviceId id, std::function<void()> done);
 
   // Starts delivering what is already buffered; afterwards the buffer's on_append drives it.
   void start();

@@ -247,18 +247,27 @@ void BeastHttpClient::close_idle() {
 void BeastHttpClient::post(std::string_view path, const std::string& token, std::string_view body,
                            Done done) {
   const HeaderView header[] = {{"Device-Token", token}};
-  send(path, header, body, std::move(done));
+  send(Method::kPost, path, header, body, std::move(done));
 }
 
 void BeastHttpClient::post(std::string_view path, const Headers& headers, std::string_view body,
                            Done done) {
   std::vector<HeaderView> views(headers.begin(), headers.end());
-  send(path, views, body, std::move(done));
+  send(Method::kPost, path, views, body, std::move(done));
 }
 
-void BeastHttpClient::send(std::string_view path, std::span<const HeaderView> headers,
-                           std::string_view body, Done done) {
-  auto req = std::make_shared<Request>(http::verb::post, url_.base_path + std::string(path), 11);
+void BeastHttpClient::request(Method method, std::string_view path, const Headers& headers,
+                              std::string_view body, Done done) {
+  std::vector<HeaderView> views(headers.begin(), headers.end());
+  send(method, path, views, body, std::move(done));
+}
+
+void BeastHttpClient::send(Method method, std::string_view path,
+                           std::span<const HeaderView> headers, std::string_view body, Done done) {
+  const http::verb verb = method == Method::kGet    ? http::verb::get
+                          : method == Method::kPost ? http::verb::post
+                                                    : http::verb::delete_;
+  auto req = std::make_shared<Request>(verb, url_.base_path + std::string(path), 11);
   req->set(http::field::host, url_.host);
   req->set(http::field::user_agent, kUserAgent);
   req->set(http::field::content_type, "application/json");

@@ -66,6 +66,11 @@ class BeastHttpClient final : public HttpClient {
   // actions' `post`); the same pool and rules.
   using Headers = std::vector<std::pair<std::string, std::string>>;
   void post(std::string_view path, const Headers& headers, std::string_view body, Done done);
+  // Any of these methods to base_path + path (the provisioning's Account API calls); `body` (a
+  // JSON text, may be empty) must stay valid until `done` runs.
+  enum class Method { kGet, kPost, kDelete };
+  void request(Method method, std::string_view path, const Headers& headers, std::string_view body,
+               Done done);
   void close_idle() override;
 
   const Url& url() const { return url_; }
@@ -74,8 +79,8 @@ class BeastHttpClient final : public HttpClient {
   class Connection;
   BeastHttpClient(boost::asio::io_context& io, Url url, std::chrono::milliseconds timeout);
   using HeaderView = std::pair<std::string_view, std::string_view>;
-  void send(std::string_view path, std::span<const HeaderView> headers, std::string_view body,
-            Done done);
+  void send(Method method, std::string_view path, std::span<const HeaderView> headers,
+            std::string_view body, Done done);
   std::shared_ptr<Connection> take_idle();
   void give_back(std::shared_ptr<Connection> connection);
 

@@ -12,8 +12,9 @@ namespace edgegw::ingest {
 
 MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
                            const std::vector<buffer::DeviceId>& ids,
-                           std::optional<buffer::DeviceId> default_id, TimeRules time_rules)
-    : time_rules_(time_rules) {
+                           std::optional<buffer::DeviceId> default_id, TimeRules time_rules,
+                           DeviceResolver* resolver)
+    : time_rules_(time_rules), resolver_(resolver) {
   devices_.reserve(devices.size());
   for (std::size_t i = 0; i < devices.size() && i < ids.size(); ++i) {
     MappedDevice& d = devices_[devices[i].key];
@@ -29,8 +30,11 @@ MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
   if (default_id) default_ = MappedDevice{*default_id, {}};
 }
 
-const MappedDevice* MappingTable::find(std::string_view device_key) const noexcept {
+const MappedDevice* MappingTable::find(std::string_view device_key) const {
   if (auto it = devices_.find(device_key); it != devices_.end()) return &it->second;
+  if (resolver_ != nullptr) {
+    if (const MappedDevice* d = resolver_->resolve(device_key)) return d;
+  }
   return default_ ? &*default_ : nullptr;
 }
 

@@ -42,17 +42,29 @@ struct TokenOwner {
   buffer::DeviceId id = 0;
 };
 
+// Devices the config does not list that the gateway knows all the same (provisioned ones): asked
+// by MappingTable::find() after the configured devices. Called on the sources' threads.
+class DeviceResolver {
+ public:
+  virtual ~DeviceResolver() = default;
+  // The device of `key`, or nullptr (its readings are unmapped). A device returned stays valid
+  // as long as the resolver.
+  virtual const MappedDevice* resolve(std::string_view key) = 0;
+};
+
 // An immutable snapshot of the mapping.
 class MappingTable {
  public:
   // `devices[i]` is queued under `ids[i]`; `default_id` is the catch-all queue (nullopt: reject).
   // `time_rules`: what is done with the devices' implausible times (cloud.implausible_time).
+  // `resolver`: asked for the keys not configured, before the catch-all (must outlive the table).
   MappingTable(const std::vector<config::DeviceConfig>& devices,
                const std::vector<buffer::DeviceId>& ids, std::optional<buffer::DeviceId> default_id,
-               TimeRules time_rules = {});
+               TimeRules time_rules = {}, DeviceResolver* resolver = nullptr);
 
-  // The device a key maps to, the catch-all device, or nullptr (unmapped: reject).
-  const MappedDevice* find(std::string_view device_key) const noexcept;
+  // The device a key maps to: configured, else the resolver's, else the catch-all device; or
+  // nullptr (unmapped: reject).
+  const MappedDevice* find(std::string_view device_key) const;
   // A configured device only (no catch-all), or nullptr.
   const MappedDevice* find_configured(std::string_view device_key) const noexcept;
 
@@ -78,6 +90,7 @@ class MappingTable {
   std::optional<MappedDevice> default_;
   std::unordered_map<Digest, TokenEntry, DigestHash> tokens_;
   TimeRules time_rules_;
+  DeviceResolver* resolver_ = nullptr;
 };
 
 // Applies a variable's mapping to a reading. Returns why the result is not a valid reading

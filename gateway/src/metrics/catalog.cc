@@ -111,6 +111,30 @@ constexpr Description kCatalogue[] = {
     {"edgegw_bugs_total", MetricType::Counter,
      "States the gateway's own logic rules out, met anyway (EDGEGW_BUG; each is logged with "
      "its file and line). Anything above 0 is worth a bug report."},
+    // Provisioning (unmapped: provision; cloud.provisioning).
+    {"edgegw_provisioning_devices_total", MetricType::Counter,
+     "Device keys given a cloud device and a token, by how: created (made by this gateway) or "
+     "found (made before, found by its tags)."},
+    {"edgegw_provisioning_failures_total", MetricType::Counter,
+     "Provisioning attempts that failed (no answer, 5xx, a refusal); each is retried with "
+     "backoff."},
+    {"edgegw_provisioning_refused_total", MetricType::Counter,
+     "New device keys refused because cloud.provisioning.max_pending keys wait already; their "
+     "readings count as unmapped."},
+    {"edgegw_provisioning_duplicates_deleted_total", MetricType::Counter,
+     "Cloud devices this gateway made and deleted because another gateway made one for the same "
+     "key first."},
+    {"edgegw_provisioning_token_rotations_total", MetricType::Counter,
+     "Tokens of provisioned devices replaced (edgegw cloud rotate-token)."},
+    {"edgegw_provisioning_pending_devices", MetricType::Gauge,
+     "Device keys waiting for their cloud device and token; their readings are buffered."},
+    {"edgegw_provisioning_pending_readings", MetricType::Gauge,
+     "Readings buffered for the device keys still waiting for their cloud device."},
+    {"edgegw_provisioned_devices", MetricType::Gauge,
+     "Devices in the gateway's store of provisioned devices (edgegw cloud devices)."},
+    {"edgegw_provisioning_stopped", MetricType::Gauge,
+     "1 while provisioning is stopped because the cloud refused the account token (401/403); "
+     "mapped devices keep flowing."},
     // Actions and analyses (label `action` / `analysis`: the configured name).
     {"edgegw_action_fired_total", MetricType::Counter,
      "Readings that met an action's condition (and its reset, if any), each putting a job in "
@@ -303,6 +327,20 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
               {{"action", action}, device});
       }
     }
+  }
+
+  if (s.provisioning) {
+    const provision::ProvisionStats& p = *s.provisioning;
+    f.add("edgegw_provisioning_devices_total", as_double(p.created), {{"how", "created"}});
+    f.add("edgegw_provisioning_devices_total", as_double(p.found), {{"how", "found"}});
+    f.add("edgegw_provisioning_failures_total", as_double(p.failed));
+    f.add("edgegw_provisioning_refused_total", as_double(p.refused));
+    f.add("edgegw_provisioning_duplicates_deleted_total", as_double(p.duplicates_deleted));
+    f.add("edgegw_provisioning_token_rotations_total", as_double(p.rotations));
+    f.add("edgegw_provisioning_pending_devices", static_cast<double>(p.pending));
+    f.add("edgegw_provisioning_pending_readings", as_double(p.pending_readings));
+    f.add("edgegw_provisioned_devices", static_cast<double>(p.provisioned));
+    f.add("edgegw_provisioning_stopped", p.stopped ? 1 : 0);
   }
 
   for (const auto& [name, a] : s.actions) {

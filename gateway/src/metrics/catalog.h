@@ -22,6 +22,7 @@
 #include "forward/stats.h"
 #include "ingest/source_stats.h"
 #include "metrics/runway.h"
+#include "provision/stats.h"
 
 namespace edgegw::metrics {
 
@@ -73,6 +74,8 @@ struct Snapshot {
   // Actions and analyses, by name.
   std::map<std::string, std::shared_ptr<actions::ActionStats>> actions;
   std::map<std::string, std::shared_ptr<const actions::AnalysisStats>> analyses;
+  // Provisioning (unset: the gateway provisions nothing and has no provisioned device).
+  std::optional<provision::ProvisionStats> provisioning;
 };
 
 // The families of a snapshot (without the histograms, which live in a prometheus::Registry).

@@ -159,6 +159,7 @@ std::vector<prometheus::MetricFamily> Metrics::collect() const {
     s.actions = inputs_.actions->action_stats();
     s.analyses = inputs_.actions->analysis_stats();
   }
+  if (inputs_.provisioning != nullptr) s.provisioning = inputs_.provisioning->stats();
   const DaemonStats& d = inputs_.daemon;
   s.reloads = d.reloads.load(std::memory_order_relaxed);
   s.reload_failures = d.reload_failures.load(std::memory_order_relaxed);

@@ -62,6 +62,7 @@ class Metrics {
     const forward::StatsSource& forwarder;
     const DaemonStats& daemon;
     const actions::StatsSource* actions = nullptr;
+    const provision::StatsSource* provisioning = nullptr;
   };
   enum class State { kStarting, kReady, kStopping };
 

@@ -51,7 +51,7 @@ TEST(ParseArgs, UsageErrorsSayWhat) {
   EXPECT_FALSE(parse({"start"}, &error));
   EXPECT_EQ(error,
             "edgegw: unknown command 'start'; the commands are run, check-config, buffer, "
-            "version, help\n");
+            "cloud, version, help\n");
   EXPECT_FALSE(parse({"run"}, &error));
   EXPECT_EQ(error, "edgegw run: missing -c FILE (the configuration file)\n");
   EXPECT_FALSE(parse({"run", "-c"}, &error));

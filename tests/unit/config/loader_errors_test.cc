@@ -49,7 +49,8 @@ TEST(ConfigLoaderErrorsTest, ReportsEveryErrorOfAFile) {
           "test.yaml:13:13: sources[0].format: 'jsn' is not one of tago_json, flat_json, csv, raw",
           "test.yaml:14:11: sources[1].name: 'plant' is already the name of sources[0] (line 11)",
           "test.yaml:18:12: devices[0].token: environment variable BOILER1_TOKEN is not set",
-          "test.yaml:19:11: unmapped: must be reject or a map {default: {token: ...}}"));
+          "test.yaml:19:11: unmapped: must be reject, provision or a map {default: {token: "
+          "...}}"));
 }
 
 TEST(ConfigLoaderErrorsTest, SectionOfTheWrongType) {
@@ -86,6 +87,10 @@ TEST(ConfigLoaderErrorsTest, UnknownKeyListsTheAllowedOnesWhenNothingIsClose) {
               ElementsAre("test.yaml:4:3: buffer.size: unknown key; allowed keys: max_bytes, "
                           "max_age, min_free, on_full, sync, sync_interval, "
                           "history_per_variable"));
+  EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\ncloud:\n  colour: blue\n"),
+              ElementsAre("test.yaml:4:3: cloud.colour: unknown key; allowed keys: url, timeout, "
+                          "max_in_flight, requests_per_minute, tls, batch, retry, "
+                          "implausible_time, future_tolerance, provisioning"));
 }
 
 TEST(ConfigLoaderErrorsTest, DuplicateKeyNamesTheFirst) {
@@ -452,7 +457,7 @@ TEST(ConfigLoaderErrorsTest, TokenRules) {
                   "test.yaml:6:21: devices[3].token: the token holds whitespace, a control "
                   "or a non-ASCII character (it would corrupt the HTTP header)",
                   "test.yaml:7:21: devices[4].token: expected a string, got a map",
-                  "test.yaml:8:11: unmapped: must be reject or a map {default: {token: "
+                  "test.yaml:8:11: unmapped: must be reject, provision or a map {default: {token: "
                   "...}}"));
   EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: {default: abc}\n"),
               ElementsAre("test.yaml:2:21: unmapped.default: expected a map {token: ...} or "
@@ -463,9 +468,10 @@ TEST(ConfigLoaderErrorsTest, TokenRules) {
   EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: {reject: true}\n"),
               ElementsAre("test.yaml:2:11: unmapped.default: required key is missing",
                           "test.yaml:2:12: unmapped.reject: unknown key; allowed keys: default"));
-  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\nunmapped: [reject]\n"),
-              ElementsAre("test.yaml:2:11: unmapped: expected reject or a map {default: {token: "
-                          "...}}, got a list"));
+  EXPECT_THAT(
+      errors_of("gateway: {data_dir: /d}\nunmapped: [reject]\n"),
+      ElementsAre("test.yaml:2:11: unmapped: expected reject, provision or a map {default: {token: "
+                  "...}}, got a list"));
 }
 
 TEST(ConfigLoaderErrorsTest, ListElementsOfTheWrongType) {

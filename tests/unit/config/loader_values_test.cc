@@ -70,7 +70,10 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_TRUE(c.sources.empty());
   EXPECT_TRUE(c.devices.empty());
   EXPECT_TRUE(c.unmapped.reject);
+  EXPECT_FALSE(c.unmapped.provision);
+  EXPECT_FALSE(c.unmapped.uses_default());
   EXPECT_TRUE(c.unmapped.default_token.empty());
+  EXPECT_FALSE(c.cloud.provisioning.set);
   EXPECT_TRUE(c.secret_values().empty());
 }
 

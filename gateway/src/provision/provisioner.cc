@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "provision/provisioner.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "ingest/unmapped.h"
+
+namespace edgegw::provision {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Keys that can name a cloud device and a tag: not empty, not too long, no control characters.
+bool provisionable(std::string_view key) {
+  if (key.empty() || key.size() > Provisioner::kMaxKeyBytes) return false;
+  return std::none_of(key.begin(), key.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+Status not_provisioned(const std::string& key) {
+  return Status::not_found("'" + key +
+                           "' is not a device the gateway provisioned (edgegw cloud devices "
+                           "lists them)");
+}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
+    text.replace(at, what.size(), with);
+  }
+}
+
+}  // namespace
+
+struct Provisioner::Node {
+  explicit Node(const config::RetryConfig& retry_config)
+      : backoff(retry_config.initial_backoff, retry_config.max_backoff, retry_config.multiplier) {}
+  std::string key;
+  ingest::MappedDevice device;      // its buffer queue (immutable once published)
+  std::atomic<bool> usable{false};  // resolve() maps the key to it
+  // Under work_mu_:
+  State state = State::kForgotten;
+  bool queued = false;
+  // Progress not yet in the store: the device found or made, the token made.
+  std::string device_id;
+  bool created = false;
+  std::optional<config::Secret> token;
+  forward::Backoff backoff;
+  std::unique_ptr<boost::asio::steady_timer> retry;
+};
+
+template <typename F>
+auto Provisioner::guarded(F step) {
+  return [this, step = std::move(step)](auto&&... args) mutable {
+    std::lock_guard lock(work_mu_);
+    if (stopping_) return;
+    step(std::forward<decltype(args)>(args)...);
+  };
+}
+
+Result<std::unique_ptr<Provisioner>> Provisioner::create(boost::asio::io_context& io,
+                                                         buffer::Buffer& buffer,
+                                                         forward::Forwarder& forwarder,
+                                                         const config::Config& config) {
+  auto store = Store::load(Store::path_in(config.gateway.data_dir));
+  if (!store) return store.status();
+  auto api = AccountApi::create(io, config.cloud, io.get_executor());
+  if (!api) return api.status();
+  return std::unique_ptr<Provisioner>(
+      new Provisioner(io, buffer, forwarder, std::move(store).value(), std::move(api).value()));
+}
+
+Provisioner::Provisioner(boost::asio::io_context& io, buffer::Buffer& buffer,
+                         forward::Forwarder& forwarder, Store store,
+                         std::unique_ptr<AccountApi> api)
+    : io_(io),
+      buffer_(buffer),
+      forwarder_(forwarder),
+      api_(std::move(api)),
+      logger_(log::get("provision")),
+      problems_(logger_, std::chrono::seconds(10)),
+      store_(std::move(store)),
+      budget_timer_(std::make_unique<boost::asio::steady_timer>(io)) {}
+
+Provisioner::~Provisioner() { stop(); }
+
+void Provisioner::stop() {
+  std::lock_guard lock(work_mu_);
+  stopping_ = true;
+  budget_timer_->cancel();
+  std::shared_lock nodes(nodes_mu_);
+  for (auto& [key, node] : nodes_) {
+    if (node->retry) node->retry->cancel();
+  }
+}
+
+Provisioner::Node& Provisioner::node_locked(const std::string& key, buffer::DeviceId id) {
+  std::unique_lock lock(nodes_mu_);
+  auto& slot = nodes_[key];
+  if (!slot) {
+    slot = std::make_unique<Node>(retry_);
+    slot->key = key;
+    slot->device.id = id;
+  }
+  return *slot;
+}
+
+void Provisioner::configure(const config::Config& config) {
+  std::lock_guard lock(work_mu_);
+  const bool new_token = settings_.account_token != config.cloud.provisioning.account_token;
+  settings_ = config.cloud.provisioning;
+  retry_ = config.cloud.retry;
+  gateway_id_ = config.gateway.id;
+  if (new_token) api_->set_token(settings_.account_token);
+  if (stopped_) {  // a reload is the operator's word that the account token may work now
+    stopped_ = false;
+    logger_->info("provisioning: resumes after the reload (the account token is tried again)");
+  }
+  provision_.store(config.unmapped.provision);
+  max_pending_.store(settings_.max_pending);
+  configured_.clear();
+  for (const auto& d : config.devices) configured_.insert(d.key);
+
+  // The store's devices: the config's own entry wins; the others get their lanes.
+  for (const auto& [key, entry] : store_.entries()) {
+    if (configured_.count(key) != 0) continue;
+    auto id = buffer_.register_device(key);
+    if (!id) {
+      logger_->error("provisioned device {}: no buffer queue ({}); its readings are refused", key,
+                     id.status().message());
+      continue;
+    }
+    Node& node = node_locked(key, *id);
+    if (node.state != State::kProvisioned) {
+      if (node.state == State::kPending || node.state == State::kWorking) pending_.fetch_sub(1);
+      node.state = State::kProvisioned;
+      forwarder_.set_device(*id, key, entry.token);
+    }
+    node.usable.store(true);
+  }
+  {
+    std::shared_lock nodes(nodes_mu_);
+    for (auto& [key, node] : nodes_) {
+      Node& n = *node;
+      if (configured_.count(key) != 0) {
+        if (n.state == State::kPending || n.state == State::kWorking) pending_.fetch_sub(1);
+        n.state = State::kConfigured;  // an answer still in flight finds it so and stops
+        n.usable.store(false);
+      } else if (n.state == State::kConfigured || n.state == State::kForgotten) {
+        if (store_.find(key) != nullptr) continue;  // done above
+        n.state = config.unmapped.provision ? State::kPending : State::kForgotten;
+        if (n.state == State::kPending) pending_.fetch_add(1);
+        n.usable.store(n.state == State::kPending);
+      } else if (n.state == State::kPending || n.state == State::kWorking) {
+        n.usable.store(config.unmapped.provision);
+      }
+    }
+  }
+
+  if (!configured_once_) {
+    configured_once_ = true;
+    // Readings of a key whose provisioning a crash cut short wait in its queue.
+    if (config.unmapped.provision) {
+      for (const buffer::DeviceId id : buffer_.devices_with_data()) {
+        const std::string key = buffer_.device_key(id);
+        if (key == ingest::kUnmappedDeviceKey || configured_.count(key) != 0 ||
+            store_.find(key) != nullptr || !provisionable(key)) {
+          continue;
+        }
+        Node& node = node_locked(key, id);
+        if (node.state != State::kForgotten) continue;
+        node.state = State::kPending;
+        node.usable.store(true);
+        pending_.fetch_add(1);
+        logger_->info("provisioning: device {} has readings waiting and no cloud device yet", key);
+      }
+    }
+    // A rotation cut short left its old token in the cloud.
+    for (const auto& [key, entry] : store_.entries()) {
+      if (!entry.old_tokens.empty()) delete_old_tokens_locked(key, nullptr);
+    }
+  }
+  {
+    std::shared_lock nodes(nodes_mu_);
+    for (auto& [key, node] : nodes_) {
+      if (node->state == State::kPending) enqueue_locked(*node);
+    }
+  }
+  pump_locked();  // keys queued before a stop
+}
+
+const ingest::MappedDevice* Provisioner::resolve(std::string_view key) {
+  {
+    std::shared_lock lock(nodes_mu_);
+    if (auto it = nodes_.find(key); it != nodes_.end()) {
+      return it->second->usable.load(std::memory_order_acquire) ? &it->second->device : nullptr;
+    }
+  }
+  if (!provision_.load(std::memory_order_relaxed) || !provisionable(key)) return nullptr;
+  if (pending_.load() >= max_pending_.load()) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    problems_.log(log::Level::warn, "max_pending",
+                  fmt::format("provisioning: device '{}' refused: {} devices wait for theirs "
+                              "already (cloud.provisioning.max_pending)",
+                              key, pending_.load()));
+    return nullptr;
+  }
+  // Its queue first, durably (idempotent: a racing thread gets the same id), outside the lock.
+  const std::string name(key);
+  auto id = buffer_.register_device(name);
+  if (!id) {
+    problems_.log(
+        log::Level::err, "register",
+        fmt::format("provisioning: device '{}': no buffer queue: {}", key, id.status().message()));
+    return nullptr;
+  }
+  Node* node = nullptr;
+  {
+    std::unique_lock lock(nodes_mu_);
+    auto& slot = nodes_[name];
+    if (slot) return slot->usable.load() ? &slot->device : nullptr;
+    slot = std::make_unique<Node>(retry_);
+    slot->key = name;
+    slot->device.id = *id;
+    slot->state = State::kPending;
+    slot->usable.store(true, std::memory_order_release);
+    node = slot.get();
+    pending_.fetch_add(1);
+  }
+  logger_->info(
+      "provisioning: new device {}: its readings are buffered until it has a cloud "
+      "device and a token",
+      name);
+  boost::asio::post(io_, [this, node] {
+    std::lock_guard lock(work_mu_);
+    if (!stopping_) enqueue_locked(*node);
+  });
+  return &node->device;
+}
+
+void Provisioner::enqueue_locked(Node& node) {
+  if (node.queued || node.state != State::kPending) return;
+  node.queued = true;
+  queue_.push_back(&node);
+  pump_locked();
+}
+
+void Provisioner::pump_locked() {
+  while (!stopped_ && !stopping_ && provision_.load() && working_ < kMaxWorking &&
+         !queue_.empty()) {
+    Node& node = *queue_.front();
+    queue_.pop_front();
+    node.queued = false;
+    if (node.state != State::kPending) continue;
+    node.state = State::kWorking;
+    ++working_;
+    if (node.token) {
+      finish_locked(node);
+    } else if (!node.device_id.empty()) {
+      make_token_locked(node, node.device_id, node.created);
+    } else {
+      lookup_locked(node);
+    }
+  }
+}
+
+Tags Provisioner::lookup_tags(const std::string& key) const {
+  Tags tags{{std::string(config::kProvisionDeviceTag), key}};
+  for (const auto& [k, v] : settings_.tags) tags.emplace_back(k, v);
+  return tags;
+}
+
+std::string Provisioner::device_name(const std::string& key) const {
+  std::string name = settings_.name;
+  replace_all(name, "{key}", key);
+  replace_all(name, "{gateway}", gateway_id_);
+  return name;
+}
+
+void Provisioner::lookup_locked(Node& node) {
+  api_->find(lookup_tags(node.key), guarded([this, &node](Result<std::vector<FoundDevice>> r) {
+               if (node.state != State::kWorking) return;
+               if (!r) return fail_locked(node, r.status());
+               if (!r->empty()) return make_token_locked(node, r->front().id, false);
+               create_locked(node);
+             }));
+}
+
+bool Provisioner::creation_allowed_locked() {
+  const auto hour_ago = SteadyClock::now() - std::chrono::hours(1);
+  while (!created_at_.empty() && created_at_.front() <= hour_ago) created_at_.pop_front();
+  return created_at_.size() < static_cast<std::size_t>(settings_.max_created_per_hour);
+}
+
+void Provisioner::create_locked(Node& node) {
+  if (!creation_allowed_locked()) {
+    node.state = State::kPending;
+    --working_;
+    node.queued = true;
+    queue_.push_front(&node);
+    problems_.log(log::Level::warn, "cap",
+                  fmt::format("provisioning: {} devices made in the last hour "
+                              "(cloud.provisioning.max_created_per_hour); device {} and {} more "
+                              "wait, their readings buffered",
+                              created_at_.size(), node.key, queue_.size() - 1));
+    budget_timer_->expires_at(created_at_.front() + std::chrono::hours(1));
+    budget_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
+      if (!ec) pump_locked();
+    }));
+    return;
+  }
+  created_at_.push_back(SteadyClock::now());
+  DeviceSpec spec{device_name(node.key), lookup_tags(node.key), &settings_};
+  spec.tags.emplace_back(std::string(config::kProvisionGatewayTag), gateway_id_);
+  api_->create_device(
+      spec, guarded([this, &node](Result<AccountApi::Created> created) {
+        if (!created) return fail_locked(node, created.status());
+        const std::string made = created->id;
+        ++created_;
+        node.device_id = made;
+        node.created = true;
+        logger_->info("provisioning: device {}: cloud device {} created", node.key, made);
+        // The cloud's default token (full permission) is not used: the gateway makes its own,
+        // with write permission and a name that says whose it is.
+        if (!created->token.empty()) {
+          api_->delete_token(created->token, [this, key = node.key](Status s) {
+            if (!s) {
+              logger_->warn(
+                  "provisioning: device {}: cannot delete the cloud's default token of "
+                  "the new device: {}",
+                  key, s.message());
+            }
+          });
+        }
+        // Another gateway may have made one at the same moment: every gateway keeps the oldest.
+        api_->find(
+            lookup_tags(node.key),
+            guarded([this, &node, ours = made](Result<std::vector<FoundDevice>> r) {
+              if (node.state != State::kWorking) return;
+              if (!r || r->empty() || r->front().id == ours)
+                return make_token_locked(node, ours, true);
+              const std::string winner = r->front().id;
+              ++duplicates_deleted_;
+              logger_->warn(
+                  "provisioning: device {}: cloud device {} was made first (by another "
+                  "gateway?); deleting ours, {}",
+                  node.key, winner, ours);
+              api_->delete_device(ours, [this, key = node.key, ours](Status s) {
+                if (!s) {
+                  logger_->error(
+                      "provisioning: device {}: cannot delete the duplicate cloud device {}: "
+                      "{}; delete it by hand",
+                      key, ours, s.message());
+                }
+              });
+              make_token_locked(node, winner, false);
+            }));
+      }));
+}
+
+void Provisioner::make_token_locked(Node& node, std::string device_id, bool created) {
+  node.device_id = std::move(device_id);
+  node.created = created;
+  api_->create_token(node.device_id, "edgegw " + gateway_id_,
+                     guarded([this, &node](Result<config::Secret> token) {
+                       if (node.state != State::kWorking) return;
+                       if (!token) {
+                         // Deleted meanwhile: look it up (or make it) again.
+                         if (token.status().code() == Code::kNotFound) node.device_id.clear();
+                         return fail_locked(node, token.status());
+                       }
+                       node.token = std::move(token).value();
+                       finish_locked(node);
+                     }));
+}
+
+void Provisioner::finish_locked(Node& node) {
+  Entry entry{node.key, node.device_id, *node.token, node.created, now_ms(), {}};
+  if (Status s = store_.put(entry); !s) return fail_locked(node, s);
+  --working_;
+  pending_.fetch_sub(1);
+  node.state = State::kProvisioned;
+  node.backoff.reset();
+  if (!node.created) ++found_;
+  logger_->info(
+      "provisioning: device {}: {} cloud device {} and a token of its own; its readings "
+      "go to the cloud",
+      node.key, node.created ? "made" : "found", node.device_id);
+  forwarder_.set_device(node.device.id, node.key, *node.token);
+  forwarder_.notify(node.device.id);
+  node.token.reset();
+  node.device_id.clear();
+  pump_locked();
+}
+
+void Provisioner::fail_locked(Node& node, const Status& status) {
+  if (node.state != State::kWorking) return;
+  --working_;
+  node.state = State::kPending;
+  if (status.code() == Code::kUnauthenticated) {
+    node.queued = true;
+    queue_.push_front(&node);
+    return stop_provisioning_locked(status);
+  }
+  ++failed_;
+  const auto wait = std::max(node.backoff.next(rng_), std::chrono::milliseconds(100));
+  problems_.log(log::Level::warn, "failed",
+                fmt::format("provisioning: device {}: {}; trying again in {} ms (its readings "
+                            "stay buffered)",
+                            node.key, status.message(), wait.count()));
+  if (!node.retry) node.retry = std::make_unique<boost::asio::steady_timer>(io_);
+  node.retry->expires_after(wait);
+  node.retry->async_wait(guarded([this, &node](const boost::system::error_code& ec) {
+    if (!ec) enqueue_locked(node);
+  }));
+  pump_locked();
+}
+
+void Provisioner::stop_provisioning_locked(const Status& status) {
+  if (stopped_) return;
+  stopped_ = true;
+  logger_->error(
+      "provisioning stopped: {}. Devices already mapped keep flowing; new devices' "
+      "readings are buffered and wait. Give cloud.provisioning a valid token and reload "
+      "(SIGHUP)",
+      status.message());
+}
+
+void Provisioner::rotate_token(const std::string& key, Reply reply) {
+  std::lock_guard lock(work_mu_);
+  if (!settings_.set) {
+    return reply(Status::invalid_argument("cloud.provisioning is not configured: rotating a "
+                                          "token needs the account token"),
+                 "");
+  }
+  const Entry* entry = store_.find(key);
+  if (entry == nullptr) {
+    return reply(not_provisioned(key), "");
+  }
+  if (configured_.count(key) != 0) {
+    return reply(Status::invalid_argument(key + " is in devices: now: it uses the config's token"),
+                 "");
+  }
+  api_->create_token(entry->device_id, "edgegw " + gateway_id_,
+                     guarded([this, key, reply](Result<config::Secret> token) {
+                       if (!token) return reply(token.status(), "");
+                       const Entry* current = store_.find(key);
+                       std::shared_ptr<Node> none;
+                       if (current == nullptr) {
+                         api_->delete_token(*token, [](Status) {});
+                         return reply(Status::not_found(key + " was forgotten meanwhile"), "");
+                       }
+                       Entry next = *current;
+                       next.old_tokens.push_back(next.token);
+                       next.token = *token;
+                       next.since_ms = now_ms();
+                       if (Status s = store_.put(next); !s) {
+                         api_->delete_token(*token, [](Status) {});
+                         return reply(s, "");
+                       }
+                       ++rotations_;
+                       buffer::DeviceId id = 0;
+                       {
+                         std::shared_lock nodes(nodes_mu_);
+                         if (auto it = nodes_.find(key); it != nodes_.end())
+                           id = it->second->device.id;
+                       }
+                       logger_->info(
+                           "provisioning: device {}: a new token; the old one is deleted once the "
+                           "requests sent with it are answered",
+                           key);
+                       forwarder_.set_device(id, key, next.token);
+                       forwarder_.after_in_flight(id, guarded([this, key, reply] {
+                                                    delete_old_tokens_locked(key, reply);
+                                                  }));
+                     }));
+}
+
+void Provisioner::delete_old_tokens_locked(const std::string& key, Reply reply) {
+  const Entry* entry = store_.find(key);
+  if (entry == nullptr || entry->old_tokens.empty()) {
+    if (reply) reply(Status::ok(), "the new token is in use; the old one is deleted in the cloud");
+    return;
+  }
+  const config::Secret old = entry->old_tokens.front();
+  api_->delete_token(
+      old, guarded([this, key, old, reply](Status s) {
+        if (!s) {
+          logger_->warn(
+              "provisioning: device {}: cannot delete its old token in the cloud: {}; "
+              "trying again at the next start",
+              key, s.message());
+          if (reply) {
+            reply(Status::ok(),
+                  "the new token is in use; the old one could not be deleted in the "
+                  "cloud (" +
+                      std::string(s.message()) + "): the gateway tries again at its next start");
+          }
+          return;
+        }
+        if (const Entry* e = store_.find(key)) {
+          Entry next = *e;
+          std::erase(next.old_tokens, old);
+          if (Status st = store_.put(next); !st) {
+            logger_->warn("provisioning: device {}: {}", key, st.message());
+          }
+        }
+        delete_old_tokens_locked(key, reply);
+      }));
+}
+
+void Provisioner::forget(const std::string& key, Reply reply) {
+  std::lock_guard lock(work_mu_);
+  const Entry* entry = store_.find(key);
+  if (entry == nullptr) {
+    return reply(not_provisioned(key), "");
+  }
+  const Entry forgotten = *entry;
+  if (Status s = store_.erase(key); !s) return reply(s, "");
+  Node* node = nullptr;
+  {
+    std::shared_lock nodes(nodes_mu_);
+    if (auto it = nodes_.find(key); it != nodes_.end()) node = it->second.get();
+  }
+  std::string what = "forgotten";
+  if (node != nullptr && node->state == State::kProvisioned) {
+    forwarder_.set_device(node->device.id, key, config::Secret{});  // its lane waits
+    if (provision_.load()) {
+      node->state = State::kPending;
+      pending_.fetch_add(1);
+      enqueue_locked(*node);
+      what +=
+          "; it is provisioned again now (unmapped: provision): found by its tags, with a "
+          "new token";
+    } else {
+      node->state = State::kForgotten;
+      node->usable.store(false);
+      what += "; its readings are unmapped from now on";
+    }
+  }
+  // Its tokens go once no request carries them any more.
+  const buffer::DeviceId id = node != nullptr ? node->device.id : 0;
+  forwarder_.after_in_flight(
+      id, guarded([this, forgotten, what, reply] {
+        auto tokens = std::make_shared<std::vector<config::Secret>>(forgotten.old_tokens);
+        tokens->push_back(forgotten.token);
+        auto left = std::make_shared<std::size_t>(tokens->size());
+        auto failure = std::make_shared<std::string>();
+        for (const config::Secret& t : *tokens) {
+          api_->delete_token(
+              t, guarded([left, failure, what, reply](Status s) {
+                if (!s && failure->empty()) failure->assign(std::string(s.message()));
+                if (--*left > 0) return;
+                reply(Status::ok(), failure->empty()
+                                        ? what + "; its token is deleted in the cloud"
+                                        : what + "; its token could not be deleted in the cloud (" +
+                                              *failure + "): delete it there by hand");
+              }));
+        }
+      }));
+}
+
+ProvisionStats Provisioner::stats() const {
+  ProvisionStats s;
+  std::vector<buffer::DeviceId> waiting;
+  {
+    std::lock_guard lock(work_mu_);
+    s.created = created_;
+    s.found = found_;
+    s.failed = failed_;
+    s.duplicates_deleted = duplicates_deleted_;
+    s.rotations = rotations_;
+    s.provisioned = store_.entries().size();
+    s.stopped = stopped_;
+    std::shared_lock nodes(nodes_mu_);
+    for (const auto& [key, node] : nodes_) {
+      if (node->state == State::kPending || node->state == State::kWorking) {
+        waiting.push_back(node->device.id);
+      }
+    }
+  }
+  s.pending = waiting.size();
+  for (const buffer::DeviceId id : waiting) s.pending_readings += buffer_.queued(id).readings;
+  s.refused = refused_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace edgegw::provision
