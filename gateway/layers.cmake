@@ -21,7 +21,7 @@ set(EDGEGW_LAYER_forward_USES core log buffer config)
 set(EDGEGW_LAYER_ingest_USES core log decode buffer config)
 # Actions and analyses: evaluated in the buffer's appends (a write hook), run after them.
 set(EDGEGW_LAYER_actions_USES core log buffer config forward)
-set(EDGEGW_LAYER_provision_USES core log buffer config forward ingest)
+set(EDGEGW_LAYER_provision_USES core log device_api buffer config forward ingest)
 set(EDGEGW_LAYER_plugin_host_USES core log buffer history config ingest)
 # The metrics read the components' counters through their stats headers only.
 set(EDGEGW_LAYER_metrics_USES core log config buffer/stats.h forward/stats.h ingest/source_stats.h

@@ -6,9 +6,12 @@
 //   1 the device's own, plausible (judged: two comparisons)
 //   2 the device's own, before 2000, policy stamp (every reading rewritten, metadata added)
 //   3 the device's own, before 2000, policy keep (counted only)
+// and what a provisioned device's lookup costs (BM_IngestDevice: the same appends, the device
+//   0 in devices: (the mapping's own table)                     the baseline of the same run
+//   1 provisioned (unmapped: provision: the provisioner's map, after the configured miss)
 // Compare the rows of one run (the machine is shared and noisy):
-//   build/release/bench/micro/ingest_bench --benchmark_repetitions=5
-//       --benchmark_report_aggregates_only=true
+//   build/release/bench/micro/ingest_bench --benchmark_repetitions=10
+//       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -16,9 +19,13 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+
 #include "buffer/buffer.h"
+#include "forward/forwarder.h"
 #include "ingest/pipeline.h"
 #include "log/log.h"
+#include "provision/provisioner.h"
 
 namespace {
 
@@ -66,6 +73,61 @@ void BM_IngestTimes(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_IngestTimes)->ArgNames({"times"})->DenseRange(0, 3)->UseRealTime();
+
+void BM_IngestDevice(benchmark::State& state) {
+  const bool provisioned = state.range(0) == 1;
+  log::init(log::Format::kText, log::Level::err);
+  const auto dir = std::filesystem::temp_directory_path() / "edgegw-bench-ingest-device";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  config::Config config;
+  config.gateway.id = "bench";
+  config.gateway.data_dir = dir.string();
+  config.cloud.url = "http://127.0.0.1:9";  // never asked: the io_context does not run
+  config.unmapped.reject = false;
+  config.unmapped.provision = true;
+  config.cloud.provisioning.set = true;
+  buffer::Options o;
+  o.path = (dir / "buffer").string();
+  o.sync = buffer::SyncMode::kNone;
+  o.max_bytes = 8ULL << 30;
+  auto buffer = std::move(buffer::Buffer::open(o)).value();
+  boost::asio::io_context io;
+  auto client = std::move(forward::HttpClient::create(io, *forward::parse_url(config.cloud.url), {},
+                                                      config.cloud.timeout))
+                    .value();
+  forward::Forwarder forwarder(io, *buffer, config.cloud, std::move(client));
+  auto provisioner =
+      std::move(provision::Provisioner::create(io, *buffer, forwarder, config)).value();
+  config::DeviceConfig device;
+  device.key = "device-0";
+  std::vector<config::DeviceConfig> devices;
+  std::vector<buffer::DeviceId> ids;
+  if (!provisioned) {
+    devices.push_back(device);
+    ids.push_back(*buffer->register_device(device.key));
+  }
+  config.devices = devices;
+  provisioner->configure(config);
+  ingest::Mapping mapping;
+  mapping.store(std::make_shared<const ingest::MappingTable>(
+      devices, ids, std::nullopt, ingest::TimeRules{}, provisioner.get()));
+  config::SourceConfig source;
+  source.name = "plant";
+  source.format = decode::Format::kTagoJson;
+  ingest::Pipeline pipeline(source, mapping, *buffer, nullptr);
+  const std::vector<RawMessage> messages(
+      kPerCall, RawMessage{"plant", "device-0", {}, kPayloads[0], kArrival});
+  if (!pipeline.append(messages)) state.SkipWithError("append failed");  // first sight
+  for (auto _ : state) {
+    if (!pipeline.append(messages)) state.SkipWithError("append failed");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPerCall));
+  provisioner.reset();
+  buffer.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_IngestDevice)->ArgNames({"provisioned"})->DenseRange(0, 1)->UseRealTime();
 
 }  // namespace
 

@@ -8,8 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <regex>
-#include <thread>
+#include <vector>
 
 #include "core/time.h"
 #include "request.h"
@@ -723,22 +724,35 @@ TEST(CloudEmulatorAccount, FaultsReachAccountEndpointsByPathOrToken) {
 }
 
 TEST(CloudEmulatorAccount, AccountRequestsStayOutOfTheDeviceApiBudget) {
-  // A one-hour window, entered with enough of it left.
-  constexpr std::int64_t kWindow = 3'600'000;
-  if (const std::int64_t left = kWindow - core::now_ms() % kWindow; left < 10'000) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(left + 50));
-  }
-  auto args = account_args();
-  args.insert(args.end(), {"--budget", "2/" + std::to_string(kWindow)});
-  CloudEmulator cloud(args);
-  HttpClient client = cloud.client();
-  const Created gw = create(client, "gw-dev-1");
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(client.get("/device", account()).status, 200);
-  EXPECT_EQ(client.post("/data", post_item(), auth(gw.token)).status, 200);
-  EXPECT_EQ(client.post("/data", post_item(), auth()).status, 200);
-  EXPECT_EQ(client.post("/data", post_item(), auth()).status, 429);
-  EXPECT_EQ(client.post("/device", device_body("gw-dev-2"), account()).status, 201);
-  const auto stats = cloud.stats();
+  // The budget's windows are aligned on the clock: a run that crossed into the next window is
+  // run again (with a fresh emulator) rather than judged; two crossings in a row cannot happen.
+  constexpr std::int64_t kWindow = 60'000;
+  struct Seen {
+    std::vector<int> statuses;
+    boost::json::value stats;
+  };
+  const auto run = [&]() -> std::optional<Seen> {
+    const std::int64_t window = core::now_ms() / kWindow;
+    auto args = account_args();
+    args.insert(args.end(), {"--budget", "2/" + std::to_string(kWindow)});
+    CloudEmulator cloud(args);
+    HttpClient client = cloud.client();
+    Seen seen;
+    const Created gw = create(client, "gw-dev-1");
+    for (int i = 0; i < 5; ++i) seen.statuses.push_back(client.get("/device", account()).status);
+    seen.statuses.push_back(client.post("/data", post_item(), auth(gw.token)).status);
+    seen.statuses.push_back(client.post("/data", post_item(), auth()).status);
+    seen.statuses.push_back(client.post("/data", post_item(), auth()).status);
+    seen.statuses.push_back(client.post("/device", device_body("gw-dev-2"), account()).status);
+    seen.stats = cloud.stats();
+    if (core::now_ms() / kWindow != window) return std::nullopt;
+    return seen;
+  };
+  std::optional<Seen> seen = run();
+  if (!seen) seen = run();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->statuses, (std::vector<int>{200, 200, 200, 200, 200, 200, 200, 429, 201}));
+  const auto& stats = seen->stats;
   EXPECT_EQ(stats.at("budget").at("current_window_requests").as_int64(), 3);
   EXPECT_EQ(stats.at("budget").at("throttled").as_int64(), 1);
   EXPECT_EQ(stats.at("requests").at("total").as_int64(), 3);

@@ -121,15 +121,8 @@ Result<DeviceListQuery> parse_device_list_query(std::string_view query) {
   std::map<std::string, TagFilter> tags;  // by the index in filter[tags][i]
   std::string order_field, order_direction;
   bool order_given = false;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (part.empty()) continue;
-    const auto eq = part.find('=');
-    const Key key = split_key(device_api::url_decode(part.substr(0, eq)));
-    std::string value =
-        eq == std::string_view::npos ? std::string() : device_api::url_decode(part.substr(eq + 1));
+  for (auto& [name, value] : device_api::decode_query(query)) {
+    const Key key = split_key(name);
     const auto& seg = key.segments;
     if (key.base == "filter" && !seg.empty()) {
       const std::string& what = seg[0];

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/http_client.h"
 
+#include "device_api/query.h"
+
 #include <optional>
 #include <stdexcept>
 
@@ -28,22 +30,7 @@ std::string HttpResponse::header(std::string_view name) const {
   return {};
 }
 
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '_' || u == '.' || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
+std::string url_encode(std::string_view text) { return device_api::url_encode(text); }
 
 struct HttpClient::Impl {
   Impl(std::string base_url, HttpClientOptions o) : options(std::move(o)) {

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <iomanip>
 #include <optional>
 #include <set>
@@ -14,6 +13,7 @@
 #include "app/control_socket.h"
 #include "app/data_dir.h"
 #include "config/loader.h"
+#include "core/time.h"
 #include "provision/account_api.h"
 #include "provision/store.h"
 
@@ -32,15 +32,6 @@ std::optional<config::Config> load(const std::string& path, std::ostream& err) {
     return std::nullopt;
   }
   return std::move(*loaded.config);
-}
-
-std::string utc(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 // Runs one Account API call on `io` and returns its result.
@@ -137,7 +128,7 @@ int cloud_devices(const std::string& config_path, std::ostream& out, std::ostrea
   std::size_t width = 3;
   for (const auto& [key, e] : store->entries()) width = std::max(width, key.size());
   out << std::left << std::setw(static_cast<int>(width)) << "KEY"
-      << "  CLOUD DEVICE              HOW      TOKEN SINCE           NOTE\n";
+      << "  CLOUD DEVICE              HOW      TOKEN SINCE               NOTE\n";
   for (const auto& [key, e] : store->entries()) {
     std::string note;
     if (configured.count(key) != 0) note = "in devices: now (the config's token is used)";
@@ -147,7 +138,7 @@ int cloud_devices(const std::string& config_path, std::ostream& out, std::ostrea
     }
     out << std::left << std::setw(static_cast<int>(width)) << key << "  " << std::setw(24)
         << e.device_id << "  " << std::setw(7) << (e.created ? "created" : "found") << "  "
-        << std::setw(20) << utc(e.since_ms) << "  " << note << '\n';
+        << std::setw(24) << core::format_iso8601_ms(e.since_ms) << "  " << note << '\n';
   }
   out << store->entries().size() << " device(s); tokens are kept in " << store->path()
       << " (mode 0600)\n";
@@ -167,9 +158,7 @@ int cloud_rotate_token(const std::string& config_path, const std::string& key, s
         if (!token) return token.status();
         entry.old_tokens.push_back(entry.token);
         entry.token = *token;
-        entry.since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+        entry.since_ms = core::now_ms();
         if (Status s = store.put(entry); !s) {
           (void)delete_tokens(api, io, {*token});
           return s;

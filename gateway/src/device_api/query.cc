@@ -100,21 +100,46 @@ std::string url_decode(std::string_view text) {
   return out;
 }
 
-QueryParams QueryParams::parse(std::string_view query) {
-  QueryParams params;
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '_' || u == '.' || u == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> decode_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (part.empty()) continue;
     const auto eq = part.find('=');
-    std::string key = url_decode(part.substr(0, eq));
-    std::string value =
-        eq == std::string_view::npos ? std::string() : url_decode(part.substr(eq + 1));
+    pairs.emplace_back(url_decode(part.substr(0, eq)), eq == std::string_view::npos
+                                                           ? std::string()
+                                                           : url_decode(part.substr(eq + 1)));
+  }
+  return pairs;
+}
+
+QueryParams QueryParams::parse(std::string_view query) {
+  QueryParams params;
+  params.items_ = decode_query(query);
+  for (auto& [key, value] : params.items_) {
     if (const auto bracket = key.find('['); bracket != std::string::npos && key.back() == ']') {
       key.resize(bracket);
     }
-    params.items_.emplace_back(std::move(key), std::move(value));
   }
   return params;
 }

@@ -22,8 +22,13 @@ namespace edgegw::device_api {
 
 // Percent-decoding; '+' is a space.
 std::string url_decode(std::string_view text);
+// Percent-encoding of a query value or a path segment (RFC 3986's unreserved characters kept).
+std::string url_encode(std::string_view text);
+// The decoded (key, value) pairs of a query string, in order, keys as written ("a[0][b]").
+std::vector<std::pair<std::string, std::string>> decode_query(std::string_view query);
 
-// A decoded query string. Keys in the qs forms "name[]" and "name[3]" are filed under "name".
+// A decoded query string. Keys in the qs forms "name[]" and "name[3]" are filed under "name"
+// (decode_query keeps them whole).
 class QueryParams {
  public:
   static QueryParams parse(std::string_view query);

@@ -167,7 +167,8 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
         break;
       }
       log_problem("unmapped", msg.device_key,
-                  "not in devices: and unmapped is reject; its readings are dropped");
+                  "not a device of devices:, nor one unmapped: takes (reject, or provisioning "
+                  "refused it: see its log); its readings are dropped");
       continue;
     }
     for (Reading& r : s.decoded.readings) {

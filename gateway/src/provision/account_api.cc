@@ -6,11 +6,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include "device_api/query.h"
 #include "forward/url.h"
 
 namespace edgegw::provision {
 
 namespace json = boost::json;
+using device_api::url_encode;
 using Method = forward::BeastHttpClient::Method;
 
 namespace {
@@ -60,22 +62,6 @@ std::string hex_id_or_empty(const json::value* v) {
 }
 
 }  // namespace
-
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 Result<std::unique_ptr<AccountApi>> AccountApi::create(boost::asio::io_context& io,
                                                        const config::CloudConfig& cloud,

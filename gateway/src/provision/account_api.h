@@ -83,7 +83,4 @@ class AccountApi {
   boost::asio::any_io_executor executor_;
 };
 
-// A query string's value, percent-encoded (RFC 3986 unreserved characters kept).
-std::string url_encode(std::string_view text);
-
 }  // namespace edgegw::provision

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/time.h"
 #include "ingest/unmapped.h"
 
 namespace edgegw::provision {
@@ -13,12 +14,6 @@ namespace edgegw::provision {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Keys that can name a cloud device and a tag: not empty, not too long, no control characters.
 bool provisionable(std::string_view key) {
@@ -42,19 +37,17 @@ void replace_all(std::string& text, std::string_view what, std::string_view with
 }  // namespace
 
 struct Provisioner::Node {
-  explicit Node(const config::RetryConfig& retry_config)
-      : backoff(retry_config.initial_backoff, retry_config.max_backoff, retry_config.multiplier) {}
   std::string key;
   ingest::MappedDevice device;      // its buffer queue (immutable once published)
   std::atomic<bool> usable{false};  // resolve() maps the key to it
   // Under work_mu_:
-  State state = State::kForgotten;
-  bool queued = false;
+  State state = State::kForgotten;  // changed by set_state_locked() only
+  bool queued = false;              // in queue_ or capped_
   // Progress not yet in the store: the device found or made, the token made.
   std::string device_id;
   bool created = false;
   std::optional<config::Secret> token;
-  forward::Backoff backoff;
+  std::optional<forward::Backoff> backoff;  // since its last success
   std::unique_ptr<boost::asio::steady_timer> retry;
 };
 
@@ -107,11 +100,25 @@ Provisioner::Node& Provisioner::node_locked(const std::string& key, buffer::Devi
   std::unique_lock lock(nodes_mu_);
   auto& slot = nodes_[key];
   if (!slot) {
-    slot = std::make_unique<Node>(retry_);
+    slot = std::make_unique<Node>();
     slot->key = key;
     slot->device.id = id;
   }
   return *slot;
+}
+
+namespace {
+bool waiting(Provisioner::State state) {
+  return state == Provisioner::State::kPending || state == Provisioner::State::kWorking;
+}
+}  // namespace
+
+void Provisioner::set_state_locked(Node& node, State next) {
+  if (waiting(node.state) && !waiting(next)) pending_.fetch_sub(1);
+  if (!waiting(node.state) && waiting(next)) pending_.fetch_add(1);
+  if (node.state == State::kWorking) --working_;
+  if (next == State::kWorking) ++working_;
+  node.state = next;
 }
 
 void Provisioner::configure(const config::Config& config) {
@@ -141,8 +148,7 @@ void Provisioner::configure(const config::Config& config) {
     }
     Node& node = node_locked(key, *id);
     if (node.state != State::kProvisioned) {
-      if (node.state == State::kPending || node.state == State::kWorking) pending_.fetch_sub(1);
-      node.state = State::kProvisioned;
+      set_state_locked(node, State::kProvisioned);
       forwarder_.set_device(*id, key, entry.token);
     }
     node.usable.store(true);
@@ -152,15 +158,13 @@ void Provisioner::configure(const config::Config& config) {
     for (auto& [key, node] : nodes_) {
       Node& n = *node;
       if (configured_.count(key) != 0) {
-        if (n.state == State::kPending || n.state == State::kWorking) pending_.fetch_sub(1);
-        n.state = State::kConfigured;  // an answer still in flight finds it so and stops
+        set_state_locked(n, State::kConfigured);  // an answer still in flight finds it so
         n.usable.store(false);
       } else if (n.state == State::kConfigured || n.state == State::kForgotten) {
         if (store_.find(key) != nullptr) continue;  // done above
-        n.state = config.unmapped.provision ? State::kPending : State::kForgotten;
-        if (n.state == State::kPending) pending_.fetch_add(1);
+        set_state_locked(n, config.unmapped.provision ? State::kPending : State::kForgotten);
         n.usable.store(n.state == State::kPending);
-      } else if (n.state == State::kPending || n.state == State::kWorking) {
+      } else if (waiting(n.state)) {
         n.usable.store(config.unmapped.provision);
       }
     }
@@ -178,9 +182,8 @@ void Provisioner::configure(const config::Config& config) {
         }
         Node& node = node_locked(key, id);
         if (node.state != State::kForgotten) continue;
-        node.state = State::kPending;
+        set_state_locked(node, State::kPending);
         node.usable.store(true);
-        pending_.fetch_add(1);
         logger_->info("provisioning: device {} has readings waiting and no cloud device yet", key);
       }
     }
@@ -207,14 +210,16 @@ const ingest::MappedDevice* Provisioner::resolve(std::string_view key) {
   }
   if (!provision_.load(std::memory_order_relaxed) || !provisionable(key)) return nullptr;
   if (pending_.load() >= max_pending_.load()) {
-    refused_.fetch_add(1, std::memory_order_relaxed);
-    problems_.log(log::Level::warn, "max_pending",
-                  fmt::format("provisioning: device '{}' refused: {} devices wait for theirs "
-                              "already (cloud.provisioning.max_pending)",
-                              key, pending_.load()));
+    // Every reading of such a key comes here: a line now and then, no formatting for the rest.
+    if (refused_.fetch_add(1, std::memory_order_relaxed) % 1000 == 0) {
+      logger_->warn(
+          "provisioning: device '{}' refused (and {} readings of new devices since the last "
+          "line): {} devices wait for theirs already (cloud.provisioning.max_pending)",
+          key, refused_.load() - 1, pending_.load());
+    }
     return nullptr;
   }
-  // Its queue first, durably (idempotent: a racing thread gets the same id), outside the lock.
+  // Its queue first, durably (idempotent: a racing thread gets the same id), with no lock held.
   const std::string name(key);
   auto id = buffer_.register_device(name);
   if (!id) {
@@ -223,28 +228,18 @@ const ingest::MappedDevice* Provisioner::resolve(std::string_view key) {
         fmt::format("provisioning: device '{}': no buffer queue: {}", key, id.status().message()));
     return nullptr;
   }
-  Node* node = nullptr;
-  {
-    std::unique_lock lock(nodes_mu_);
-    auto& slot = nodes_[name];
-    if (slot) return slot->usable.load() ? &slot->device : nullptr;
-    slot = std::make_unique<Node>(retry_);
-    slot->key = name;
-    slot->device.id = *id;
-    slot->state = State::kPending;
-    slot->usable.store(true, std::memory_order_release);
-    node = slot.get();
-    pending_.fetch_add(1);
+  std::lock_guard lock(work_mu_);
+  Node& node = node_locked(name, *id);
+  if (node.state == State::kForgotten && !node.usable.load()) {  // new, as far as we know
+    set_state_locked(node, State::kPending);
+    node.usable.store(true, std::memory_order_release);
+    logger_->info(
+        "provisioning: new device {}: its readings are buffered until it has a cloud device and "
+        "a token",
+        name);
+    if (!stopping_) enqueue_locked(node);
   }
-  logger_->info(
-      "provisioning: new device {}: its readings are buffered until it has a cloud "
-      "device and a token",
-      name);
-  boost::asio::post(io_, [this, node] {
-    std::lock_guard lock(work_mu_);
-    if (!stopping_) enqueue_locked(*node);
-  });
-  return &node->device;
+  return node.usable.load() ? &node.device : nullptr;
 }
 
 void Provisioner::enqueue_locked(Node& node) {
@@ -261,8 +256,7 @@ void Provisioner::pump_locked() {
     queue_.pop_front();
     node.queued = false;
     if (node.state != State::kPending) continue;
-    node.state = State::kWorking;
-    ++working_;
+    set_state_locked(node, State::kWorking);
     if (node.token) {
       finish_locked(node);
     } else if (!node.device_id.empty()) {
@@ -303,19 +297,21 @@ bool Provisioner::creation_allowed_locked() {
 
 void Provisioner::create_locked(Node& node) {
   if (!creation_allowed_locked()) {
-    node.state = State::kPending;
-    --working_;
+    // It waits for a slot, not in the queue: no lookup again until one is free.
+    set_state_locked(node, State::kPending);
     node.queued = true;
-    queue_.push_front(&node);
+    capped_.push_back(&node);
     problems_.log(log::Level::warn, "cap",
                   fmt::format("provisioning: {} devices made in the last hour "
-                              "(cloud.provisioning.max_created_per_hour); device {} and {} more "
-                              "wait, their readings buffered",
-                              created_at_.size(), node.key, queue_.size() - 1));
-    budget_timer_->expires_at(created_at_.front() + std::chrono::hours(1));
-    budget_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
-      if (!ec) pump_locked();
-    }));
+                              "(cloud.provisioning.max_created_per_hour); {} device(s) wait "
+                              "for a slot, their readings buffered",
+                              created_at_.size(), capped_.size()));
+    if (capped_.size() == 1) {
+      budget_timer_->expires_at(created_at_.front() + std::chrono::hours(1));
+      budget_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
+        if (!ec) release_capped_locked();
+      }));
+    }
     return;
   }
   created_at_.push_back(SteadyClock::now());
@@ -367,6 +363,23 @@ void Provisioner::create_locked(Node& node) {
       }));
 }
 
+void Provisioner::release_capped_locked() {
+  creation_allowed_locked();  // forgets the creations older than an hour
+  std::size_t room = static_cast<std::size_t>(settings_.max_created_per_hour) - created_at_.size();
+  for (; room > 0 && !capped_.empty(); --room) {
+    Node& node = *capped_.front();
+    capped_.pop_front();
+    node.queued = false;
+    enqueue_locked(node);  // looked up again first: another gateway may have made it meanwhile
+  }
+  if (!capped_.empty()) {
+    budget_timer_->expires_at(created_at_.front() + std::chrono::hours(1));
+    budget_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
+      if (!ec) release_capped_locked();
+    }));
+  }
+}
+
 void Provisioner::make_token_locked(Node& node, std::string device_id, bool created) {
   node.device_id = std::move(device_id);
   node.created = created;
@@ -384,11 +397,9 @@ void Provisioner::make_token_locked(Node& node, std::string device_id, bool crea
 }
 
 void Provisioner::finish_locked(Node& node) {
-  Entry entry{node.key, node.device_id, *node.token, node.created, now_ms(), {}};
+  Entry entry{node.key, node.device_id, *node.token, node.created, core::now_ms(), {}};
   if (Status s = store_.put(entry); !s) return fail_locked(node, s);
-  --working_;
-  pending_.fetch_sub(1);
-  node.state = State::kProvisioned;
+  set_state_locked(node, State::kProvisioned);
   node.backoff.reset();
   if (!node.created) ++found_;
   logger_->info(
@@ -404,15 +415,17 @@ void Provisioner::finish_locked(Node& node) {
 
 void Provisioner::fail_locked(Node& node, const Status& status) {
   if (node.state != State::kWorking) return;
-  --working_;
-  node.state = State::kPending;
+  set_state_locked(node, State::kPending);
   if (status.code() == Code::kUnauthenticated) {
     node.queued = true;
     queue_.push_front(&node);
     return stop_provisioning_locked(status);
   }
   ++failed_;
-  const auto wait = std::max(node.backoff.next(rng_), std::chrono::milliseconds(100));
+  if (!node.backoff) {
+    node.backoff.emplace(retry_.initial_backoff, retry_.max_backoff, retry_.multiplier);
+  }
+  const auto wait = std::max(node.backoff->next(rng_), std::chrono::milliseconds(100));
   problems_.log(log::Level::warn, "failed",
                 fmt::format("provisioning: device {}: {}; trying again in {} ms (its readings "
                             "stay buffered)",
@@ -454,7 +467,6 @@ void Provisioner::rotate_token(const std::string& key, Reply reply) {
                      guarded([this, key, reply](Result<config::Secret> token) {
                        if (!token) return reply(token.status(), "");
                        const Entry* current = store_.find(key);
-                       std::shared_ptr<Node> none;
                        if (current == nullptr) {
                          api_->delete_token(*token, [](Status) {});
                          return reply(Status::not_found(key + " was forgotten meanwhile"), "");
@@ -462,7 +474,7 @@ void Provisioner::rotate_token(const std::string& key, Reply reply) {
                        Entry next = *current;
                        next.old_tokens.push_back(next.token);
                        next.token = *token;
-                       next.since_ms = now_ms();
+                       next.since_ms = core::now_ms();
                        if (Status s = store_.put(next); !s) {
                          api_->delete_token(*token, [](Status) {});
                          return reply(s, "");
@@ -535,14 +547,13 @@ void Provisioner::forget(const std::string& key, Reply reply) {
   if (node != nullptr && node->state == State::kProvisioned) {
     forwarder_.set_device(node->device.id, key, config::Secret{});  // its lane waits
     if (provision_.load()) {
-      node->state = State::kPending;
-      pending_.fetch_add(1);
+      set_state_locked(*node, State::kPending);
       enqueue_locked(*node);
       what +=
           "; it is provisioned again now (unmapped: provision): found by its tags, with a "
           "new token";
     } else {
-      node->state = State::kForgotten;
+      set_state_locked(*node, State::kForgotten);
       node->usable.store(false);
       what += "; its readings are unmapped from now on";
     }

@@ -16,7 +16,9 @@
 // - rotate_token() and forget() serve `edgegw cloud rotate-token` and `forget` (control_socket.h).
 //
 // Locking: work_mu_ guards the provisioning state and the store (the cloud's answers arrive on
-// I/O threads); nodes_mu_ guards the key map resolve() reads. Order: work_mu_, then nodes_mu_.
+// I/O threads); nodes_mu_ guards the key map resolve() reads (shared, per message of a key
+// the config does not map). Order: work_mu_, then nodes_mu_. A source thread takes work_mu_
+// only at a key's first sight.
 #pragma once
 
 #include <atomic>
@@ -81,14 +83,18 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   static constexpr int kMaxWorking = 4;             // keys provisioned at once
   static constexpr std::size_t kMaxKeyBytes = 128;  // longer keys are not provisioned
 
- private:
+  // What became of a key (public for a helper of the .cc, not for callers).
   enum class State { kPending, kWorking, kProvisioned, kConfigured, kForgotten };
+
+ private:
   struct Node;
   Provisioner(boost::asio::io_context& io, buffer::Buffer& buffer, forward::Forwarder& forwarder,
               Store store, std::unique_ptr<AccountApi> api);
 
   // Under work_mu_:
   Node& node_locked(const std::string& key, buffer::DeviceId id);  // existing or new
+  // Every change of a node's state: pending_ and working_ follow it.
+  void set_state_locked(Node& node, State next);
   void enqueue_locked(Node& node);
   void pump_locked();
   void lookup_locked(Node& node);
@@ -101,6 +107,7 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   Tags lookup_tags(const std::string& key) const;
   std::string device_name(const std::string& key) const;
   bool creation_allowed_locked();
+  void release_capped_locked();  // capped_ keys, as many as may be created now, to the queue
   // Runs `step` under work_mu_ unless stopped; for the cloud's answers.
   template <typename F>
   auto guarded(F step);
@@ -118,10 +125,11 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   config::RetryConfig retry_;
   std::string gateway_id_;
   std::set<std::string, std::less<>> configured_;
-  std::deque<Node*> queue_;  // pending keys, in order of first sight
-  int working_ = 0;
-  bool stopped_ = false;   // the account token was refused
-  bool stopping_ = false;  // shutdown
+  std::deque<Node*> queue_;   // pending keys, in order of first sight
+  std::deque<Node*> capped_;  // pending keys to create, waiting for max_created_per_hour
+  int working_ = 0;           // nodes in kWorking
+  bool stopped_ = false;      // the account token was refused
+  bool stopping_ = false;     // shutdown
   bool configured_once_ = false;
   std::deque<std::chrono::steady_clock::time_point> created_at_;  // within the last hour
   std::unique_ptr<boost::asio::steady_timer> budget_timer_;       // the next creation allowed
@@ -131,8 +139,8 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   mutable std::shared_mutex nodes_mu_;
   std::unordered_map<std::string, std::unique_ptr<Node>, ingest::StringHash, std::equal_to<>>
       nodes_;
-  std::atomic<bool> provision_{false};  // unmapped: provision
-  std::atomic<std::size_t> pending_{0};
+  std::atomic<bool> provision_{false};   // unmapped: provision
+  std::atomic<std::size_t> pending_{0};  // nodes in kPending or kWorking
   std::atomic<std::size_t> max_pending_{1000};
   std::atomic<std::uint64_t> refused_{0};
 };
