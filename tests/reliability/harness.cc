@@ -42,7 +42,8 @@ int env_int(const char* name, int fallback) {
 std::string gateway_config(const std::string& data_dir, const std::string& cloud_url,
                            const std::string& broker_uri, const GatewayOptions& o) {
   std::string devices;
-  for (int d = 1; d <= o.devices; ++d) {
+  const int mapped = o.mapped < 0 ? o.devices : o.mapped;
+  for (int d = 1; d <= mapped; ++d) {
     devices += "  - key: " + device_key(d) + "\n    token: " + device_token(d) + "\n";
   }
   return "gateway:\n  data_dir: " + data_dir +
@@ -59,7 +60,8 @@ std::string gateway_config(const std::string& data_dir, const std::string& cloud
          broker_uri + "\n      client_id: " + o.client_id +
          "\n      topics: [\"sensors/{device}/data\"]\n      qos: 1\n      clean_session: false\n"
          "      reconnect_min: 50ms\n      reconnect_max: 500ms\n" +
-         o.mqtt_extra + "devices:\n" + devices + "unmapped: reject\n";
+         o.mqtt_extra + "devices:" + (devices.empty() ? " []\n" : "\n" + devices) +
+         "unmapped: " + o.unmapped + "\n";
 }
 
 std::unique_ptr<testing::Subprocess> start_gateway(const std::string& config) {

@@ -39,8 +39,10 @@ struct GatewayOptions {
   std::string cloud_extra;     // more `cloud:` lines
   std::string mqtt_extra;      // more lines of the mqtt source's config (6 spaces indent)
   std::string client_id = "gw";
-  int max_readings = 100;      // cloud.batch.max_readings
-  std::string timeout = "2s";  // cloud.timeout
+  int max_readings = 100;           // cloud.batch.max_readings
+  std::string timeout = "2s";       // cloud.timeout
+  int mapped = -1;                  // devices listed in devices: (the first ones); -1: all of them
+  std::string unmapped = "reject";  // unmapped: (the others' readings)
 };
 
 // The YAML of a gateway with one mqtt source on `broker_uri` (QoS 1, persistent session) and
