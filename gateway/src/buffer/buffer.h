@@ -75,6 +75,7 @@ struct Batch {
     std::uint32_t offset;  // of the reading's JSON in body
     std::uint32_t size;
     std::uint64_t cum_bytes;
+    std::uint32_t stored_size = size;  // as stored (the forwarder may rewrite the body)
   };
   DeviceId device = 0;
   std::string body;
@@ -133,6 +134,33 @@ class Buffer final : public StatsSource {
   // local API's DELETE /data); sequences already removed or forwarded are skipped. Returns how
   // many were removed. A batch already in flight may still deliver them.
   Result<std::uint64_t> withdraw(DeviceId device, std::span<const Seq> seqs);
+
+  // Reads and removals out of the queue's order (out_of_order.cc), for the forwarder's
+  // cloud.drain: fresh_first (the present before a backlog).
+  // Where a device's queue stands (cheap: no I/O).
+  struct Span {
+    Seq first = 0;                 // the head (== next: empty)
+    Seq next = 0;                  // the next sequence to assign
+    std::uint64_t readings = 0;    // waiting (between them, less what was removed out of order)
+    std::int64_t head_age_ms = 0;  // how long the head has been stored; 0: empty or unknown
+  };
+  Span span(DeviceId device) const;
+  // Like read(), from `from` on (from the head when `from` is before it).
+  Result<Batch> read_from(DeviceId device, Seq from, std::size_t max_readings,
+                          std::size_t max_bytes) const;
+  struct Stored {
+    Seq seq;
+    std::uint64_t cum_bytes;
+    std::string_view json;  // valid during the visit only
+  };
+  // Visits the readings at or before `last`, newest first, at most `max_visits` of them, until
+  // `visit` returns false.
+  Status visit_back(DeviceId device, Seq last, std::size_t max_visits,
+                    const std::function<bool(const Stored&)>& visit) const;
+  // Removes delivered readings that were not at the head (read_from, visit_back), as ack() does
+  // for the head: not synced (a removal a power cut takes back is a duplicate, never a loss).
+  // What was removed meanwhile is skipped.
+  Status remove_delivered(DeviceId device, std::span<const Batch::Entry> entries);
 
   // The store and a hook's column family (kHookColumnFamily, kActionsColumnFamily) a write hook
   // keeps its entries in (db null when read-only).
@@ -249,6 +277,10 @@ class Buffer final : public StatsSource {
   };
   Removed remove_head_locked(DeviceId id, Device& d, AckPoint point);
   void refresh_head_time(DeviceId id);
+  // Removes (seq, entry bytes) from the middle of a device's queue into the pending group, marked
+  // so that they stay uncounted across a restart (withdraw.cc). Returns how many were there.
+  std::uint64_t withdraw_locked(DeviceId id, Device& d,
+                                std::span<const std::pair<Seq, std::uint64_t>> readings);
 
   // retention.cc: buffer.max_bytes (drop_oldest) and buffer.max_age.
   // Room for `needed` more bytes of `records` readings: OK, made by dropping the oldest

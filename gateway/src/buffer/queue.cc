@@ -201,6 +201,11 @@ void Buffer::refresh_head_time(DeviceId id) {
 }
 
 Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const {
+  return read_from(device, 0, max_readings, max_bytes);
+}
+
+Result<Batch> Buffer::read_from(DeviceId device, Seq from, std::size_t max_readings,
+                                std::size_t max_bytes) const {
   Seq first = 0;
   Seq next = 0;
   {
@@ -209,12 +214,12 @@ Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_
     if (it == devices_.end()) {
       return Status::invalid_argument("read of unknown device index " + std::to_string(device));
     }
-    first = it->second.first_seq;
+    first = std::max(from, it->second.first_seq);
     next = it->second.next_seq;
   }
   Batch batch;
   batch.device = device;
-  if (first == next || max_readings == 0) return batch;
+  if (first >= next || max_readings == 0) return batch;
   const QueueKey upper = queue_key(device, next);
   const rocksdb::Slice upper_slice = slice(upper);
   auto it = queue_iterator(*db_, queue_, &upper_slice);

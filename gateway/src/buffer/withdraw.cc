@@ -44,26 +44,31 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
   // A write that failed meanwhile reloaded the registry without the device: nothing of it was
   // stored, so nothing is withdrawn.
   if (it == devices_.end()) return std::uint64_t{0};
-  Device& d = it->second;
+  const std::uint64_t removed = withdraw_locked(device, it->second, found);
+  if (removed == 0) return removed;
+  pending_->durable = true;  // the local DELETE was answered: the readings must not come back
+  std::shared_ptr<Group> group = pending_;
+  if (Status s = commit(lock, group); !s) return s;
+  return removed;
+}
+
+std::uint64_t Buffer::withdraw_locked(DeviceId id, Device& d,
+                                      std::span<const std::pair<Seq, std::uint64_t>> readings) {
   std::uint64_t removed = 0;
-  for (const auto& [seq, bytes] : found) {
+  for (const auto& [seq, bytes] : readings) {
     if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
     Group& g = pending_locked();
-    g.durable = true;  // the local DELETE was answered: the readings must not come back
-    const QueueKey key = queue_key(device, seq);
+    const QueueKey key = queue_key(id, seq);
     (void)g.batch->Delete(queue_, slice(key));
     char mark[8];
     store_be64(mark, bytes);
-    (void)g.batch->Put(meta_, meta_withdrawn_key(device, seq), rocksdb::Slice(mark, sizeof mark));
+    (void)g.batch->Put(meta_, meta_withdrawn_key(id, seq), rocksdb::Slice(mark, sizeof mark));
     d.withdrawn.emplace(seq, bytes);
     d.withdrawn_bytes += bytes;
     total_readings_ -= 1;
     total_bytes_ -= bytes;
     ++removed;
   }
-  if (removed == 0) return removed;
-  std::shared_ptr<Group> group = pending_;
-  if (Status s = commit(lock, group); !s) return s;
   return removed;
 }
 

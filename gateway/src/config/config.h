@@ -94,6 +94,15 @@ enum class TimePolicy {
   kReject,  // dead-lettered with the reason (the local Device API refuses the request)
 };
 
+// The order a lane sends a backlog in (cloud.drain).
+enum class DrainOrder {
+  // When the oldest reading has waited more than batch.linger + fresh_after (an outage): the
+  // newest reading of each variable first, readings that arrive meanwhile next, then the backlog
+  // oldest first.
+  kFreshFirst,
+  kFifo,  // always oldest first
+};
+
 // cloud.provisioning: how the gateway makes a cloud device and its token for a device key the
 // config does not map (`unmapped: provision`), with the account's (profile's) token: the cloud's
 // Account API (tagoio-api.md section 7). Read by config/provisioning.cc.
@@ -130,6 +139,12 @@ struct CloudConfig {
   RetryConfig retry;
   TimePolicy implausible_time = TimePolicy::kStamp;
   Duration future_tolerance = std::chrono::minutes(5);
+  DrainOrder drain = DrainOrder::kFreshFirst;
+  Duration fresh_after = std::chrono::minutes(1);
+  // Readings the gateway stamps within this long of the box's boot while the system clock is not
+  // synchronised wait for it (at most this long after their arrival), to be sent with their real
+  // time (core/unsynced_stamp.h). 0: never held.
+  Duration clock_wait = std::chrono::minutes(10);
   ProvisioningConfig provisioning;
 };
 

@@ -157,6 +157,9 @@ void read_url(Reader& r, const Item& it, CloudConfig& c) {
 constexpr EnumName<TimePolicy> kTimePolicies[] = {
     {"stamp", TimePolicy::kStamp}, {"keep", TimePolicy::kKeep}, {"reject", TimePolicy::kReject}};
 
+constexpr EnumName<DrainOrder> kDrainOrders[] = {{"fresh_first", DrainOrder::kFreshFirst},
+                                                 {"fifo", DrainOrder::kFifo}};
+
 constexpr Key<CloudConfig> kCloudKeys[] = {
     {"url", read_url},
     {"timeout",
@@ -180,6 +183,12 @@ constexpr Key<CloudConfig> kCloudKeys[] = {
      [](Reader& r, const Item& it, CloudConfig& c) {
        r.read_duration(it, kPositive, c.future_tolerance);
      }},
+    {"drain",
+     [](Reader& r, const Item& it, CloudConfig& c) { r.read_enum(it, kDrainOrders, c.drain); }},
+    {"fresh_after", [](Reader& r, const Item& it,
+                       CloudConfig& c) { r.read_duration(it, kPositive, c.fresh_after); }},
+    {"clock_wait", [](Reader& r, const Item& it,
+                      CloudConfig& c) { r.read_duration(it, Duration::zero(), c.clock_wait); }},
     {"provisioning",
      [](Reader& r, const Item& it, CloudConfig& c) { read_provisioning(r, it, c.provisioning); }},
 };

@@ -2,10 +2,12 @@
 #include "core/clock_sync.h"
 
 #include <sys/timex.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 
 namespace edgegw::core {
 
@@ -33,6 +35,22 @@ ClockState system_clock_state() noexcept {
     asked_at.store(now, std::memory_order_relaxed);
   }
   return state.load(std::memory_order_relaxed);
+}
+
+const std::string& boot_id() {
+  static const std::string id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }();
+  return id;
+}
+
+std::int64_t boottime_ms() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 }  // namespace edgegw::core

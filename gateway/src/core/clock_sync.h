@@ -4,6 +4,9 @@
 // server; the kernel knows which (adjtimex(2): TIME_ERROR and STA_UNSYNC until then).
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 namespace edgegw::core {
 
 enum class ClockState {
@@ -19,5 +22,10 @@ ClockState system_clock_state() noexcept;
 inline bool system_clock_synchronised() noexcept {
   return system_clock_state() != ClockState::kUnsynchronised;
 }
+
+// The kernel's id of this boot (/proc/sys/kernel/random/boot_id), read once; "" when unknown.
+const std::string& boot_id();
+// Milliseconds since boot, suspend included (CLOCK_BOOTTIME): a clock no time service steps.
+std::int64_t boottime_ms() noexcept;
 
 }  // namespace edgegw::core

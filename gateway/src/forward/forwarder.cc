@@ -8,6 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include "forward/fresh_pick.h"
+#include "forward/unsynced_times.h"
+
 namespace edgegw::forward {
 
 namespace asio = boost::asio;
@@ -18,6 +21,11 @@ namespace {
 // Consecutive failures of the whole cloud before the breaker opens.
 constexpr int kBreakerThreshold = 5;
 constexpr std::size_t kMaxReasonBytes = 500;
+// fresh_first: how far back from a backlog's end its newest readings are looked for (at least;
+// four batches when batches are larger). A variable not seen there is sent with the backfill.
+constexpr std::size_t kFreshScan = 1000;
+// How often a lane whose readings wait for the system clock looks again.
+constexpr std::chrono::milliseconds kClockWait{1000};
 
 // The cloud's explanation: {"status":false,"message":"..."} or {"result":{"message":...}}, else
 // the body; at most kMaxReasonBytes either way (a misbehaving cloud can send a megabyte of it).
@@ -66,6 +74,14 @@ struct Forwarder::Lane {
   std::vector<std::function<void()>> after_request;  // after_in_flight(): run at its answer
   std::unique_ptr<Timer> timer;
   Backoff backoff;
+  // cloud.drain: fresh_first.
+  Pick pick = Pick::kHead;                 // where the batch in hand came from
+  std::optional<buffer::Seq> backlog_end;  // a backfill runs: its backlog ends here
+  buffer::Seq live_next = 0;               // the first reading after it not sent yet
+  bool failing = false;                    // its last request failed (no answer, 429, 5xx, 401)
+  Clock::time_point recovered_at{};        // its first request accepted after failures
+  Clock::time_point backfill_found{};      // when its backfill began
+  bool restarted = false;                  // its backfill gave way to newer readings
 };
 
 Forwarder::Forwarder(asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
@@ -186,8 +202,20 @@ void Forwarder::stop(std::function<void()> done) {
 }
 
 ForwarderStats Forwarder::stats() const {
-  std::lock_guard lock(stats_mu_);
-  return stats_;
+  ForwarderStats out;
+  {
+    std::lock_guard lock(stats_mu_);
+    out = stats_;
+  }
+  for (auto& [id, lane] : out.lanes) {
+    if (lane.backlog_end == 0) continue;
+    const buffer::Buffer::Span span = buffer_.span(id);
+    // About: the readings of the backlog sent out of order count until the head passes them.
+    lane.backfill_readings = span.first <= lane.backlog_end ? lane.backlog_end + 1 - span.first : 0;
+    lane.backfill_age_ms = span.head_age_ms;
+    out.backfill_readings += lane.backfill_readings;
+  }
+  return out;
 }
 
 void Forwarder::on_notify(buffer::DeviceId id) {
@@ -302,6 +330,13 @@ bool Forwarder::start_sends() {
     const buffer::DeviceId id = loaded_.front();
     loaded_.pop_front();
     Lane& lane = *lanes_.at(id);
+    if (lane.failing && gives_way_to_the_present(lane)) {
+      // Its batch waited out the outage in the queue (an open breaker sends one probe at a
+      // time): what is newest now goes instead.
+      load(lane);
+      progress = true;
+      continue;
+    }
     pacer_.on_send(now);
     lane.state = LaneState::kInFlight;
     ++in_flight_;
@@ -325,17 +360,112 @@ std::string_view Forwarder::body_of(Lane& lane, Range range) {
 
 void Forwarder::load(Lane& lane) {
   if (!lane.parts.empty()) {  // the rest of a batch (a retry, a split): already in hand
-    lane.state = LaneState::kLoaded;
-    loaded_.push_back(lane.id);
-    return;
+    if (!gives_way_to_the_present(lane)) {
+      lane.state = LaneState::kLoaded;
+      loaded_.push_back(lane.id);
+      return;
+    }
+    // Not delivered (or a duplicate at worst, as any retry): it stays in the buffer for the
+    // backfill, and the backlog's newest readings go first.
+    lane.parts.clear();
+    lane.batch.reset();
+    if (lane.backlog_end) {  // the same backlog, grown: picked again from its new end
+      end_backfill(lane);
+      lane.restarted = true;
+    }
   }
   lane.state = LaneState::kLoading;
   lane.notified = false;  // appends written before now, the read sees; later ones notify again
   ++loading_;
-  asio::post(io_, [this, id = lane.id] {
-    auto batch = buffer_.read(id, cloud_.batch.max_readings, cloud_.batch.max_bytes);
-    asio::post(strand_,
-               [this, id, batch = std::move(batch)]() mutable { on_read(id, std::move(batch)); });
+  choose_pick(lane);
+  start_read(lane);
+}
+
+bool Forwarder::backlog_is_old(const buffer::Buffer::Span& span) const {
+  const auto threshold = std::chrono::duration_cast<milliseconds>(cloud_.batch.linger) +
+                         std::chrono::duration_cast<milliseconds>(cloud_.fresh_after);
+  // A backlog one batch takes whole holds its present already: no request more for it.
+  return span.readings > cloud_.batch.max_readings && span.head_age_ms > threshold.count();
+}
+
+bool Forwarder::gives_way_to_the_present(const Lane& lane) const {
+  if (cloud_.drain != config::DrainOrder::kFreshFirst) return false;
+  const Range& part = lane.parts.front();
+  if (lane.parts.size() != 1 || part.begin != 0 || part.end != lane.batch->size()) {
+    return false;  // a split batch is finished first
+  }
+  const buffer::Buffer::Span span = buffer_.span(lane.id);
+  if (!backlog_is_old(span)) return false;
+  // A head batch that waited out an outage; or a backfill's batch that failed while newer
+  // readings came: they are the present now.
+  if (!lane.backlog_end) return lane.pick == Pick::kHead;
+  return span.next - 1 > std::max(*lane.backlog_end, lane.batch->entries.back().seq);
+}
+
+void Forwarder::end_backfill(Lane& lane) {
+  if (!lane.backlog_end) return;
+  lane.backlog_end.reset();
+  std::lock_guard lock(stats_mu_);
+  --stats_.backfilling;
+  stats_.lanes[lane.id].backlog_end = 0;
+}
+
+bool Forwarder::backfill_done(Lane& lane) {
+  if (!lane.backlog_end) return true;
+  const buffer::Buffer::Span span = buffer_.span(lane.id);
+  if (span.readings != 0 && span.first <= *lane.backlog_end) return false;
+  end_backfill(lane);
+  logger_->info("device {}: its backlog is delivered; oldest first again", lane.key);
+  return true;
+}
+
+void Forwarder::choose_pick(Lane& lane) {
+  lane.pick = Pick::kHead;
+  if (cloud_.drain != config::DrainOrder::kFreshFirst) return;
+  (void)backfill_done(lane);
+  const buffer::Buffer::Span span = buffer_.span(lane.id);
+  if (!lane.backlog_end) {
+    const bool restarted = std::exchange(lane.restarted, false);
+    if (!backlog_is_old(span)) return;
+    lane.backlog_end = span.next - 1;
+    lane.live_next = span.next;
+    lane.pick = Pick::kFresh;
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.backfilling;
+      stats_.lanes[lane.id].backlog_end = *lane.backlog_end;
+      if (restarted) return;  // counted and said when it began
+      ++stats_.backfills;
+    }
+    lane.backfill_found = time_.now();
+    logger_->info(
+        "device {}: {} readings wait, the oldest for {} s: each variable's newest reading goes "
+        "first, then the backlog oldest first (cloud.drain: fresh_first)",
+        lane.key, span.readings, span.head_age_ms / 1000);
+    return;
+  }
+  if (span.next > lane.live_next) lane.pick = Pick::kLive;  // newer than the backlog: first
+}
+
+void Forwarder::start_read(Lane& lane) {
+  asio::post(io_, [this, id = lane.id, pick = lane.pick, end = lane.backlog_end.value_or(0),
+                   live = lane.live_next] {
+    const std::size_t max_readings = cloud_.batch.max_readings;
+    const std::size_t max_bytes = cloud_.batch.max_bytes;
+    Result<buffer::Batch> batch =
+        pick == Pick::kFresh
+            ? newest_per_variable(buffer_, id, end, std::max(kFreshScan, 4 * max_readings),
+                                  max_readings, max_bytes)
+        : pick == Pick::kLive ? buffer_.read_from(id, live, max_readings, max_bytes)
+                              : buffer_.read(id, max_readings, max_bytes);
+    // Readings stamped before the clock was synchronised get their real time now, or wait.
+    const std::int64_t wait_ms =
+        std::chrono::duration_cast<milliseconds>(cloud_.clock_wait).count();
+    const bool clock_wait =
+        batch && fix_unsynced_times(*batch, clock_(), wait_ms) == TimesFixed::kWait;
+    asio::post(strand_, [this, id, batch = std::move(batch), clock_wait]() mutable {
+      on_read(id, std::move(batch), clock_wait);
+    });
   });
 }
 
@@ -344,14 +474,26 @@ void Forwarder::release(Lane& lane, LaneState state) {
   lane.state = state;
 }
 
-void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
+void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool clock_wait) {
   Lane& lane = *lanes_.at(id);
   --loading_;
-  if (!batch) {
+  if (clock_wait && !stopping_) {
+    problems_.log(log::Level::warn, "clock",
+                  fmt::format("device {}: readings the gateway stamped while the system clock "
+                              "was not synchronised wait for it (their real time is known then)",
+                              lane.key));
+    wait_then_ready(lane, kClockWait, LaneState::kWaiting);
+  } else if (!batch) {
     lane.state = LaneState::kWaiting;
     problems_.log(log::Level::err, "read",
                   "cannot read the buffer: " + std::string(batch.status().message()));
     wait_then_ready(lane, lane.backoff.next(rng_), LaneState::kWaiting);
+  } else if (batch->empty() && lane.pick != Pick::kHead && !stopping_) {
+    // Nothing of that kind (removed meanwhile, or appended but not written yet): the head then.
+    lane.pick = Pick::kHead;
+    ++loading_;
+    start_read(lane);
+    return;
   } else if (batch->empty() || stopping_) {
     lane.state = LaneState::kIdle;
     if (lane.notified) {
@@ -360,6 +502,7 @@ void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch) {
     }
   } else {
     lane.parts = {{0, batch->size()}};
+    if (lane.pick == Pick::kLive) lane.live_next = batch->entries.back().seq + 1;
     lane.batch = std::move(batch).value();
     lane.state = LaneState::kLoaded;
     loaded_.push_back(id);
@@ -402,10 +545,12 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
     case Action::kDelivered:
       breaker_success();
       lane.backoff.reset();
+      if (std::exchange(lane.failing, false)) lane.recovered_at = started;
       remove_part(lane, range, std::nullopt);  // the lane stays busy until the ack is done
       return;
     case Action::kRateLimited: {
       release(lane, LaneState::kWaiting);
+      lane.failing = true;
       breaker_success();
       count_retry();
       const milliseconds wait =
@@ -421,6 +566,7 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
     }
     case Action::kRetry: {
       release(lane, LaneState::kWaiting);
+      lane.failing = true;
       breaker_failure();
       count_retry();
       const milliseconds wait =
@@ -437,6 +583,7 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
     }
     case Action::kTokenRefused:
       release(lane, LaneState::kWaiting);
+      lane.failing = true;
       breaker_success();
       {
         std::lock_guard lock(stats_mu_);
@@ -479,7 +626,9 @@ void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> ref
   --in_flight_;
   ++removing_;
   const buffer::Batch& b = *lane.batch;
-  const buffer::AckPoint point = buffer::AckPoint::of(b.entries[range.end - 1]);
+  // The batch stays in hand, untouched, until on_removed: the I/O thread may read its entries.
+  const std::span<const buffer::Batch::Entry> entries(b.entries.data() + range.begin,
+                                                      range.end - range.begin);
   std::string reading;
   std::string reason;
   int http_status = 0;
@@ -488,15 +637,21 @@ void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> ref
     reason = cloud_message(*refused);
     http_status = refused->status;
   }
-  asio::post(io_, [this, id = lane.id, range, point, dead = refused.has_value(),
+  asio::post(io_, [this, id = lane.id, pick = lane.pick, range, entries, dead = refused.has_value(),
                    reading = std::move(reading), reason = std::move(reason), http_status] {
     Status s = dead ? buffer_.dead_letter(id, reading, reason, http_status) : Status::ok();
-    if (s) s = buffer_.ack(id, point);
+    if (s) s = remove_from_buffer(id, pick, entries);
     asio::post(strand_, [this, id, range, s = std::move(s), dead, http_status, reason]() mutable {
       on_removed(id, range, std::move(s), dead, http_status, reason);
     });
   });
   pump();  // the freed slot
+}
+
+Status Forwarder::remove_from_buffer(buffer::DeviceId id, Pick pick,
+                                     std::span<const buffer::Batch::Entry> entries) {
+  if (pick == Pick::kHead) return buffer_.ack(id, buffer::AckPoint::of(entries.back()));
+  return buffer_.remove_delivered(id, entries);
 }
 
 void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool dead_lettered,
@@ -528,9 +683,10 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
               maybe_finish_stop();
               return;
             }
-            const buffer::AckPoint point = buffer::AckPoint::of(lane.batch->entries[range.end - 1]);
-            asio::post(io_, [this, id = lane.id, range, point] {
-              Status s = buffer_.ack(id, point);
+            const std::span<const buffer::Batch::Entry> entries(
+                lane.batch->entries.data() + range.begin, range.end - range.begin);
+            asio::post(io_, [this, id = lane.id, pick = lane.pick, range, entries] {
+              Status s = remove_from_buffer(id, pick, entries);
               asio::post(strand_, [this, id, range, s = std::move(s)]() mutable {
                 on_removed(id, range, std::move(s), false, 0, "");
               });
@@ -550,6 +706,10 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
     } else {
       stats_.readings_forwarded += range.end - range.begin;
       lane_stats.readings_forwarded += range.end - range.begin;
+      if (lane.pick == Pick::kFresh) {  // the present reached the cloud
+        const Clock::time_point since = std::max(lane.recovered_at, lane.backfill_found);
+        stats_.present_delay_seconds = std::chrono::duration<double>(time_.now() - since).count();
+      }
     }
   }
   if (dead_lettered) {
@@ -571,6 +731,7 @@ void Forwarder::after_batch_part(Lane& lane) {
     return;
   }
   lane.batch.reset();
+  (void)backfill_done(lane);
   if (!stopping_ && (lane.notified || buffer_.queued(lane.id).readings > 0)) {
     make_ready(lane);  // what arrived meanwhile has waited a round trip already: no linger
   } else {

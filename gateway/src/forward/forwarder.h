@@ -10,6 +10,11 @@
 // - Each answer is handled per outcome.h; nothing is acked in the buffer that the cloud did not
 //   accept (or that was dead-lettered), so a crash or a stop at any moment loses nothing.
 // - A circuit breaker: after consecutive failures of the whole cloud, one probe at a time.
+// - cloud.drain: fresh_first (fresh_pick.h): a lane whose oldest reading has waited longer than
+//   batch.linger + cloud.fresh_after, with more than a batch waiting, sends each variable's
+//   newest reading first, then readings that arrive meanwhile (each time there are some), then
+//   the backlog from its head. Readings sent out of order are removed one by one
+//   (Buffer::remove_delivered); nothing is sent twice but the batch in flight at a crash.
 // All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
 // I/O pool and report back to the strand, so one lane's disk work never holds up the others.
 // Every instant and every wait comes from a TimeSource (time_source.h): the steady clock in the
@@ -24,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +45,7 @@
 #include "forward/pacer.h"
 #include "forward/stats.h"
 #include "forward/time_source.h"
+#include "forward/unsynced_times.h"
 #include "log/rate_limited.h"
 
 namespace edgegw::forward {
@@ -67,12 +74,18 @@ class Forwarder final : public StatsSource {
   void stop(std::function<void()> done);
 
   void set_observer(RequestObserver* observer) { observer_ = observer; }
+  // The clocks readings stamped before a clock sync are judged by (unsynced_times.h); tests
+  // give their own. Before start().
+  void set_clock(std::function<ClockView()> clock) { clock_ = std::move(clock); }
   ForwarderStats stats() const override;
 
  private:
   // kReady: queued for a read; kLoading: its batch is being read; kLoaded: the batch waits for a
   // request slot; kInFlight: the request and then the ack.
   enum class LaneState { kIdle, kLingering, kReady, kLoading, kLoaded, kInFlight, kWaiting, kHeld };
+  // Where a lane's batch comes from: the head of its queue (acked as a run), or out of order
+  // (fresh_first): each variable's newest reading of the backlog, or readings newer than it.
+  enum class Pick { kHead, kFresh, kLive };
   struct Lane;
   struct Range {
     std::size_t begin;
@@ -90,7 +103,19 @@ class Forwarder final : public StatsSource {
   // for a slot (kLoaded), the request and the ack (kInFlight). Only the request holds one of the
   // max_in_flight slots.
   void load(Lane& lane);
-  void on_read(buffer::DeviceId id, Result<buffer::Batch> batch);
+  // fresh_first: where the lane's next batch comes from (starts and ends its backfill).
+  void choose_pick(Lane& lane);
+  bool backlog_is_old(const buffer::Buffer::Span& span) const;
+  // A retried batch that the present should overtake (it is read again later).
+  bool gives_way_to_the_present(const Lane& lane) const;
+  void end_backfill(Lane& lane);
+  bool backfill_done(Lane& lane);  // ends the backfill when the head passed its backlog
+  void start_read(Lane& lane);     // the batch of lane.pick, read on the I/O pool
+  // Removes a delivered (or dead-lettered) part of the lane's batch: an ack of the head's run,
+  // or the readings one by one when they were picked out of order.
+  Status remove_from_buffer(buffer::DeviceId id, Pick pick,
+                            std::span<const buffer::Batch::Entry> entries);
+  void on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool clock_wait);
   void send_part(Lane& lane);
   void on_response(buffer::DeviceId id, Range range, Response response, Clock::time_point started);
   void handle_refused(Lane& lane, Range range, const Response& response);
@@ -138,6 +163,7 @@ class Forwarder final : public StatsSource {
   bool stopping_ = false;
   std::function<void()> stopped_;
   RequestObserver* observer_ = nullptr;
+  std::function<ClockView()> clock_ = ClockView::system;
 
   // Devices announced by appends since the strand last looked: many appends, one strand post.
   std::mutex notify_mu_;

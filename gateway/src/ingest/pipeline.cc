@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/time.h"
+#include "core/unsynced_stamp.h"
 #include "decode/decoder.h"
 #include "decode/encode.h"
 #include "decode/validate.h"
@@ -132,6 +134,10 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   std::uint64_t received = 0, decode_failed = 0, invalid = 0, unmapped = 0;
   std::uint64_t decode_invalid = 0;  // readings the decoder refused (not in `received`)
   std::string refusal;               // all_or_nothing: why the call is refused
+  // Readings stamped here while the system clock is not synchronised carry their boot's clock
+  // instead (core/unsynced_stamp.h); the clock is asked once per call, and only when needed.
+  std::optional<bool> synchronised;
+  std::int64_t wall_now = 0, boot_now = 0;
 
   const std::shared_ptr<const MappingTable> table = mapping_.load();
   for (RawMessage msg : messages) {
@@ -192,6 +198,20 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
           !judge_time(*table, *device, msg.device_key, msg.receive_time_ms, strict, r, refusal)) {
         if (!refusal.empty()) break;
         continue;
+      }
+      if (r.time_ms == msg.receive_time_ms && table->time_rules().clock_wait_ms > 0) {
+        if (!synchronised) {  // the arrival time is ours: is the clock right?
+          synchronised = clock_synchronised_();
+          wall_now = core::now_ms();
+          boot_now = core::boottime_ms();
+          // Long after boot, a clock still unsynchronised has no time service to wait for.
+          if (boot_now >= table->time_rules().clock_wait_ms) synchronised = true;
+        }
+        if (!*synchronised) {
+          const core::UnsyncedStamp stamp{core::boot_id(),
+                                          boot_now - (wall_now - msg.receive_time_ms)};
+          r.metadata_json = with_unsynced_stamp(r.metadata_json, stamp.text());
+        }
       }
       decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);

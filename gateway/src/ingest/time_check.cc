@@ -6,6 +6,7 @@
 
 #include "config/units.h"
 #include "core/time.h"
+#include "core/unsynced_stamp.h"
 
 namespace edgegw::ingest {
 
@@ -23,15 +24,27 @@ std::optional<std::string> implausible_time(std::int64_t time_ms, std::int64_t a
   return std::nullopt;
 }
 
-std::string with_original_time(std::string_view metadata_json, std::int64_t time_ms) {
+namespace {
+
+std::string with_key(std::string_view metadata_json, std::string_view key, std::string value) {
   boost::json::object metadata;
   if (!metadata_json.empty()) {
     boost::json::error_code ec;
     boost::json::value parsed = boost::json::parse(metadata_json, ec);
     if (!ec && parsed.is_object()) metadata = std::move(parsed.get_object());
   }
-  metadata["original_time"] = core::format_iso8601_ms(time_ms);
+  metadata[key] = std::move(value);
   return boost::json::serialize(metadata);
+}
+
+}  // namespace
+
+std::string with_original_time(std::string_view metadata_json, std::int64_t time_ms) {
+  return with_key(metadata_json, "original_time", core::format_iso8601_ms(time_ms));
+}
+
+std::string with_unsynced_stamp(std::string_view metadata_json, std::string_view stamp) {
+  return with_key(metadata_json, core::kUnsyncedStampKey, std::string(stamp));
 }
 
 namespace {

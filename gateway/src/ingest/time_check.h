@@ -26,9 +26,12 @@ inline constexpr std::int64_t kYear2000Ms = 946'684'800'000;  // 2000-01-01T00:0
 struct TimeRules {
   config::TimePolicy policy = config::TimePolicy::kStamp;
   std::int64_t future_tolerance_ms = 5 * 60 * 1000;
+  // cloud.clock_wait: readings stamped on an unsynchronised clock this soon after boot carry the
+  // boot clock (core/unsynced_stamp.h). 0: never.
+  std::int64_t clock_wait_ms = 10 * 60 * 1000;
 
   static TimeRules from(const config::CloudConfig& cloud) {
-    return {cloud.implausible_time, cloud.future_tolerance.count()};
+    return {cloud.implausible_time, cloud.future_tolerance.count(), cloud.clock_wait.count()};
   }
 };
 
@@ -41,6 +44,8 @@ std::optional<std::string> implausible_time(std::int64_t time_ms, std::int64_t a
 // A compact metadata object with "original_time" set to `time_ms` (ISO 8601): added to
 // `metadata_json` (an object or empty), replacing an earlier one.
 std::string with_original_time(std::string_view metadata_json, std::int64_t time_ms);
+// The same with core::kUnsyncedStampKey set to `stamp` (core/unsynced_stamp.h).
+std::string with_unsynced_stamp(std::string_view metadata_json, std::string_view stamp);
 
 // What was done with one reading's implausible time (counted by ImplausibleTimes).
 using TimeJudgement = std::pair<buffer::DeviceId, config::TimePolicy>;

@@ -82,6 +82,16 @@ constexpr Description kCatalogue[] = {
      "Devices whose token the cloud refused (401/403): their readings wait for a new token."},
     {"edgegw_forward_circuit_open", MetricType::Gauge,
      "1 while the circuit breaker is open (the cloud failed repeatedly: one probe at a time)."},
+    {"edgegw_forward_backfills_total", MetricType::Counter,
+     "Backlogs sent present first (cloud.drain: fresh_first): each variable's newest reading, "
+     "then newer readings, then the backlog oldest first."},
+    {"edgegw_forward_backfill_devices", MetricType::Gauge, "Devices sending a backlog now."},
+    {"edgegw_forward_backfill_readings", MetricType::Gauge,
+     "Readings of those backlogs still to send (about)."},
+    {"edgegw_forward_present_delay_seconds", MetricType::Gauge,
+     "The last backfill's wait for the present: from the cloud accepting a request again (or the "
+     "backlog being found, after a restart) until each variable's newest reading was accepted. "
+     "Absent until a backfill."},
     // Per device (metrics.per_device: true; label `device`: the configured device key).
     {"edgegw_device_buffer_readings", MetricType::Gauge, "Readings of the device waiting."},
     {"edgegw_device_buffer_bytes", MetricType::Gauge, "Bytes of the device's waiting readings."},
@@ -92,6 +102,10 @@ constexpr Description kCatalogue[] = {
     {"edgegw_device_readings_dead_lettered_total", MetricType::Counter,
      "Readings of the device the cloud refused for good."},
     {"edgegw_device_held", MetricType::Gauge, "1 while the cloud refuses the device's token."},
+    {"edgegw_device_backfill_readings", MetricType::Gauge,
+     "Readings of the device's backlog still to send after its present (about; 0: none)."},
+    {"edgegw_device_backfill_age_seconds", MetricType::Gauge,
+     "Age of the oldest reading of the device's backlog being sent (0: none)."},
     {"edgegw_device_readings_implausible_time_total", MetricType::Counter,
      "Readings of the device whose own time cannot be right, by action: stamped, kept, "
      "rejected."},
@@ -294,6 +308,13 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
   f.add("edgegw_forward_retries_total", as_double(fw.retries));
   f.add("edgegw_devices_held", as_double(fw.devices_held));
   f.add("edgegw_forward_circuit_open", fw.breaker_open ? 1 : 0);
+  f.add("edgegw_forward_backfills_total", as_double(fw.backfills));
+  f.add("edgegw_forward_backfill_devices", as_double(fw.backfilling));
+  f.add("edgegw_forward_backfill_readings", as_double(fw.backfill_readings));
+  f.family("edgegw_forward_present_delay_seconds");
+  if (fw.present_delay_seconds >= 0) {
+    f.add("edgegw_forward_present_delay_seconds", fw.present_delay_seconds);
+  }
 
   if (per_device) {
     // Each source's counts, read once (not once per device).
@@ -314,6 +335,10 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
       f.add("edgegw_device_readings_dead_lettered_total", as_double(lane.readings_dead_lettered),
             {device});
       f.add("edgegw_device_held", lane.held ? 1 : 0, {device});
+      f.add("edgegw_device_backfill_readings", as_double(lane.backfill_readings), {device});
+      f.add("edgegw_device_backfill_age_seconds",
+            lane.backlog_end == 0 ? 0.0 : static_cast<double>(lane.backfill_age_ms) / 1000.0,
+            {device});
       ingest::ImplausibleTimes::Counts times;  // over every source
       for (const auto& by_device : implausible_by_source) {
         if (auto it = by_device.find(d.id); it != by_device.end()) {

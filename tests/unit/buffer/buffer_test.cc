@@ -201,6 +201,67 @@ TEST_F(BufferTest, WithdrawalsStayCountedOutAcrossReopen) {
   EXPECT_EQ(b->stats().bytes, 0u);
 }
 
+// The forwarder's out-of-order picks (cloud.drain: fresh_first): the span, a read from a given
+// sequence, a visit back from the tail, and removals of delivered readings one by one, counted
+// out at once and skipped by every later read, across a reopen too.
+TEST_F(BufferTest, OutOfOrderReadsAndRemovalsKeepTheCounts) {
+  const std::uint64_t one = entry_bytes(reading("v", 1).size());
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    EXPECT_EQ(b->span(d).readings, 0u);
+    EXPECT_EQ(b->span(d).head_age_ms, 0);
+    append(*b, d, 1, 10);  // seqs 1..10
+    now_ += 90'000;
+    const Buffer::Span span = b->span(d);
+    EXPECT_EQ(span.first, 1u);
+    EXPECT_EQ(span.next, 11u);
+    EXPECT_EQ(span.readings, 10u);
+    EXPECT_EQ(span.head_age_ms, 90'000);
+
+    auto tail = b->read_from(d, 9, 10, 1 << 20);
+    ASSERT_TRUE(tail);
+    ASSERT_EQ(tail->size(), 2u);
+    EXPECT_EQ(tail->reading(0), reading("v", 9));
+    ASSERT_TRUE(b->remove_delivered(d, tail->entries));  // 9 and 10
+    auto picked = b->read_from(d, 5, 1, 1 << 20);
+    ASSERT_TRUE(b->remove_delivered(d, picked->entries));  // 5
+    ASSERT_TRUE(b->remove_delivered(d, picked->entries));  // again: nothing
+    EXPECT_EQ(b->stats().readings, 7u);
+    EXPECT_EQ(b->stats().bytes, 7 * one);
+    EXPECT_EQ(b->span(d).readings, 7u);
+
+    std::vector<Seq> back;
+    ASSERT_TRUE(b->visit_back(d, 100, 3, [&](const Buffer::Stored& r) {
+      back.push_back(r.seq);
+      EXPECT_EQ(r.json, reading("v", static_cast<long long>(r.seq)));
+      return true;
+    }));
+    EXPECT_EQ(back, (std::vector<Seq>{8, 7, 6}));
+    back.clear();
+    ASSERT_TRUE(b->visit_back(d, 6, 100, [&](const Buffer::Stored& r) {
+      back.push_back(r.seq);
+      return r.seq > 3;  // stops after 3
+    }));
+    EXPECT_EQ(back, (std::vector<Seq>{6, 4, 3}));
+  }
+  auto b = open();
+  const DeviceId d = *b->register_device("d");
+  EXPECT_EQ(b->stats().readings, 7u);
+  auto batch = b->read(d, 100, 1 << 20);
+  ASSERT_EQ(batch->size(), 7u);
+  EXPECT_EQ(batch->reading(4), reading("v", 6));
+  ASSERT_TRUE(b->ack(d, AckPoint::of(batch->entries.back())));  // through 8: 9, 10 were removed
+  EXPECT_EQ(b->stats().readings, 0u);
+  EXPECT_EQ(b->stats().bytes, 0u);
+  std::vector<Seq> back;
+  ASSERT_TRUE(b->visit_back(d, 100, 100, [&](const Buffer::Stored& r) {
+    back.push_back(r.seq);  // nothing under the head shows
+    return true;
+  }));
+  EXPECT_TRUE(back.empty());
+}
+
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
   Options o = options();
   o.on_full = buffer::OnFull::kRejectNew;

@@ -90,7 +90,8 @@ TEST(ConfigLoaderErrorsTest, UnknownKeyListsTheAllowedOnesWhenNothingIsClose) {
   EXPECT_THAT(errors_of("gateway:\n  data_dir: /d\ncloud:\n  colour: blue\n"),
               ElementsAre("test.yaml:4:3: cloud.colour: unknown key; allowed keys: url, timeout, "
                           "max_in_flight, requests_per_minute, tls, batch, retry, "
-                          "implausible_time, future_tolerance, provisioning"));
+                          "implausible_time, future_tolerance, drain, fresh_after, "
+                          "clock_wait, provisioning"));
 }
 
 TEST(ConfigLoaderErrorsTest, DuplicateKeyNamesTheFirst) {
@@ -266,6 +267,15 @@ TEST(ConfigLoaderErrorsTest, BadImplausibleTimePolicyAndTolerance) {
               ElementsAre("test.yaml:3:21: cloud.implausible_time: 'fix' is not one of stamp, "
                           "keep, reject",
                           "test.yaml:4:21: cloud.future_tolerance: 0s must be at least 1ms"));
+}
+
+TEST(ConfigLoaderErrorsTest, BadDrainOrderAndFreshAfter) {
+  EXPECT_THAT(errors_of("gateway: {data_dir: /d}\n"
+                        "cloud:\n"
+                        "  drain: newest\n"
+                        "  fresh_after: -1m\n"),
+              ElementsAre("test.yaml:3:10: cloud.drain: 'newest' is not one of fresh_first, fifo",
+                          "test.yaml:4:16: cloud.fresh_after: '-1m' is negative"));
 }
 
 TEST(ConfigLoaderErrorsTest, BadCloudUrl) {

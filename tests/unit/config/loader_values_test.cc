@@ -65,6 +65,9 @@ TEST(ConfigLoaderValuesTest, DefaultsOfTheContract) {
   EXPECT_EQ(c.cloud.retry.multiplier, 2.0);
   EXPECT_EQ(c.cloud.implausible_time, TimePolicy::kStamp);  // extension (README)
   EXPECT_EQ(c.cloud.future_tolerance, 5min);
+  EXPECT_EQ(c.cloud.drain, DrainOrder::kFreshFirst);  // extension (README)
+  EXPECT_EQ(c.cloud.fresh_after, 1min);
+  EXPECT_EQ(c.cloud.clock_wait, 10min);
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9464");
   EXPECT_FALSE(c.metrics.per_device);
   EXPECT_TRUE(c.sources.empty());
@@ -85,6 +88,14 @@ TEST(ConfigLoaderValuesTest, ImplausibleTimePolicy) {
   EXPECT_EQ(
       load_ok("gateway: {data_dir: /d}\ncloud: {implausible_time: keep}\n").cloud.implausible_time,
       TimePolicy::kKeep);
+}
+
+TEST(ConfigLoaderValuesTest, DrainOrder) {
+  const Config c =
+      load_ok("gateway: {data_dir: /d}\ncloud: {drain: fifo, fresh_after: 30s, clock_wait: 0s}\n");
+  EXPECT_EQ(c.cloud.drain, DrainOrder::kFifo);
+  EXPECT_EQ(c.cloud.fresh_after, 30s);
+  EXPECT_EQ(c.cloud.clock_wait, 0s);
 }
 
 TEST(ConfigLoaderValuesTest, DiskReserve) {

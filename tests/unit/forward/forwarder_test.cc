@@ -26,6 +26,8 @@ using namespace std::chrono_literals;
 struct Seen {
   std::string token;
   std::vector<std::int64_t> values;
+  std::vector<std::string> variables;
+  std::string body;
   Clock::time_point at;  // when it was sent
   int in_flight = 0;     // requests unanswered when it was sent, itself included
   bool breaker_open = false;
@@ -45,10 +47,11 @@ class ScriptedCloud final : public HttpClient {
   void set_on_send(OnSend on_send) { on_send_ = std::move(on_send); }
 
   void post(std::string_view, const std::string& token, std::string_view body, Done done) override {
-    Seen seen{token, {}, time_.now(), ++in_flight_};
+    Seen seen{token, {}, {}, std::string(body), time_.now(), ++in_flight_};
     const boost::json::value readings = boost::json::parse(body);
     for (const auto& r : readings.as_array()) {
       seen.values.push_back(r.at("value").to_number<std::int64_t>());
+      seen.variables.emplace_back(r.at("variable").as_string());
     }
     if (on_send_) on_send_(seen);
     auto finish = [this, done = std::move(done), response = answer_(seen)]() mutable {
@@ -97,6 +100,13 @@ class ForwarderTest : public ::testing::Test {
     buffer::Options o;
     o.path = dir_.path() + "/buffer";
     o.sync = buffer::SyncMode::kNone;
+    if (buffer_on_test_clock_) {  // the readings' stored_at (their age) on the test's clock too
+      o.clock = [this] {
+        return 1'700'000'000'000 +
+               std::chrono::duration_cast<std::chrono::milliseconds>(time_.now().time_since_epoch())
+                   .count();
+      };
+    }
     buffer_ = std::move(buffer::Buffer::open(o)).value();
     auto client = std::make_unique<ScriptedCloud>(io_, time_, std::move(answer));
     cloud_ = client.get();
@@ -113,10 +123,15 @@ class ForwarderTest : public ::testing::Test {
     forwarder_->start();
     settle();
   }
-  void append(buffer::DeviceId id, std::int64_t from, int n) {
+  // Readings value = from..from+n-1; their variable cycles through `variables`.
+  void append(buffer::DeviceId id, std::int64_t from, int n,
+              const std::vector<std::string>& variables = {"v"}) {
     std::vector<std::string> jsons;
     for (int i = 0; i < n; ++i) {
-      jsons.push_back(R"({"variable":"v","value":)" + std::to_string(from + i) + "}");
+      const std::int64_t value = from + i;
+      jsons.push_back(R"({"variable":")" +
+                      variables[static_cast<std::size_t>(value) % variables.size()] +
+                      R"(","value":)" + std::to_string(value) + "}");
     }
     std::vector<buffer::Record> records;
     for (const auto& j : jsons) records.push_back({id, j});
@@ -172,6 +187,7 @@ class ForwarderTest : public ::testing::Test {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
       boost::asio::make_work_guard(io_);
   config::CloudConfig cloud_config_;
+  bool buffer_on_test_clock_ = false;
   std::unique_ptr<buffer::Buffer> buffer_;
   ScriptedCloud* cloud_ = nullptr;
   std::unique_ptr<Forwarder> forwarder_;
@@ -427,6 +443,117 @@ TEST_F(ForwarderTest, StopWaitsForTheRequestInFlightAndItsAck) {
   EXPECT_EQ(time_.now() - sent, 5s);
   EXPECT_EQ(buffer_->queued(a).readings, 0u);
   forwarder_.reset();
+}
+
+// cloud.drain: fresh_first. An outage leaves a backlog older than linger + fresh_after: when the
+// cloud answers again, the first request accepted carries each variable's newest reading, then
+// the backlog goes oldest first; every reading is delivered once.
+TEST_F(ForwarderTest, AfterAnOutageEachVariablesNewestReadingGoesFirst) {
+  buffer_on_test_clock_ = true;
+  bool down = true;
+  start([&](const Seen&) { return down ? unavailable() : ok(); });
+  const std::vector<std::string> variables = {"temp", "pressure", "humidity"};
+  const auto a = device("a", "token-a");
+  run();
+  append(a, 0, 300, variables);
+  advance(2min);  // retried all along; the readings are two minutes old now
+  append(a, 300, 30, variables);
+  advance(1s);
+  const std::size_t before = requests();
+  down = false;
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+
+  std::vector<const Seen*> accepted_requests;  // everything after `down` was lifted
+  for (std::size_t i = before; i < requests(); ++i) accepted_requests.push_back(&cloud_->seen()[i]);
+  ASSERT_FALSE(accepted_requests.empty());
+  // The first request after the outage: the newest of each variable (327, 328, 329), in order.
+  EXPECT_EQ(accepted_requests[0]->values, (std::vector<std::int64_t>{327, 328, 329}));
+  EXPECT_EQ(accepted_requests[0]->variables,
+            (std::vector<std::string>{"temp", "pressure", "humidity"}));
+  // Then the backlog, oldest first; nothing twice, nothing missing.
+  std::vector<std::int64_t> backfill;
+  for (std::size_t i = 1; i < accepted_requests.size(); ++i) {
+    backfill.insert(backfill.end(), accepted_requests[i]->values.begin(),
+                    accepted_requests[i]->values.end());
+  }
+  EXPECT_TRUE(std::is_sorted(backfill.begin(), backfill.end()));
+  backfill.insert(backfill.end(), {327, 328, 329});
+  std::sort(backfill.begin(), backfill.end());
+  EXPECT_EQ(backfill, range(0, 330));
+  const ForwarderStats stats = forwarder_->stats();
+  EXPECT_EQ(stats.readings_forwarded, 330u);
+  EXPECT_EQ(stats.backfills, 1u);
+  EXPECT_EQ(stats.backfilling, 0u);
+  EXPECT_GE(stats.present_delay_seconds, 0.0);
+  EXPECT_LT(stats.present_delay_seconds, 0.1);  // the test's clock: one request's answer
+}
+
+// Readings that arrive while a backlog is sent go before the rest of it.
+TEST_F(ForwarderTest, ReadingsArrivingDuringABackfillOvertakeIt) {
+  buffer_on_test_clock_ = true;
+  start([](const Seen&) { return ok(); });
+  cloud_->set_latency(10ms);
+  const auto a = device("a", "token-a");
+  append(a, 0, 200, {"t", "p"});
+  advance(2min);  // the gateway was down: a backlog found at start
+  cloud_->set_on_send([&](Seen& s) {
+    if (requests() == 3) append(a, 1000, 5, {"t", "p"});  // during the backfill
+    (void)s;
+  });
+  run();
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  const std::vector<std::int64_t> order = accepted("token-a", [](const Seen&) { return true; });
+  ASSERT_EQ(order.size(), 205u);
+  EXPECT_EQ(std::vector<std::int64_t>(order.begin(), order.begin() + 2),
+            (std::vector<std::int64_t>{198, 199}));
+  const auto at = [&](std::int64_t v) {
+    return std::find(order.begin(), order.end(), v) - order.begin();
+  };
+  EXPECT_LT(at(1004), at(150)) << "the live readings waited for the backlog";
+  std::vector<std::int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::int64_t> expected = range(0, 200);
+  for (std::int64_t v = 1000; v < 1005; ++v) expected.push_back(v);
+  EXPECT_EQ(sorted, expected);
+  EXPECT_EQ(forwarder_->stats().backfills, 1u);
+}
+
+// cloud.drain: fifo keeps a backlog oldest first.
+TEST_F(ForwarderTest, FifoSendsABacklogOldestFirst) {
+  buffer_on_test_clock_ = true;
+  cloud_config_.drain = config::DrainOrder::kFifo;
+  start([](const Seen&) { return ok(); });
+  const auto a = device("a", "token-a");
+  append(a, 0, 50, {"t", "p"});
+  advance(2min);
+  run();
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  EXPECT_EQ(accepted("token-a", [](const Seen&) { return true; }), range(0, 50));
+  EXPECT_EQ(forwarder_->stats().backfills, 0u);
+}
+
+// Readings the gateway stamped while the system clock was not synchronised wait for it (their
+// lane sends nothing), then go with their real time worked out from the boot clock.
+TEST_F(ForwarderTest, ReadingsStampedBeforeAClockSyncWaitForItThenGoWithTheirRealTime) {
+  ClockView clock{false, 5000, 70000, "boot-a"};
+  start([](const Seen&) { return ok(); });
+  forwarder_->set_clock([&] { return clock; });
+  const auto a = device("a", "token-a");
+  const std::string stamped = R"({"variable":"v","value":1,"time":"1970-01-01T00:00:05.000Z",)"
+                              R"("metadata":{"edgegw_unsynced_at":"boot-a/60000"}})";
+  const std::string own = R"({"variable":"v","value":2,"time":"2026-12-06T11:59:00.000Z"})";
+  const buffer::Record records[] = {{a, stamped}, {a, own}};
+  ASSERT_TRUE(buffer_->append(records));
+  run();
+  advance(5s);
+  EXPECT_EQ(requests(), 0u);
+  EXPECT_EQ(buffer_->stats().readings, 2u);
+  clock = {true, 1796558400000, 160000, "boot-a"};  // synchronised: noon, 100 s after arrival
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  ASSERT_EQ(requests(), 1u);
+  EXPECT_EQ(cloud_->seen()[0].body,
+            R"([{"variable":"v","value":1,"time":"2026-12-06T11:58:20.000Z"},)" + own + "]");
+  EXPECT_EQ(buffer_->stats().bytes, 0u);
 }
 
 }  // namespace

@@ -3,11 +3,23 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include <boost/json/parse.hpp>
+
+#include "core/clock_sync.h"
+#include "core/unsynced_stamp.h"
 #include "history/history.h"
 #include "support/subprocess.h"
 
 namespace edgegw::ingest {
 namespace {
+
+// The tests' clock, not the machine's (whose state must not change what they see): not
+// synchronised, so that the fixed receive time of msg(), years back, is no reason to judge a
+// reading's time as in the future; and readings stamped on it are not held (kNoClockWait).
+bool synchronised() { return false; }
+const TimeRules kNoClockWait{config::TimePolicy::kStamp, 5 * 60 * 1000, 0};
 
 RawMessage msg(std::string_view device, std::string_view payload, std::string_view variable = {}) {
   return RawMessage{"src", device, variable, payload, 1700000000000};
@@ -37,7 +49,7 @@ class PipelineTest : public ::testing::Test {
     temp.scale = 0.1;
     devices[0].variables["temp"] = temp;
     mapping_.store(std::make_shared<const MappingTable>(
-        devices, std::vector<buffer::DeviceId>{boiler_}, std::nullopt));
+        devices, std::vector<buffer::DeviceId>{boiler_}, std::nullopt, kNoClockWait));
     source_.name = "src";
     source_.format = decode::Format::kTagoJson;
   }
@@ -57,7 +69,7 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, DecodesMapsAndAppendsInOneCall) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {
       msg("boiler-1", R"([{"variable":"temp","value":215},{"variable":"Hum","value":40}])"),
       msg("boiler-1", R"({"variable":"temp","value":200,"time":"2024-01-02T03:04:05Z"})"),
@@ -75,7 +87,7 @@ TEST_F(PipelineTest, DecodesMapsAndAppendsInOneCall) {
 }
 
 TEST_F(PipelineTest, UndecodablePayloadIsCountedNotAnError) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {msg("boiler-1", "not json"),
                                  msg("boiler-1", R"({"variable":"ok","value":1})")};
   ASSERT_TRUE(p.append(messages));
@@ -84,7 +96,7 @@ TEST_F(PipelineTest, UndecodablePayloadIsCountedNotAnError) {
 }
 
 TEST_F(PipelineTest, InvalidReadingsAreCountedAndTheOthersKept) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {
       msg("boiler-1", R"([{"variable":"a-b","value":1},{"variable":"good","value":2}])")};
   ASSERT_TRUE(p.append(messages));
@@ -93,15 +105,15 @@ TEST_F(PipelineTest, InvalidReadingsAreCountedAndTheOthersKept) {
 }
 
 TEST_F(PipelineTest, UnmappedIsRejectedOrSentToTheDefaultDevice) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {
       msg("stranger", R"([{"variable":"x","value":1},{"variable":"y"}])")};
   ASSERT_TRUE(p.append(messages));
   EXPECT_EQ(p.stats().rejected_unmapped, 2u);
   EXPECT_EQ(p.stats().appended, 0u);
 
-  mapping_.store(std::make_shared<const MappingTable>(std::vector<config::DeviceConfig>{},
-                                                      std::vector<buffer::DeviceId>{}, other_));
+  mapping_.store(std::make_shared<const MappingTable>(
+      std::vector<config::DeviceConfig>{}, std::vector<buffer::DeviceId>{}, other_, kNoClockWait));
   ASSERT_TRUE(p.append(messages));
   EXPECT_EQ(p.stats().appended, 2u);
   EXPECT_EQ(buffer_->queued(other_).readings, 2u);
@@ -110,7 +122,7 @@ TEST_F(PipelineTest, UnmappedIsRejectedOrSentToTheDefaultDevice) {
 TEST_F(PipelineTest, RawUsesTheSourceVariableUnlessTheMessageNamesOne) {
   source_.format = decode::Format::kRaw;
   source_.variable = "level";
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {msg("boiler-1", "12"), msg("boiler-1", "7", "depth")};
   ASSERT_TRUE(p.append(messages));
   EXPECT_EQ(queued(boiler_),
@@ -119,7 +131,7 @@ TEST_F(PipelineTest, RawUsesTheSourceVariableUnlessTheMessageNamesOne) {
 }
 
 TEST_F(PipelineTest, AFullBufferRefusesTheWholeCall) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const std::string big = R"({"variable":"blob","value":")" + std::string(5000, 'x') + "\"}";
   std::vector<RawMessage> messages(4, msg("boiler-1", big));
   Status last;
@@ -131,7 +143,7 @@ TEST_F(PipelineTest, AFullBufferRefusesTheWholeCall) {
 }
 
 TEST_F(PipelineTest, AllOrNothingRefusesTheWholeCallAndSaysWhy) {
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   std::size_t appended = 99;
   const Pipeline::AppendOptions strict{true, &appended};
   const RawMessage invalid[] = {
@@ -164,13 +176,13 @@ TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
       msg("boiler-1", R"({"variable":"temp","value":200,"time":"2024-01-02T03:04:05Z"})"),
   };
   {
-    Pipeline p(source_, mapping_, *buffer_, nullptr);
+    Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
     ASSERT_TRUE(p.append(messages));
     EXPECT_EQ(buffer_->queued(boiler_).readings, 3u);
     EXPECT_EQ(history::of(*buffer_), nullptr);
   }
   open_buffer(10, "with-history");
-  Pipeline p(source_, mapping_, *buffer_, nullptr);
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   ASSERT_TRUE(p.append(messages));
   auto kept = history::of(*buffer_)->entries(boiler_, {});
   ASSERT_TRUE(kept) << kept.status().to_string();
@@ -186,12 +198,14 @@ TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
 // cloud.implausible_time, on a clock the test says is synchronised or not.
 class PipelineTimeTest : public PipelineTest {
  protected:
-  void rules(config::TimePolicy policy) {
+  // `clock_wait_ms`: cloud.clock_wait (0: readings stamped on an unsynchronised clock are not
+  // held; the default here, so that the time tests see the times alone).
+  void rules(config::TimePolicy policy, std::int64_t clock_wait_ms = 0) {
     std::vector<config::DeviceConfig> devices(1);
     devices[0].key = "boiler-1";
-    mapping_.store(
-        std::make_shared<const MappingTable>(devices, std::vector<buffer::DeviceId>{boiler_},
-                                             std::nullopt, TimeRules{policy, 5 * 60 * 1000}));
+    mapping_.store(std::make_shared<const MappingTable>(
+        devices, std::vector<buffer::DeviceId>{boiler_}, std::nullopt,
+        TimeRules{policy, 5 * 60 * 1000, clock_wait_ms}));
   }
   Pipeline pipeline() {
     return Pipeline(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10),
@@ -242,6 +256,48 @@ TEST_F(PipelineTimeTest, AnUnsynchronisedClockJudgesOnlyTimesBeforeTwoThousand) 
             std::string::npos)
       << q;
   EXPECT_EQ(counts(p).stamped, 1u);
+}
+
+// While the clock is not synchronised, a reading the gateway stamps (no time of its own, or one
+// cloud.implausible_time: stamp replaced) carries this boot and its instant on the boot clock
+// (the forwarder gives it its real time later); a device's own time is left alone.
+TEST_F(PipelineTimeTest, ReadingsStampedOnAnUnsynchronisedClockCarryTheBootClock) {
+  rules(config::TimePolicy::kStamp, std::numeric_limits<std::int64_t>::max());  // a young box
+  synchronised_ = false;
+  Pipeline p = pipeline();
+  const RawMessage m[] = {msg("boiler-1",
+                              R"([{"variable":"a","value":1},)"
+                              R"({"variable":"b","value":2,"time":"1970-01-01T00:00:10Z"},)"
+                              R"({"variable":"c","value":3,"time":"2023-11-14T22:12:20Z"}])")};
+  const std::int64_t boot_before = core::boottime_ms();
+  ASSERT_TRUE(p.append(m));
+  const std::int64_t boot_after = core::boottime_ms();
+  const auto batch = buffer_->read(boiler_, 10, 1 << 20);
+  ASSERT_EQ(batch->size(), 3u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto v = boost::json::parse(batch->reading(i));
+    const std::string text(v.at("metadata").at("edgegw_unsynced_at").as_string());
+    const auto stamp = core::UnsyncedStamp::parse(text);
+    ASSERT_TRUE(stamp) << text;
+    EXPECT_EQ(stamp->boot_id, core::boot_id());
+    EXPECT_FALSE(stamp->boot_id.empty());
+    // The arrival (msg(): a fixed receive time, years before now) on the boot clock: before the
+    // append (it may be negative: before this boot, as the wall clock sees it).
+    EXPECT_LE(stamp->boot_ms, boot_before);
+    EXPECT_LE(boot_before, boot_after);
+  }
+  EXPECT_EQ(batch->reading(2), R"({"variable":"c","value":3,"time":"2023-11-14T22:12:20.000Z"})");
+  synchronised_ = true;
+  ASSERT_TRUE(p.append(m));
+  // Long after boot (past cloud.clock_wait), an unsynchronised clock is not waited for.
+  synchronised_ = false;
+  rules(config::TimePolicy::kStamp, 1);
+  ASSERT_TRUE(p.append(m));
+  const auto more = buffer_->read(boiler_, 10, 1 << 20);
+  ASSERT_EQ(more->size(), 9u);
+  for (std::size_t i = 3; i < 9; ++i) {
+    EXPECT_EQ(std::string(more->reading(i)).find("edgegw_unsynced_at"), std::string::npos) << i;
+  }
 }
 
 TEST_F(PipelineTimeTest, KeepSendsThemAsTheyAreAndCountsThem) {

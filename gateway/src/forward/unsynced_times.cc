@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "forward/unsynced_times.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/clock_sync.h"
+#include "core/time.h"
+#include "core/unsynced_stamp.h"
+
+namespace edgegw::forward {
+
+ClockView ClockView::system() {
+  return {core::system_clock_synchronised(), core::now_ms(), core::boottime_ms(), core::boot_id()};
+}
+
+namespace {
+
+enum class Step { kKeep, kWait, kRewritten };
+
+// One reading: its JSON rewritten into `out` when it carries a stamp.
+Step fix_one(std::string_view json, const ClockView& clock, std::int64_t clock_wait_ms,
+             std::string& out) {
+  if (json.find(core::kUnsyncedStampKey) == std::string_view::npos) return Step::kKeep;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return Step::kKeep;
+  boost::json::object& reading = v.get_object();
+  auto* metadata = reading.if_contains("metadata");
+  if (metadata == nullptr || !metadata->is_object()) return Step::kKeep;
+  const auto* stamp_text = metadata->get_object().if_contains(core::kUnsyncedStampKey);
+  if (stamp_text == nullptr || !stamp_text->is_string()) return Step::kKeep;
+  const auto stamp = core::UnsyncedStamp::parse(stamp_text->get_string());
+  if (stamp && stamp->boot_id == clock.boot_id && clock.synchronised) {
+    reading["time"] = core::format_iso8601_ms(clock.wall_ms - (clock.boot_ms - stamp->boot_ms));
+    metadata->get_object().erase(core::kUnsyncedStampKey);
+  } else if (stamp && stamp->boot_id == clock.boot_id) {
+    if (clock.boot_ms - stamp->boot_ms < clock_wait_ms) return Step::kWait;
+    metadata->get_object().erase(core::kUnsyncedStampKey);  // waited long enough: as stamped
+    metadata->get_object()["clock"] = "unsynced";
+  } else {  // another boot: nothing links its clock to a real time any more
+    reading.erase("time");
+    metadata->get_object().erase(core::kUnsyncedStampKey);
+    metadata->get_object()["clock"] = "unsynced";
+  }
+  if (metadata->get_object().empty()) reading.erase("metadata");
+  out = boost::json::serialize(v);
+  return Step::kRewritten;
+}
+
+}  // namespace
+
+TimesFixed fix_unsynced_times(buffer::Batch& batch, const ClockView& clock,
+                              std::int64_t clock_wait_ms) {
+  if (batch.body.find(core::kUnsyncedStampKey) == std::string::npos) return TimesFixed::kNone;
+  std::string body = "[";
+  std::string rewritten;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::string_view json = batch.reading(i);
+    const Step step = fix_one(json, clock, clock_wait_ms, rewritten);
+    if (step == Step::kWait) return TimesFixed::kWait;
+    const std::string_view text = step == Step::kRewritten ? std::string_view(rewritten) : json;
+    if (i > 0) body += ',';
+    batch.entries[i].offset = static_cast<std::uint32_t>(body.size());
+    batch.entries[i].size = static_cast<std::uint32_t>(text.size());
+    body += text;
+  }
+  body += ']';
+  batch.body = std::move(body);
+  return TimesFixed::kFixed;
+}
+
+}  // namespace edgegw::forward
