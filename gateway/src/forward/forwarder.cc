@@ -420,7 +420,7 @@ bool Forwarder::backfill_done(Lane& lane) {
 }
 
 void Forwarder::choose_pick(Lane& lane) {
-  lane.pick = Pick::kHead;
+  const Pick previous = std::exchange(lane.pick, Pick::kHead);
   if (cloud_.drain != config::DrainOrder::kFreshFirst) return;
   (void)backfill_done(lane);
   const buffer::Buffer::Span span = buffer_.span(lane.id);
@@ -444,7 +444,9 @@ void Forwarder::choose_pick(Lane& lane) {
         lane.key, span.readings, span.head_age_ms / 1000);
     return;
   }
-  if (span.next > lane.live_next) lane.pick = Pick::kLive;  // newer than the backlog: first
+  // Newer than the backlog: first, but every other turn at most, so that a lane whose turns are
+  // few (a tight requests_per_minute) still moves its backlog while readings keep coming.
+  if (span.next > lane.live_next && previous != Pick::kLive) lane.pick = Pick::kLive;
 }
 
 void Forwarder::start_read(Lane& lane) {

@@ -518,6 +518,35 @@ TEST_F(ForwarderTest, ReadingsArrivingDuringABackfillOvertakeIt) {
   EXPECT_EQ(forwarder_->stats().backfills, 1u);
 }
 
+// Readings that keep coming take every other turn of the lane at most: the backlog moves even
+// when each turn finds new ones (a lane's turns are few under a tight requests_per_minute).
+TEST_F(ForwarderTest, ABackfillMovesWhileReadingsKeepComing) {
+  buffer_on_test_clock_ = true;
+  start([](const Seen&) { return ok(); });
+  cloud_->set_latency(10ms);
+  const auto a = device("a", "token-a");
+  append(a, 0, 200, {"t", "p"});
+  advance(2min);
+  std::int64_t next_live = 1000;
+  cloud_->set_on_send([&](Seen&) {
+    if (next_live < 1030) append(a, next_live++, 1, {"t", "p"});  // one new reading per request
+  });
+  run();
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  int backfill = 0, live = 0;
+  for (std::size_t i = 1; i < 31 && i < requests(); ++i) {  // after the newest of each variable
+    const auto& values = cloud_->seen()[i].values;
+    (values.front() >= 1000 ? live : backfill) += 1;
+  }
+  EXPECT_GE(backfill, 15) << "live " << live;
+  EXPECT_GE(live, 10);
+  std::vector<std::int64_t> sorted = accepted("token-a", [](const Seen&) { return true; });
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::int64_t> expected = range(0, 200);
+  for (std::int64_t v = 1000; v < 1030; ++v) expected.push_back(v);
+  EXPECT_EQ(sorted, expected);
+}
+
 // cloud.drain: fifo keeps a backlog oldest first.
 TEST_F(ForwarderTest, FifoSendsABacklogOldestFirst) {
   buffer_on_test_clock_ = true;
