@@ -415,7 +415,9 @@ bool Forwarder::backfill_done(Lane& lane) {
   const buffer::Buffer::Span span = buffer_.span(lane.id);
   if (span.readings != 0 && span.first <= *lane.backlog_end) return false;
   end_backfill(lane);
-  logger_->info("device {}: its backlog is delivered; oldest first again", lane.key);
+  // After an outage every device says so at once: a line per 10 s, with the count of the others.
+  problems_.log(log::Level::info, "backfilled",
+                fmt::format("device {}: its backlog is delivered; oldest first again", lane.key));
   return true;
 }
 
@@ -438,10 +440,11 @@ void Forwarder::choose_pick(Lane& lane) {
       ++stats_.backfills;
     }
     lane.backfill_found = time_.now();
-    logger_->info(
-        "device {}: {} readings wait, the oldest for {} s: each variable's newest reading goes "
-        "first, then the backlog oldest first (cloud.drain: fresh_first)",
-        lane.key, span.readings, span.head_age_ms / 1000);
+    problems_.log(log::Level::info, "backfill",
+                  fmt::format("device {}: {} readings wait, the oldest for {} s: each variable's "
+                              "newest reading goes first, then the backlog oldest first "
+                              "(cloud.drain: fresh_first)",
+                              lane.key, span.readings, span.head_age_ms / 1000));
     return;
   }
   // Newer than the backlog: first, but every other turn at most, so that a lane whose turns are
