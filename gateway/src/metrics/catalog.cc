@@ -114,6 +114,9 @@ constexpr Description kCatalogue[] = {
      "1, labelled with the gateway's version, plugin ABI version and commit."},
     {"edgegw_start_time_seconds", MetricType::Gauge,
      "When the gateway started (Unix time, seconds)."},
+    {"edgegw_clock_synchronised", MetricType::Gauge,
+     "1 when the kernel says the system clock is synchronised (or cannot say), 0 while it is not: "
+     "readings the gateway stamps soon after boot wait for it (cloud.clock_wait)."},
     {"edgegw_config_reloads_total", MetricType::Counter,
      "Config reloads (SIGHUP), by result: success, failure (the running config was kept)."},
     {"edgegw_config_last_reload_successful", MetricType::Gauge,
@@ -403,6 +406,7 @@ std::vector<MetricFamily> families(const Snapshot& s, bool per_device) {
   f.add("edgegw_build_info", 1,
         {{"abi", s.build.abi}, {"commit", s.build.commit}, {"version", s.build.version}});
   f.add("edgegw_start_time_seconds", seconds_of(s.start_ms));
+  f.add("edgegw_clock_synchronised", s.clock_synchronised ? 1 : 0);
   f.add("edgegw_config_reloads_total", as_double(s.reloads), {{"result", "success"}});
   f.add("edgegw_config_reloads_total", as_double(s.reload_failures), {{"result", "failure"}});
   f.add("edgegw_config_last_reload_successful", s.last_reload_ok ? 1 : 0);

@@ -56,6 +56,7 @@ struct Snapshot {
   std::int64_t now_ms = 0;  // wall clock
   BuildInfo build;
   std::int64_t start_ms = 0;
+  bool clock_synchronised = true;  // the kernel's word (core/clock_sync.h); unknown counts as yes
   // Buffer.
   buffer::Stats buffer;
   std::uint64_t buffer_max_bytes = 0;

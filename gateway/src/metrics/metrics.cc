@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "core/bug.h"
+#include "core/clock_sync.h"
 #include "log/log.h"
 
 namespace edgegw::metrics {
@@ -151,6 +152,7 @@ std::vector<prometheus::MetricFamily> Metrics::collect() const {
   s.now_ms = unix_ms();
   s.build = build_;
   s.start_ms = start_ms_;
+  s.clock_synchronised = core::system_clock_synchronised();
   s.buffer = inputs_.buffer.stats();
   s.buffer_max_bytes = buffer_max_bytes_;
   if (per_device) s.devices = inputs_.buffer.device_stats();

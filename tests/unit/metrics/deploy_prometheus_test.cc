@@ -39,7 +39,7 @@ TEST(DeployPrometheus, AlertRulesPassPromtoolAndTheirOwnTests) {
   auto r =
       testing::run_command({"promtool", "check", "rules", deploy_dir() + "/edgegw-alerts.yml"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, ::testing::HasSubstr("SUCCESS: 14 rules found"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("SUCCESS: 15 rules found"));
   r = testing::run_command({"promtool", "test", "rules", deploy_dir() + "/edgegw-alerts.test.yml"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, ::testing::HasSubstr("SUCCESS"));
