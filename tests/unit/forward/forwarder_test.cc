@@ -547,6 +547,39 @@ TEST_F(ForwarderTest, ABackfillMovesWhileReadingsKeepComing) {
   EXPECT_EQ(sorted, expected);
 }
 
+// A reading the cloud refuses for good in a batch sent out of order (the newest of each
+// variable) is dead-lettered alone; the rest of it and the backlog are delivered once.
+TEST_F(ForwarderTest, ARefusedReadingAmongTheNewestIsDeadLetteredAlone) {
+  buffer_on_test_clock_ = true;
+  const auto refuses = [](const Seen& s) {
+    return std::find(s.values.begin(), s.values.end(), 98) != s.values.end();
+  };
+  start([&](const Seen& s) {
+    if (refuses(s)) return Response{400, R"({"status":false,"message":"bad value"})", "", ""};
+    return ok();
+  });
+  const auto a = device("a", "token-a");
+  append(a, 0, 100, {"t", "p", "h"});  // the newest: 97 (p), 98 (h), 99 (t)
+  advance(2min);
+  run();
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  std::vector<std::int64_t> delivered =
+      accepted("token-a", [&](const Seen& s) { return !refuses(s); });
+  std::sort(delivered.begin(), delivered.end());
+  std::vector<std::int64_t> expected = range(0, 100);
+  expected.erase(expected.begin() + 98);
+  EXPECT_EQ(delivered, expected);
+  std::vector<buffer::DeadLetter> letters;
+  ASSERT_TRUE(buffer_->for_each_dead_letter([&](const buffer::DeadLetter& l) {
+    letters.push_back(l);
+    return true;
+  }));
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].reading_json, R"({"variable":"h","value":98})");
+  EXPECT_EQ(buffer_->stats().bytes, 0u);
+  EXPECT_EQ(forwarder_->stats().readings_forwarded, 99u);
+}
+
 // cloud.drain: fifo keeps a backlog oldest first.
 TEST_F(ForwarderTest, FifoSendsABacklogOldestFirst) {
   buffer_on_test_clock_ = true;
