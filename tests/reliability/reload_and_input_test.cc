@@ -48,13 +48,18 @@ TEST(Reload, InvalidConfigIsRefusedValidOneAppliedUnderLoadNothingLost) {
   EXPECT_TRUE(gw->running());
   ASSERT_TRUE(load_moves_on(50));
 
-  // Valid: a new device and smaller batches. Applied; the source keeps running.
+  // Valid: a new device, applied while the source keeps running; and smaller batches, which the
+  // forwarder takes at its next start (the reload says so).
   GatewayOptions more = options;
   more.devices = kDevices + 1;
   more.max_readings = 20;
   dir.write("gw.yaml", gateway_config(dir.path() + "/data", cloud.url(), broker.uri(), more), 0600);
   gw->signal(SIGHUP);
   ASSERT_TRUE(gw->wait_for_err("config reloaded", 10s)) << gw->err();
+  EXPECT_NE(
+      gw->err().find("reload: cloud.batch changed; the forwarder takes it at the next restart"),
+      std::string::npos)
+      << gw->err();
   testing::MqttPublisher pub(broker.uri(), "new-device");
   ASSERT_TRUE(pub.publish("sensors/" + device_key(kDevices + 1) + "/data", payload(1)));
   ASSERT_TRUE(load_moves_on(100));

@@ -52,6 +52,27 @@ bool same_source(const config::SourceConfig& a, const config::SourceConfig& b) {
          a.config_json == b.config_json;
 }
 
+// The cloud.* keys the forwarder reads at start only that differ, "cloud.url, cloud.batch", or "".
+std::string cloud_keys_changed(const config::CloudConfig& a, const config::CloudConfig& b) {
+  std::string keys;
+  const auto check = [&keys](bool same, const char* name) {
+    if (same) return;
+    if (!keys.empty()) keys += ", ";
+    keys += name;
+  };
+  check(a.url == b.url, "cloud.url");
+  check(a.timeout == b.timeout, "cloud.timeout");
+  check(a.max_in_flight == b.max_in_flight, "cloud.max_in_flight");
+  check(a.requests_per_minute == b.requests_per_minute, "cloud.requests_per_minute");
+  check(a.tls == b.tls, "cloud.tls");
+  check(a.batch == b.batch, "cloud.batch");
+  check(a.retry == b.retry, "cloud.retry");
+  check(a.drain == b.drain, "cloud.drain");
+  check(a.fresh_after == b.fresh_after, "cloud.fresh_after");
+  check(a.clock_wait == b.clock_wait, "cloud.clock_wait");
+  return keys;
+}
+
 // One per CPU the service may use (systemd's CPUAffinity=, a container's cpuset).
 unsigned io_threads() { return core::usable_cpu_count(); }
 
@@ -310,6 +331,11 @@ void Daemon::reload() {
   if (next.metrics.listen != config_.metrics.listen) {
     logger_->warn("reload: metrics.listen changed; it takes effect at the next restart");
     next.metrics.listen = config_.metrics.listen;
+  }
+  // The forwarder (and provisioning's Account API client) keep the cloud settings they started
+  // with: say which changes wait for a restart instead of ignoring them silently.
+  if (const std::string keys = cloud_keys_changed(config_.cloud, next.cloud); !keys.empty()) {
+    logger_->warn("reload: {} changed; the forwarder takes it at the next restart", keys);
   }
 
   // Sources: an unchanged one keeps running; added and changed ones are created (not started)

@@ -72,18 +72,21 @@ struct BufferConfig {
 struct TlsConfig {
   bool verify = true;
   std::string ca_file;  // empty: the system's CA store
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct BatchConfig {
   std::size_t max_readings = 500;
   std::size_t max_bytes = 190ULL * 1024;  // the cloud refuses bodies over 200 kB
   Duration linger = std::chrono::milliseconds(200);
+  bool operator==(const BatchConfig&) const = default;
 };
 
 struct RetryConfig {
   Duration initial_backoff = std::chrono::milliseconds(500);
   Duration max_backoff = std::chrono::minutes(5);
   double multiplier = 2.0;
+  bool operator==(const RetryConfig&) const = default;
 };
 
 // What happens to a reading whose own time cannot be right (ingest/time_check.h): before 2000, or
