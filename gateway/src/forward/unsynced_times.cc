@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "forward/unsynced_times.h"
 
+#include <optional>
+#include <vector>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -53,13 +56,17 @@ Step fix_one(std::string_view json, const ClockView& clock, std::int64_t clock_w
 TimesFixed fix_unsynced_times(buffer::Batch& batch, const ClockView& clock,
                               std::int64_t clock_wait_ms) {
   if (batch.body.find(core::kUnsyncedStampKey) == std::string::npos) return TimesFixed::kNone;
-  std::string body = "[";
-  std::string rewritten;
+  // First every reading's new text (the batch untouched when one has to wait), then the body.
+  std::vector<std::optional<std::string>> rewritten(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const std::string_view json = batch.reading(i);
-    const Step step = fix_one(json, clock, clock_wait_ms, rewritten);
+    std::string text;
+    const Step step = fix_one(batch.reading(i), clock, clock_wait_ms, text);
     if (step == Step::kWait) return TimesFixed::kWait;
-    const std::string_view text = step == Step::kRewritten ? std::string_view(rewritten) : json;
+    if (step == Step::kRewritten) rewritten[i] = std::move(text);
+  }
+  std::string body = "[";
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::string_view text = rewritten[i] ? std::string_view(*rewritten[i]) : batch.reading(i);
     if (i > 0) body += ',';
     batch.entries[i].offset = static_cast<std::uint32_t>(body.size());
     batch.entries[i].size = static_cast<std::uint32_t>(text.size());

@@ -50,7 +50,9 @@ TEST(UnsyncedTimes, WhileTheClockIsUnsynchronisedTheyWait) {
   buffer::Batch b = batch_of({kOwnTime, kStamped});
   const std::string before = b.body;
   EXPECT_EQ(fix_unsynced_times(b, {false, 5000, 160000, "boot-a"}, kWait), TimesFixed::kWait);
-  EXPECT_EQ(b.body, before);
+  EXPECT_EQ(b.body, before);  // untouched, entries too
+  EXPECT_EQ(b.reading(0), kOwnTime);
+  EXPECT_EQ(b.reading(1), kStamped);
 }
 
 TEST(UnsyncedTimes, PastClockWaitTheyGoAsStampedAndSaySo) {
