@@ -34,19 +34,23 @@ Step fix_one(std::string_view json, const ClockView& clock, std::int64_t clock_w
   const auto* stamp_text = metadata->get_object().if_contains(core::kUnsyncedStampKey);
   if (stamp_text == nullptr || !stamp_text->is_string()) return Step::kKeep;
   const auto stamp = core::UnsyncedStamp::parse(stamp_text->get_string());
-  if (stamp && stamp->boot_id == clock.boot_id && clock.synchronised) {
-    reading["time"] = core::format_iso8601_ms(clock.wall_ms - (clock.boot_ms - stamp->boot_ms));
-    metadata->get_object().erase(core::kUnsyncedStampKey);
-  } else if (stamp && stamp->boot_id == clock.boot_id) {
-    if (clock.boot_ms - stamp->boot_ms < clock_wait_ms) return Step::kWait;
-    metadata->get_object().erase(core::kUnsyncedStampKey);  // waited long enough: as stamped
-    metadata->get_object()["clock"] = "unsynced";
-  } else {  // another boot: nothing links its clock to a real time any more
-    reading.erase("time");
-    metadata->get_object().erase(core::kUnsyncedStampKey);
-    metadata->get_object()["clock"] = "unsynced";
+  const bool this_boot = stamp && stamp->boot_id == clock.boot_id;
+  if (this_boot && !clock.synchronised && clock.boot_ms - stamp->boot_ms < clock_wait_ms) {
+    return Step::kWait;
   }
-  if (metadata->get_object().empty()) reading.erase("metadata");
+  // The metadata first: a change to the reading's own keys may move its members (`metadata`
+  // would dangle).
+  boost::json::object& meta = metadata->get_object();
+  meta.erase(core::kUnsyncedStampKey);
+  const bool real_time = this_boot && clock.synchronised;
+  if (!real_time) meta["clock"] = "unsynced";
+  const bool no_metadata = meta.empty();
+  if (no_metadata) reading.erase("metadata");
+  if (real_time) {
+    reading["time"] = core::format_iso8601_ms(clock.wall_ms - (clock.boot_ms - stamp->boot_ms));
+  } else if (!this_boot) {  // another boot: nothing links its clock to a real time any more
+    reading.erase("time");
+  }  // else: waited cloud.clock_wait in vain; it goes as stamped
   out = boost::json::serialize(v);
   return Step::kRewritten;
 }
