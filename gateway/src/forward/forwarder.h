@@ -12,8 +12,8 @@
 // - A circuit breaker: after consecutive failures of the whole cloud, one probe at a time.
 // - cloud.drain: fresh_first (fresh_pick.h): a lane whose oldest reading has waited longer than
 //   batch.linger + cloud.fresh_after, with more than a batch waiting, sends each variable's
-//   newest reading first, then readings that arrive meanwhile (each time there are some), then
-//   the backlog from its head. Readings sent out of order are removed one by one
+//   newest reading first, then readings that arrive meanwhile (every other turn of the lane at
+//   most), then the backlog from its head. Readings sent out of order are removed one by one
 //   (Buffer::remove_delivered); nothing is sent twice but the batch in flight at a crash.
 // All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
 // I/O pool and report back to the strand, so one lane's disk work never holds up the others.
