@@ -81,7 +81,17 @@ struct OutageRig {
         },
         30s))
         << gw->err();
-    std::this_thread::sleep_for(1500ms);
+    // A request sends what is newest when it leaves (a failed lane's batch gives way to newer
+    // readings): once more requests were refused than can be in flight, every lane's next one
+    // carries the present.
+    const std::int64_t refused = refused_requests();
+    ASSERT_TRUE(testing::wait_until([&] { return refused_requests() > refused + kDevices; }, 30s))
+        << gw->err();
+  }
+  std::int64_t refused_requests() {
+    const auto scrape = http_get(metrics, "/metrics").second;
+    return static_cast<std::int64_t>(
+        metric(scrape, R"(edgegw_forward_requests_total{code="503"})"));
   }
   bool all_delivered() {
     return testing::wait_until(

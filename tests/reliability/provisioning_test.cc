@@ -56,6 +56,11 @@ struct ProvisioningRig {
   double metric_now(const std::string& sample) const {
     return metric(http_get(metrics, "/metrics").second, sample);
   }
+  // Waits until the gateway has found `n` devices in the cloud by their tags.
+  bool wait_found(double n) const {
+    return testing::wait_until(
+        [&] { return metric_now(R"(edgegw_provisioning_devices_total{how="found"})") == n; }, 20s);
+  }
   // `edgegw cloud ARGS -c config`.
   testing::RunResult cloud_command(std::vector<std::string> args) const {
     std::vector<std::string> argv = {testing::edgegw_binary(), "cloud"};
@@ -106,15 +111,40 @@ struct ProvisioningRig {
   std::string metrics;
 };
 
-// Polls `done` every 50 ms for up to 20 s.
-template <typename Done>
-bool wait_until(Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
+// Waits until the broker has acknowledged `seqs` more of every device's readings.
+bool load_moves_on(const LoadPublisher& load, int seqs) {
+  const int from = load.acknowledged();
+  return testing::wait_until([&] { return load.acknowledged() >= from + seqs; }, 30s);
+}
+
+// Stops the load, waits until the cloud has every acknowledged reading of dev-1..`devices`, and
+// checks them (in order; at most `max_duplicates` twice, and every reading once more per other
+// gateway forwarding the same load). Returns the seqs acknowledged per device, 0 (a failure
+// added) when the load failed or the readings did not all arrive.
+int stop_and_drain(LoadPublisher& load, testing::CloudEmulator& cloud, int devices,
+                   std::int64_t max_duplicates, const testing::Subprocess& gw, int gateways = 1) {
+  load.stop();
+  const int acked = load.acknowledged();
+  if (load.failed() || acked == 0) {
+    ADD_FAILURE() << "the load failed or published nothing";
+    return 0;
   }
-  return true;
+  if (!wait_drained(cloud, devices, acked, std::chrono::seconds(90))) {
+    ADD_FAILURE() << "not every acknowledged reading reached the cloud\n" << gw.err();
+    return 0;
+  }
+  CloudTally tally;
+  tally.add(cloud, devices);
+  expect_delivered(tally, devices, acked,
+                   max_duplicates + static_cast<std::int64_t>(gateways - 1) * acked * devices);
+  return acked;
+}
+
+std::int64_t status_count(testing::CloudEmulator& cloud, int status) {
+  const auto stats = cloud.stats();
+  const auto* n =
+      stats.at("requests").at("by_status").as_object().if_contains(std::to_string(status));
+  return n == nullptr ? 0 : n->to_number<std::int64_t>();
 }
 
 std::size_t count_of(const std::string& text, const std::string& what) {
@@ -152,16 +182,8 @@ TEST(Provisioning, HundredNewDevicesAtOnceAreEachMadeOnceAndEveryReadingArrives)
   // Every device at once, 20 readings a second each: many readings of a key arrive while its
   // device is being made.
   LoadPublisher load(rig.broker.uri(), kDevices, 2000, /*reconnecting=*/false);
-  std::this_thread::sleep_for(3s);
-  load.stop();
-  ASSERT_FALSE(load.failed());
-  const int acked = load.acknowledged();
-  ASSERT_GT(acked, 0);
-  ASSERT_TRUE(wait_drained(rig.cloud, kDevices, acked, 60s)) << rig.gw->err();
-
-  CloudTally tally;
-  tally.add(rig.cloud, kDevices);
-  expect_delivered(tally, kDevices, acked, 0);
+  ASSERT_TRUE(load_moves_on(load, 30));
+  ASSERT_GT(stop_and_drain(load, rig.cloud, kDevices, 0, *rig.gw), 0);
   const int made = kDevices - kMapped - kFoundBefore;
   EXPECT_EQ(rig.account("devices_created"), made + kFoundBefore);  // the test's ten as well
   EXPECT_EQ(rig.account("creates"), made + kFoundBefore);
@@ -217,9 +239,10 @@ TEST(Provisioning, KillNineMidProvisioningLeavesNoDuplicateDeviceAndLosesNoReadi
   ASSERT_NO_FATAL_FAILURE(rig.start());
   LoadPublisher load(rig.broker.uri(), kDevices, 2000, /*reconnecting=*/false);
   std::string logs;
-  std::uniform_int_distribution<int> kill_after_ms(0, 1000);
+  // Kills anywhere from start-up on, by the load's progress (about 50 seqs a second per device).
+  std::uniform_int_distribution<int> kill_after_seqs(0, 50);
   for (int round = 1; round <= rounds; ++round) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms(random)));
+    ASSERT_TRUE(load_moves_on(load, kill_after_seqs(random)));
     rig.gw->signal(SIGKILL);
     ASSERT_EQ(rig.gw->wait(10s), 128 + SIGKILL) << "round " << round << rig.gw->err();
     logs += rig.gw->err();
@@ -228,18 +251,14 @@ TEST(Provisioning, KillNineMidProvisioningLeavesNoDuplicateDeviceAndLosesNoReadi
   }
   ASSERT_TRUE(wait_subscribed(*rig.gw)) << rig.gw->err();
   rig.metrics = testing::metrics_address(*rig.gw);
-  std::this_thread::sleep_for(1s);
-  load.stop();
-  ASSERT_FALSE(load.failed());
-  const int acked = load.acknowledged();
+  ASSERT_TRUE(load_moves_on(load, 20));  // the last gateway takes load too
+  // Per kill, each device's batch in flight and the broker's unacknowledged window again.
+  const int acked =
+      stop_and_drain(load, rig.cloud, kDevices,
+                     static_cast<std::int64_t>(rounds) * (kDevices * 100 + 20), *rig.gw);
   ASSERT_GT(acked, 0);
-  ASSERT_TRUE(wait_drained(rig.cloud, kDevices, acked, 90s)) << rig.gw->err();
-
   CloudTally tally;
   tally.add(rig.cloud, kDevices);
-  // Per kill, each device's batch in flight and the broker's unacknowledged window again.
-  expect_delivered(tally, kDevices, acked,
-                   static_cast<std::int64_t>(rounds) * (kDevices * 100 + 20));
   // One device per key, whatever the kills cut short: a device made before a kill (or whose
   // answer was lost) is found by its tags afterwards; a second one, made while the first one's
   // create was still on its way, lost the oldest-wins check and was deleted.
@@ -284,17 +303,10 @@ TEST(Provisioning, TwoGatewaysProvisioningTheSameKeysAgreeOnOneDeviceEach) {
   ASSERT_TRUE(wait_subscribed(*gw_b)) << gw_b->err();
   const std::string metrics_b = testing::metrics_address(*gw_b);
   LoadPublisher load(rig.broker.uri(), kDevices, 1000, /*reconnecting=*/false);
-  std::this_thread::sleep_for(4s);
-  load.stop();
-  ASSERT_FALSE(load.failed());
-  const int acked = load.acknowledged();
-  ASSERT_GT(acked, 0);
-  ASSERT_TRUE(wait_drained(rig.cloud, kDevices, acked, 60s)) << rig.gw->err() << gw_b->err();
-
-  CloudTally tally;
-  tally.add(rig.cloud, kDevices);
+  ASSERT_TRUE(load_moves_on(load, 100));
   // Each gateway delivers every reading: the second copy of each is a duplicate, by design.
-  expect_delivered(tally, kDevices, acked, static_cast<std::int64_t>(acked) * kDevices);
+  ASSERT_GT(stop_and_drain(load, rig.cloud, kDevices, 0, *rig.gw, /*gateways=*/2), 0)
+      << gw_b->err();
   for (int d = kMapped + 1; d <= kDevices; ++d) {
     EXPECT_EQ(rig.devices_of(device_key(d)).size(), 1u) << device_key(d);
   }
@@ -317,7 +329,7 @@ TEST(Provisioning, ARevokedAccountTokenStopsProvisioningWhileMappedDevicesFlow) 
   rig.cloud.set_account(R"({"revoked":true})");
   ASSERT_NO_FATAL_FAILURE(rig.start());
   LoadPublisher load(rig.broker.uri(), kDevices, 1000, /*reconnecting=*/false);
-  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(load_moves_on(load, 100));
   load.stop();
   ASSERT_FALSE(load.failed());
   const int acked = load.acknowledged();
@@ -349,9 +361,17 @@ TEST(Provisioning, TokenRotationAndForgetUnderLoadLoseNothing) {
   ProvisioningRig rig(kMapped, kDevices);
   ASSERT_NO_FATAL_FAILURE(rig.start());
   LoadPublisher load(rig.broker.uri(), kDevices, 2000, /*reconnecting=*/false);
-  ASSERT_TRUE(wait_until([&] { return rig.account("devices") == kDevices - kMapped; }))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return rig.account("devices") == kDevices - kMapped; }, 20s))
       << rig.gw->err();
-  std::this_thread::sleep_for(300ms);  // readings flow with the first tokens
+  ASSERT_TRUE(testing::wait_until(  // readings flow with the first tokens
+      [&] {
+        for (int d = kMapped + 1; d <= kDevices; ++d) {
+          if (rig.cloud.device_stat(device_key(d), "readings") == 0) return false;
+        }
+        return true;
+      },
+      20s));
 
   // Rotations under load, through the running gateway; dev-2 three times in a row.
   const std::string first_dev2_token = rig.only_token("dev-2");
@@ -359,24 +379,16 @@ TEST(Provisioning, TokenRotationAndForgetUnderLoadLoseNothing) {
   for (const char* key : {"dev-2", "dev-3", "dev-2", "dev-2"}) {
     const auto r = rig.cloud_command({"rotate-token", key});
     EXPECT_EQ(r.exit_code, 0) << key << ": " << r.out << r.err;
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(load_moves_on(load, 50));  // readings flow with the new token
   }
   // Forget: the gateway provisions it again at once, finds it by its tags, makes a new token.
   const auto forgot = rig.cloud_command({"forget", "dev-4"});
   EXPECT_EQ(forgot.exit_code, 0) << forgot.out << forgot.err;
-  std::this_thread::sleep_for(1s);
-  load.stop();
-  ASSERT_FALSE(load.failed());
-  const int acked = load.acknowledged();
-  ASSERT_TRUE(wait_drained(rig.cloud, kDevices, acked, 30s)) << rig.gw->err();
-
-  CloudTally tally;
-  tally.add(rig.cloud, kDevices);
-  expect_delivered(tally, kDevices, acked, 0);
+  ASSERT_TRUE(rig.wait_found(1)) << rig.gw->err();
+  ASSERT_TRUE(load_moves_on(load, 50));
+  ASSERT_GT(stop_and_drain(load, rig.cloud, kDevices, 0, *rig.gw), 0);
   // No request was refused: every old token was deleted after its last request was answered.
-  const auto stats = rig.cloud.stats();
-  const auto* refused = stats.at("requests").at("by_status").as_object().if_contains("401");
-  EXPECT_EQ(refused == nullptr ? 0 : refused->to_number<std::int64_t>(), 0);
+  EXPECT_EQ(status_count(rig.cloud, 401), 0);
   for (int d = kMapped + 1; d <= kDevices; ++d) {
     const auto found = rig.devices_of(device_key(d));
     ASSERT_EQ(found.size(), 1u) << device_key(d);
@@ -399,28 +411,22 @@ TEST(Provisioning, ADeviceTokenTheCloudRefusesIsMendedWithForget) {
   ProvisioningRig rig(kMapped, kDevices);
   ASSERT_NO_FATAL_FAILURE(rig.start());
   LoadPublisher load(rig.broker.uri(), kDevices, 600, /*reconnecting=*/false);
-  ASSERT_TRUE(wait_until([&] { return rig.cloud.device_stat("dev-2", "readings") > 0; }))
+  ASSERT_TRUE(
+      testing::wait_until([&] { return rig.cloud.device_stat("dev-2", "readings") > 0; }, 20s))
       << rig.gw->err();
   const std::string token = rig.only_token("dev-2");
   ASSERT_FALSE(token.empty());
   auto r = rig.cloud.client().del("/device/token/" + token, {{"Account-Token", kAccount}});
   ASSERT_EQ(r.status, 200) << r.body;
-  std::this_thread::sleep_for(1s);
-  const auto refused_stats = rig.cloud.stats();
-  const auto* refused = refused_stats.at("requests").at("by_status").as_object().if_contains("401");
-  ASSERT_NE(refused, nullptr) << "the deleted token was not refused";
+  ASSERT_TRUE(testing::wait_until([&] { return status_count(rig.cloud, 401) > 0; }, 20s))
+      << "the deleted token was not refused";
   const auto forgot = rig.cloud_command({"forget", "dev-2"});
   EXPECT_EQ(forgot.exit_code, 0) << forgot.out << forgot.err;
   EXPECT_NE(forgot.out.find("provisioned again"), std::string::npos) << forgot.out;
-  std::this_thread::sleep_for(500ms);
-  load.stop();
-  ASSERT_FALSE(load.failed());
-  const int acked = load.acknowledged();
-  ASSERT_TRUE(wait_drained(rig.cloud, kDevices, acked, 30s)) << rig.gw->err();
-  CloudTally tally;
-  tally.add(rig.cloud, kDevices);
+  ASSERT_TRUE(rig.wait_found(1)) << rig.gw->err();
+  ASSERT_TRUE(load_moves_on(load, 30));
   // The batch refused with 401 is sent again with the new token (never dead-lettered).
-  expect_delivered(tally, kDevices, acked, 0);
+  ASSERT_GT(stop_and_drain(load, rig.cloud, kDevices, 0, *rig.gw), 0);
   EXPECT_EQ(rig.account("devices_created"), kDevices - kMapped);  // found again, not made
   const std::string new_token = rig.only_token("dev-2");
   EXPECT_FALSE(new_token.empty());

@@ -331,8 +331,15 @@ bool Forwarder::start_sends() {
     loaded_.pop_front();
     Lane& lane = *lanes_.at(id);
     if (lane.failing && gives_way_to_the_present(lane)) {
-      // Its batch waited out the outage in the queue (an open breaker sends one probe at a
-      // time): what is newest now goes instead.
+      // Its batch was read before or during the outage (a retry, or one waiting for an open
+      // breaker's single probe): not delivered (or a duplicate at worst, as any retry), it stays
+      // in the buffer for the backfill, and what is newest now goes instead.
+      lane.parts.clear();
+      lane.batch.reset();
+      if (lane.backlog_end) {  // the same backlog, grown: picked again from its new end
+        end_backfill(lane);
+        lane.restarted = true;
+      }
       load(lane);
       progress = true;
       continue;
@@ -360,19 +367,9 @@ std::string_view Forwarder::body_of(Lane& lane, Range range) {
 
 void Forwarder::load(Lane& lane) {
   if (!lane.parts.empty()) {  // the rest of a batch (a retry, a split): already in hand
-    if (!gives_way_to_the_present(lane)) {
-      lane.state = LaneState::kLoaded;
-      loaded_.push_back(lane.id);
-      return;
-    }
-    // Not delivered (or a duplicate at worst, as any retry): it stays in the buffer for the
-    // backfill, and the backlog's newest readings go first.
-    lane.parts.clear();
-    lane.batch.reset();
-    if (lane.backlog_end) {  // the same backlog, grown: picked again from its new end
-      end_backfill(lane);
-      lane.restarted = true;
-    }
+    lane.state = LaneState::kLoaded;
+    loaded_.push_back(lane.id);
+    return;
   }
   lane.state = LaneState::kLoading;
   lane.notified = false;  // appends written before now, the read sees; later ones notify again
@@ -467,7 +464,7 @@ void Forwarder::start_read(Lane& lane) {
     const std::int64_t wait_ms =
         std::chrono::duration_cast<milliseconds>(cloud_.clock_wait).count();
     const bool clock_wait =
-        batch && fix_unsynced_times(*batch, clock_(), wait_ms) == TimesFixed::kWait;
+        batch && fix_unsynced_times(*batch, clock_, wait_ms) == TimesFixed::kWait;
     asio::post(strand_, [this, id, batch = std::move(batch), clock_wait]() mutable {
       on_read(id, std::move(batch), clock_wait);
     });

@@ -106,7 +106,8 @@ class Forwarder final : public StatsSource {
   // fresh_first: where the lane's next batch comes from (starts and ends its backfill).
   void choose_pick(Lane& lane);
   bool backlog_is_old(const buffer::Buffer::Span& span) const;
-  // A retried batch that the present should overtake (it is read again later).
+  // A failed lane's batch in hand that the present should overtake when it is about to leave
+  // (start_sends); it is read again later.
   bool gives_way_to_the_present(const Lane& lane) const;
   void end_backfill(Lane& lane);
   bool backfill_done(Lane& lane);  // ends the backfill when the head passed its backlog

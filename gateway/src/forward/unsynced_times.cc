@@ -57,9 +57,10 @@ Step fix_one(std::string_view json, const ClockView& clock, std::int64_t clock_w
 
 }  // namespace
 
-TimesFixed fix_unsynced_times(buffer::Batch& batch, const ClockView& clock,
+TimesFixed fix_unsynced_times(buffer::Batch& batch, const std::function<ClockView()>& now,
                               std::int64_t clock_wait_ms) {
   if (batch.body.find(core::kUnsyncedStampKey) == std::string::npos) return TimesFixed::kNone;
+  const ClockView clock = now();
   // First every reading's new text (the batch untouched when one has to wait), then the body.
   std::vector<std::optional<std::string>> rewritten(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {

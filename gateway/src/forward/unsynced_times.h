@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,9 @@ enum class TimesFixed {
   kWait,   // a reading waits for the clock: send nothing yet
 };
 
-TimesFixed fix_unsynced_times(buffer::Batch& batch, const ClockView& clock,
+// `clock` is asked only when a reading of the batch carries a stamp (one scan of the body
+// otherwise: this runs for every batch read).
+TimesFixed fix_unsynced_times(buffer::Batch& batch, const std::function<ClockView()>& clock,
                               std::int64_t clock_wait_ms);
 
 }  // namespace edgegw::forward

@@ -15,6 +15,7 @@
 
 #include "buffer/buffer.h"
 #include "manual_time.h"
+#include "support/dead_letters.h"
 #include "support/subprocess.h"
 
 namespace edgegw::forward {
@@ -163,6 +164,7 @@ class ForwarderTest : public ::testing::Test {
     settle();
   }
   std::size_t requests() const { return cloud_->seen().size(); }
+  std::vector<buffer::DeadLetter> dead_letters() { return testing::dead_letters(*buffer_); }
 
   // The values the cloud accepted (answered 2xx) for `token`, in the order it accepted them.
   std::vector<std::int64_t> accepted(const std::string& token,
@@ -231,11 +233,7 @@ TEST_F(ForwarderTest, ARefusedReadingIsIsolatedAndDeadLetteredTheRestDelivered) 
   std::vector<std::int64_t> expected = range(0, 20);
   expected.erase(expected.begin() + 13);
   EXPECT_EQ(accepted("token-a", [&](const Seen& s) { return !refuses(s); }), expected);
-  std::vector<buffer::DeadLetter> letters;
-  ASSERT_TRUE(buffer_->for_each_dead_letter([&](const buffer::DeadLetter& l) {
-    letters.push_back(l);
-    return true;
-  }));
+  const std::vector<buffer::DeadLetter> letters = dead_letters();
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].reading_json, R"({"variable":"v","value":13})");
   EXPECT_EQ(letters[0].http_status, 400);
@@ -496,9 +494,8 @@ TEST_F(ForwarderTest, ReadingsArrivingDuringABackfillOvertakeIt) {
   const auto a = device("a", "token-a");
   append(a, 0, 200, {"t", "p"});
   advance(2min);  // the gateway was down: a backlog found at start
-  cloud_->set_on_send([&](Seen& s) {
+  cloud_->set_on_send([&](Seen&) {
     if (requests() == 3) append(a, 1000, 5, {"t", "p"});  // during the backfill
-    (void)s;
   });
   run();
   ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
@@ -569,11 +566,7 @@ TEST_F(ForwarderTest, ARefusedReadingAmongTheNewestIsDeadLetteredAlone) {
   std::vector<std::int64_t> expected = range(0, 100);
   expected.erase(expected.begin() + 98);
   EXPECT_EQ(delivered, expected);
-  std::vector<buffer::DeadLetter> letters;
-  ASSERT_TRUE(buffer_->for_each_dead_letter([&](const buffer::DeadLetter& l) {
-    letters.push_back(l);
-    return true;
-  }));
+  const std::vector<buffer::DeadLetter> letters = dead_letters();
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].reading_json, R"({"variable":"h","value":98})");
   EXPECT_EQ(buffer_->stats().bytes, 0u);

@@ -36,20 +36,30 @@ constexpr char kOwnTime[] = R"({"variable":"h","value":3,"time":"2026-12-06T10:0
 
 constexpr std::int64_t kWait = 600'000;  // cloud.clock_wait: 10 minutes
 
+// The clocks as fix_unsynced_times asks for them.
+std::function<ClockView()> at(ClockView clock) {
+  return [clock] { return clock; };
+}
+
 // 2026-12-06T12:00:00Z, 100 s after the boot clock's 60 s.
 ClockView synced_at_noon() { return {true, 1796558400000, 160000, "boot-a"}; }
 
 TEST(UnsyncedTimes, ABatchWithoutStampsIsLeftAlone) {
   buffer::Batch b = batch_of({kOwnTime});
   const std::string before = b.body;
-  EXPECT_EQ(fix_unsynced_times(b, {false, 0, 0, "boot-a"}, kWait), TimesFixed::kNone);
+  const auto not_asked = [] {
+    ADD_FAILURE() << "the clocks are asked for a batch without stamps";
+    return ClockView{};
+  };
+  EXPECT_EQ(fix_unsynced_times(b, not_asked, kWait), TimesFixed::kNone);
   EXPECT_EQ(b.body, before);
 }
 
 TEST(UnsyncedTimes, WhileTheClockIsUnsynchronisedTheyWait) {
   buffer::Batch b = batch_of({kOwnTime, kStamped});
   const std::string before = b.body;
-  EXPECT_EQ(fix_unsynced_times(b, {false, 5000, 160000, "boot-a"}, kWait), TimesFixed::kWait);
+  EXPECT_EQ(fix_unsynced_times(b, at(ClockView{false, 5000, 160000, "boot-a"}), kWait),
+            TimesFixed::kWait);
   EXPECT_EQ(b.body, before);  // untouched, entries too
   EXPECT_EQ(b.reading(0), kOwnTime);
   EXPECT_EQ(b.reading(1), kStamped);
@@ -58,9 +68,9 @@ TEST(UnsyncedTimes, WhileTheClockIsUnsynchronisedTheyWait) {
 TEST(UnsyncedTimes, PastClockWaitTheyGoAsStampedAndSaySo) {
   buffer::Batch b = batch_of({kStamped});
   // Arrived at 60 s on the boot clock; 10 minutes later the clock is still unsynchronised.
-  EXPECT_EQ(fix_unsynced_times(b, {false, 5000, 60000 + kWait - 1, "boot-a"}, kWait),
+  EXPECT_EQ(fix_unsynced_times(b, at(ClockView{false, 5000, 60000 + kWait - 1, "boot-a"}), kWait),
             TimesFixed::kWait);
-  ASSERT_EQ(fix_unsynced_times(b, {false, 5000, 60000 + kWait, "boot-a"}, kWait),
+  ASSERT_EQ(fix_unsynced_times(b, at(ClockView{false, 5000, 60000 + kWait, "boot-a"}), kWait),
             TimesFixed::kFixed);
   EXPECT_EQ(b.reading(0), R"({"variable":"t","value":1,"time":"1970-01-01T00:01:40.000Z",)"
                           R"("metadata":{"clock":"unsynced"}})");
@@ -70,7 +80,7 @@ TEST(UnsyncedTimes, OnceSynchronisedTheBootClockGivesTheirRealTime) {
   buffer::Batch b = batch_of({kStamped, kOwnTime, kStampedWithMetadata});
   const std::vector<std::uint32_t> stored = {b.entries[0].size, b.entries[1].size,
                                              b.entries[2].size};
-  ASSERT_EQ(fix_unsynced_times(b, synced_at_noon(), kWait), TimesFixed::kFixed);
+  ASSERT_EQ(fix_unsynced_times(b, at(synced_at_noon()), kWait), TimesFixed::kFixed);
   ASSERT_EQ(b.size(), 3u);
   // Boot clock 60 s when it arrived, 160 s now at noon: 100 s before noon.
   EXPECT_EQ(b.reading(0), R"({"variable":"t","value":1,"time":"2026-12-06T11:58:20.000Z"})");
@@ -90,12 +100,12 @@ TEST(UnsyncedTimes, AfterARebootNoTimeIsInventedAndTheReadingSaysSo) {
   buffer::Batch b = batch_of({kStampedWithMetadata});
   ClockView later_boot = synced_at_noon();
   later_boot.boot_id = "boot-b";
-  ASSERT_EQ(fix_unsynced_times(b, later_boot, kWait), TimesFixed::kFixed);
+  ASSERT_EQ(fix_unsynced_times(b, at(later_boot), kWait), TimesFixed::kFixed);
   EXPECT_EQ(b.reading(0), R"({"variable":"p","value":2,"metadata":{"k":"v","clock":"unsynced"}})");
   // Another boot's readings do not wait for this boot's clock either.
   buffer::Batch c = batch_of({kStamped});
   later_boot.synchronised = false;
-  ASSERT_EQ(fix_unsynced_times(c, later_boot, kWait), TimesFixed::kFixed);
+  ASSERT_EQ(fix_unsynced_times(c, at(later_boot), kWait), TimesFixed::kFixed);
   EXPECT_EQ(c.reading(0), R"({"variable":"t","value":1,"metadata":{"clock":"unsynced"}})");
 }
 

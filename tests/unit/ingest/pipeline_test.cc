@@ -10,6 +10,7 @@
 #include "core/clock_sync.h"
 #include "core/unsynced_stamp.h"
 #include "history/history.h"
+#include "support/dead_letters.h"
 #include "support/subprocess.h"
 
 namespace edgegw::ingest {
@@ -211,14 +212,7 @@ class PipelineTimeTest : public PipelineTest {
     return Pipeline(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10),
                     [this] { return synchronised_; });
   }
-  std::vector<buffer::DeadLetter> dead_letters() {
-    std::vector<buffer::DeadLetter> out;
-    EXPECT_TRUE(buffer_->for_each_dead_letter([&](const buffer::DeadLetter& l) {
-      out.push_back(l);
-      return true;
-    }));
-    return out;
-  }
+  std::vector<buffer::DeadLetter> dead_letters() { return testing::dead_letters(*buffer_); }
   ImplausibleTimes::Counts counts(Pipeline& p) {
     const auto by_device = p.stats().implausible_times.by_device();
     auto it = by_device.find(boiler_);
