@@ -11,6 +11,8 @@
 // place), so the emulator's duplicate/order statistics stay meaningful. With --tokens FILE (one
 // token per line) the requests go round-robin over those devices, as a forwarder's do; each
 // device is served by one connection, so its readings stay in order.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -179,6 +181,13 @@ struct Lane {
   std::uint64_t next_seq = 1;
 };
 
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 void run_connection(const Options& o, const tcp::resolver::results_type& endpoints,
                     const Body& prebuilt, std::vector<Lane> lanes,
                     std::atomic<std::uint64_t>& claimed, Clock::time_point deadline,
@@ -266,6 +275,7 @@ int run(int argc, char** argv) {
   }
   std::atomic<std::uint64_t> claimed{0};
   std::vector<Totals> totals(o.connections);
+  const double cpu_before = cpu_seconds();
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.duration_s));
@@ -276,6 +286,8 @@ int run(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // The client's own cost per request: what the forwarder's CPU per request is compared with.
+  const double cpu = cpu_seconds() - cpu_before;
 
   Totals all;
   for (auto& t : totals) {
@@ -309,11 +321,12 @@ int run(int argc, char** argv) {
     std::printf(
         "{\"connections\":%u,\"readings_per_request\":%zu,\"body_bytes\":%zu,\"seconds\":%.3f,"
         "\"requests\":%llu,\"requests_per_s\":%.1f,\"readings_per_s\":%.1f,\"status\":{%s},"
-        "\"errors\":%llu,\"latency_us\":{\"p50\":%u,\"p90\":%u,\"p99\":%u}}\n",
+        "\"errors\":%llu,\"latency_us\":{\"p50\":%u,\"p90\":%u,\"p99\":%u},"
+        "\"cpu_seconds\":%.3f}\n",
         o.connections, o.readings, body.text.size(), seconds,
         static_cast<unsigned long long>(all.requests), rps, readings_ps, status_json.c_str(),
         static_cast<unsigned long long>(all.errors), percentile(0.5), percentile(0.9),
-        percentile(0.99));
+        percentile(0.99), cpu);
   } else {
     std::printf(
         "edgegw-post-loop: http://%s:%s%s%s  connections=%u  readings/request=%zu  "
@@ -325,6 +338,8 @@ int run(int argc, char** argv) {
     std::printf("  latency: p50 %u us, p90 %u us, p99 %u us\n", percentile(0.5), percentile(0.9),
                 percentile(0.99));
     std::printf("  status: %s\n", statuses.c_str());
+    std::printf("  CPU: %.2f us per request\n",
+                all.requests ? cpu / static_cast<double>(all.requests) * 1e6 : 0.0);
   }
   if (!all.first_error.empty()) std::fprintf(stderr, "first error: %s\n", all.first_error.c_str());
   return all.requests != 0 && all.errors == 0 ? 0 : 1;

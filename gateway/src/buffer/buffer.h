@@ -77,9 +77,16 @@ struct Batch {
     std::uint64_t cum_bytes;
     std::uint32_t stored_size = size;  // as stored (the forwarder may rewrite the body)
   };
+  // The reading after the batch, as the read passed it (stored_ms 0: none, or not looked at):
+  // an ack of the whole batch learns the new head's time from it instead of reading it again.
+  struct Next {
+    Seq seq = 0;
+    std::int64_t stored_ms = 0;
+  };
   DeviceId device = 0;
   std::string body;
   std::vector<Entry> entries;
+  Next next;
 
   bool empty() const noexcept { return entries.empty(); }
   std::size_t size() const noexcept { return entries.size(); }
@@ -92,7 +99,20 @@ struct Batch {
 struct AckPoint {
   Seq seq;
   std::uint64_t cum_bytes;
+  Batch::Next next = {};  // the reading after `seq`, when known (Batch::next)
   static AckPoint of(const Batch::Entry& e) noexcept { return {e.seq, e.cum_bytes}; }
+  // The whole batch: its last entry, and what the read saw after it.
+  static AckPoint through(const Batch& b) noexcept {
+    return {b.entries.back().seq, b.entries.back().cum_bytes, b.next};
+  }
+};
+
+// One device's delivered readings to remove: its head through `head` (an ack), or the
+// `delivered` entries when they were read out of the queue's order (read_from, visit_back).
+struct Removal {
+  DeviceId device = 0;
+  std::optional<AckPoint> head = {};
+  std::span<const Batch::Entry> delivered = {};
 };
 
 class Buffer final : public StatsSource {
@@ -161,6 +181,10 @@ class Buffer final : public StatsSource {
   // for the head: not synced (a removal a power cut takes back is a duplicate, never a loss).
   // What was removed meanwhile is skipped.
   Status remove_delivered(DeviceId device, std::span<const Batch::Entry> entries);
+  // Several devices' removals (acks and out-of-order ones) in one write: the forwarder gathers
+  // the answers of a moment, so that a request does not cost a write of its own. A status per
+  // removal, in order; the write's failure is each one's.
+  std::vector<Status> remove(std::span<const Removal> removals);
 
   // The store and a hook's column family (kHookColumnFamily, kActionsColumnFamily) a write hook
   // keeps its entries in (db null when read-only).

@@ -61,19 +61,8 @@ Status Buffer::visit_back(DeviceId device, Seq last, std::size_t max_visits,
 }
 
 Status Buffer::remove_delivered(DeviceId device, std::span<const Batch::Entry> entries) {
-  if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
-  std::vector<std::pair<Seq, std::uint64_t>> readings;
-  readings.reserve(entries.size());
-  for (const Batch::Entry& e : entries) readings.emplace_back(e.seq, entry_bytes(e.stored_size));
-  std::unique_lock lock(mu_);
-  if (Status s = check_disk_full(lock, "remove delivered readings"); !s) return s;
-  auto it = devices_.find(device);
-  if (it == devices_.end()) {
-    return Status::invalid_argument("removal from unknown device index " + std::to_string(device));
-  }
-  if (withdraw_locked(device, it->second, readings) == 0) return Status::ok();
-  std::shared_ptr<Group> group = pending_;
-  return commit(lock, group);
+  const Removal removal{device, std::nullopt, entries};
+  return remove(std::span(&removal, 1)).front();
 }
 
 }  // namespace edgegw::buffer

@@ -157,25 +157,70 @@ Buffer::Removed Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint poin
 }
 
 Status Buffer::ack(DeviceId device, AckPoint point) {
+  const Removal removal{device, point};
+  return remove(std::span(&removal, 1)).front();
+}
+
+std::vector<Status> Buffer::remove(std::span<const Removal> removals) {
+  std::vector<Status> statuses(removals.size());
+  if (removals.empty()) return statuses;
+  if (options_.read_only) {
+    statuses.assign(removals.size(), Status::permission_denied("the buffer is open read-only"));
+    return statuses;
+  }
+  thread_local std::vector<std::pair<Seq, std::uint64_t>> readings;
+  std::vector<std::size_t> staged;     // removals in the write, by index
+  std::vector<DeviceId> head_unknown;  // acked devices whose new head's time is to be read
   std::unique_lock lock(mu_);
   // Removals also bring the store back after a full disk: the forwarder retries them, so a
   // queue moves again once space returns even when no source appends meanwhile.
-  if (Status s = check_disk_full(lock, "remove delivered readings"); !s) return s;
-  auto it = devices_.find(device);
-  if (it == devices_.end()) {
-    return Status::invalid_argument("ack of unknown device index " + std::to_string(device));
+  if (Status s = check_disk_full(lock, "remove delivered readings"); !s) {
+    statuses.assign(removals.size(), s);
+    return statuses;
   }
-  Device& d = it->second;
-  if (point.seq < d.first_seq) return Status::ok();  // already removed (dropped meanwhile)
-  if (point.seq >= d.next_seq || point.cum_bytes < d.head_cum || point.cum_bytes > d.tail_cum) {
-    return Status::invalid_argument("ack beyond the queue of device '" + d.key + "'");
+  for (std::size_t i = 0; i < removals.size(); ++i) {
+    const Removal& r = removals[i];
+    auto it = devices_.find(r.device);
+    if (it == devices_.end()) {
+      statuses[i] =
+          Status::invalid_argument("removal from unknown device index " + std::to_string(r.device));
+      continue;
+    }
+    Device& d = it->second;
+    if (r.head) {
+      const AckPoint& point = *r.head;
+      if (point.seq < d.first_seq) continue;  // already removed (dropped meanwhile)
+      if (point.seq >= d.next_seq || point.cum_bytes < d.head_cum || point.cum_bytes > d.tail_cum) {
+        statuses[i] = Status::invalid_argument("ack beyond the queue of device '" + d.key + "'");
+        continue;
+      }
+      remove_head_locked(r.device, d, point);
+      if (d.readings() > 0) {
+        if (point.next.stored_ms != 0 && point.next.seq == d.first_seq &&
+            !d.withdrawn.contains(point.next.seq)) {
+          d.head_stored_ms = point.next.stored_ms;
+        } else {
+          head_unknown.push_back(r.device);
+        }
+      }
+      staged.push_back(i);
+    } else {
+      readings.clear();
+      for (const Batch::Entry& e : r.delivered) {
+        readings.emplace_back(e.seq, entry_bytes(e.stored_size));
+      }
+      if (withdraw_locked(r.device, d, readings) > 0) staged.push_back(i);
+    }
   }
-  remove_head_locked(device, d, point);
+  if (staged.empty()) return statuses;
   std::shared_ptr<Group> group = pending_;
-  Status s = commit(lock, group);
+  const Status written = commit(lock, group);
   lock.unlock();
-  if (s) refresh_head_time(device);
-  return s;
+  for (const std::size_t i : staged) statuses[i] = written;
+  if (written) {
+    for (const DeviceId id : head_unknown) refresh_head_time(id);
+  }
+  return statuses;
 }
 
 void Buffer::refresh_head_time(DeviceId id) {
@@ -242,6 +287,12 @@ Result<Batch> Buffer::read_from(DeviceId device, Seq from, std::size_t max_readi
     batch.body += json;
   }
   if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
+  if (it->Valid()) {  // where the loop stopped: the reading after the batch, at no extra cost
+    if (auto h = decode_value_header(std::string_view(it->value().data(), it->value().size()))) {
+      batch.next = {queue_key_seq(std::string_view(it->key().data(), it->key().size())),
+                    h->stored_at_ms};
+    }
+  }
   batch.body += ']';
   return batch;
 }

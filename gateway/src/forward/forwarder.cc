@@ -627,33 +627,71 @@ void Forwarder::remove_part(Lane& lane, Range range, std::optional<Response> ref
   // order holds) waits for its ack. A slot held through the disk work would leave the cloud idle.
   --in_flight_;
   ++removing_;
-  const buffer::Batch& b = *lane.batch;
-  // The batch stays in hand, untouched, until on_removed: the I/O thread may read its entries.
-  const std::span<const buffer::Batch::Entry> entries(b.entries.data() + range.begin,
-                                                      range.end - range.begin);
-  std::string reading;
-  std::string reason;
-  int http_status = 0;
+  // The batch stays in hand, untouched, until on_removed: the I/O thread reads its entries.
+  Removing removing{lane.id, range, removal_of(lane, range)};
   if (refused) {
-    reading = std::string(b.reading(range.begin));
-    reason = cloud_message(*refused);
-    http_status = refused->status;
+    removing.dead = true;
+    removing.reading = std::string(lane.batch->reading(range.begin));
+    removing.reason = cloud_message(*refused);
+    removing.http_status = refused->status;
   }
-  asio::post(io_, [this, id = lane.id, pick = lane.pick, range, entries, dead = refused.has_value(),
-                   reading = std::move(reading), reason = std::move(reason), http_status] {
-    Status s = dead ? buffer_.dead_letter(id, reading, reason, http_status) : Status::ok();
-    if (s) s = remove_from_buffer(id, pick, entries);
-    asio::post(strand_, [this, id, range, s = std::move(s), dead, http_status, reason]() mutable {
-      on_removed(id, range, std::move(s), dead, http_status, reason);
-    });
-  });
+  queue_removal(std::move(removing));
   pump();  // the freed slot
 }
 
-Status Forwarder::remove_from_buffer(buffer::DeviceId id, Pick pick,
-                                     std::span<const buffer::Batch::Entry> entries) {
-  if (pick == Pick::kHead) return buffer_.ack(id, buffer::AckPoint::of(entries.back()));
-  return buffer_.remove_delivered(id, entries);
+buffer::Removal Forwarder::removal_of(const Lane& lane, Range range) const {
+  const buffer::Batch& b = *lane.batch;
+  const std::span<const buffer::Batch::Entry> entries(b.entries.data() + range.begin,
+                                                      range.end - range.begin);
+  if (lane.pick != Pick::kHead) return {lane.id, std::nullopt, entries};
+  // The whole rest of the batch: the read saw the reading after it (the new head's time).
+  return {lane.id, range.end == b.size() ? buffer::AckPoint::through(b)
+                                         : buffer::AckPoint::of(entries.back())};
+}
+
+void Forwarder::queue_removal(Removing removing) {
+  std::lock_guard lock(removals_mu_);
+  removals_.push_back(std::move(removing));
+  if (std::exchange(removals_posted_, true)) return;
+  asio::post(io_, [this] { write_removals(); });
+}
+
+void Forwarder::write_removals() {
+  std::vector<Removing> gathered;
+  {
+    std::lock_guard lock(removals_mu_);
+    gathered.swap(removals_);
+  }
+  std::vector<buffer::Removal> removals;
+  std::vector<std::size_t> written;  // index in `gathered` of each of `removals`
+  removals.reserve(gathered.size());
+  written.reserve(gathered.size());
+  for (std::size_t i = 0; i < gathered.size(); ++i) {
+    Removing& r = gathered[i];
+    if (r.dead) {
+      r.status = buffer_.dead_letter(r.id, r.reading, r.reason, r.http_status);
+      if (!r.status) continue;  // not stored as a dead letter: stays in the queue
+    }
+    removals.push_back(r.removal);
+    written.push_back(i);
+  }
+  std::vector<Status> statuses = buffer_.remove(removals);
+  for (std::size_t k = 0; k < written.size(); ++k) {
+    gathered[written[k]].status = std::move(statuses[k]);
+  }
+  asio::post(strand_, [this, gathered = std::move(gathered)]() mutable {
+    for (Removing& r : gathered) {
+      on_removed(r.id, r.range, std::move(r.status), r.dead, r.http_status, r.reason);
+    }
+  });
+  // One write at a time: what arrived during this one is the next (posted, not looped, so that
+  // the reads waiting on the pool go in between).
+  std::lock_guard lock(removals_mu_);
+  if (removals_.empty()) {
+    removals_posted_ = false;
+  } else {
+    asio::post(io_, [this] { write_removals(); });
+  }
 }
 
 void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool dead_lettered,
@@ -685,14 +723,7 @@ void Forwarder::on_removed(buffer::DeviceId id, Range range, Status status, bool
               maybe_finish_stop();
               return;
             }
-            const std::span<const buffer::Batch::Entry> entries(
-                lane.batch->entries.data() + range.begin, range.end - range.begin);
-            asio::post(io_, [this, id = lane.id, pick = lane.pick, range, entries] {
-              Status s = remove_from_buffer(id, pick, entries);
-              asio::post(strand_, [this, id, range, s = std::move(s)]() mutable {
-                on_removed(id, range, std::move(s), false, 0, "");
-              });
-            });
+            queue_removal({lane.id, range, removal_of(lane, range)});
           });
       return;
     }

@@ -16,7 +16,9 @@
 //   most), then the backlog from its head. Readings sent out of order are removed one by one
 //   (Buffer::remove_delivered); nothing is sent twice but the batch in flight at a crash.
 // All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
-// I/O pool and report back to the strand, so one lane's disk work never holds up the others.
+// I/O pool and report back to the strand, so one lane's disk work never holds up the others. The
+// acks of the answers that arrive while one write of acks is on its way go together in the next
+// (Buffer::remove): many lanes' removals cost one write, not one each.
 // Every instant and every wait comes from a TimeSource (time_source.h): the steady clock in the
 // gateway, a clock of their own in the unit tests.
 #pragma once
@@ -112,10 +114,23 @@ class Forwarder final : public StatsSource {
   void end_backfill(Lane& lane);
   bool backfill_done(Lane& lane);  // ends the backfill when the head passed its backlog
   void start_read(Lane& lane);     // the batch of lane.pick, read on the I/O pool
-  // Removes a delivered (or dead-lettered) part of the lane's batch: an ack of the head's run,
-  // or the readings one by one when they were picked out of order.
-  Status remove_from_buffer(buffer::DeviceId id, Pick pick,
-                            std::span<const buffer::Batch::Entry> entries);
+  // A delivered (or dead-lettered) part of a lane's batch to remove from the buffer: an ack of
+  // the head's run, or the readings one by one when they were picked out of order.
+  struct Removing {
+    buffer::DeviceId id = 0;
+    Range range{};
+    buffer::Removal removal;
+    bool dead = false;  // dead-letter `reading` first
+    std::string reading = {};
+    std::string reason = {};
+    int http_status = 0;
+    Status status = {};  // the outcome
+  };
+  buffer::Removal removal_of(const Lane& lane, Range range) const;
+  // Removals are gathered and written together (write_removals, on the I/O pool): the answers
+  // that arrive while one write is on its way share the next, instead of a write per request.
+  void queue_removal(Removing removing);
+  void write_removals();
   void on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool clock_wait);
   void send_part(Lane& lane);
   void on_response(buffer::DeviceId id, Range range, Response response, Clock::time_point started);
@@ -175,6 +190,11 @@ class Forwarder final : public StatsSource {
   // before the lane leaves the linger, so an append it skipped is always in the read that follows.
   std::vector<bool> lingering_;
   void set_lingering(buffer::DeviceId id, bool lingering);
+
+  // Removals waiting for the next write (queue_removal, write_removals); one write at a time.
+  std::mutex removals_mu_;
+  std::vector<Removing> removals_;
+  bool removals_posted_ = false;  // a write_removals is posted or running
 
   mutable std::mutex stats_mu_;
   ForwarderStats stats_;

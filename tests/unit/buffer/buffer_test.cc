@@ -153,6 +153,60 @@ TEST_F(BufferTest, AckRemovesThePrefixAndSequencesAreNeverReused) {
   EXPECT_EQ(b->read(d, 10, 1 << 20)->entries.front().seq, last_seq + 1);
 }
 
+// Counts the group writes the buffer makes.
+class WriteCounter : public WriteHook {
+ public:
+  void on_append(rocksdb::WriteBatch&, const Record&, Seq, std::int64_t) override {}
+  void on_written(const rocksdb::WriteBatch&, bool ok) override { writes += ok ? 1 : 0; }
+  int writes = 0;
+};
+
+// The forwarder's answers of a moment are removed in one write: acks of several devices and
+// out-of-order removals together; an ack of a whole batch takes the new head's time from the
+// read (no read again), a bad removal fails alone.
+TEST_F(BufferTest, ManyDevicesRemovalsGoInOneWrite) {
+  auto b = open();
+  auto counter = std::make_unique<WriteCounter>();
+  WriteCounter& written = *counter;
+  b->add_write_hook(std::move(counter));
+  const DeviceId d1 = *b->register_device("d1");
+  const DeviceId d2 = *b->register_device("d2");
+  const std::int64_t t0 = now_;
+  append(*b, d1, 0, 2);
+  append(*b, d2, 0, 3);
+  now_ += 5000;
+  append(*b, d1, 2, 1);
+  auto head1 = b->read(d1, 2, 1 << 20);  // stops before the reading stored at t0 + 5 s
+  auto head2 = b->read(d2, 1, 1 << 20);
+  auto tail2 = b->read_from(d2, head2->entries.back().seq + 2, 10, 1 << 20);  // its 3rd alone
+  ASSERT_EQ(head1->size(), 2u);
+  EXPECT_EQ(head1->next.seq, head1->entries.back().seq + 1);
+  EXPECT_EQ(head1->next.stored_ms, t0 + 5000);
+  ASSERT_EQ(tail2->size(), 1u);
+  EXPECT_EQ(tail2->next.stored_ms, 0);  // nothing after it
+
+  const int writes_before = written.writes;
+  const std::vector<Removal> removals = {
+      {d1, AckPoint::through(*head1)},
+      {d2, AckPoint::of(head2->entries.back())},  // no hint: its new head is read
+      {d2, std::nullopt, tail2->entries},
+      {DeviceId{999}, AckPoint{1, 0}},
+  };
+  const std::vector<Status> statuses = b->remove(removals);
+  ASSERT_EQ(statuses.size(), 4u);
+  EXPECT_TRUE(statuses[0]) << statuses[0].to_string();
+  EXPECT_TRUE(statuses[1]) << statuses[1].to_string();
+  EXPECT_TRUE(statuses[2]) << statuses[2].to_string();
+  EXPECT_EQ(statuses[3].code(), Code::kInvalidArgument);
+  EXPECT_EQ(written.writes, writes_before + 1);
+  EXPECT_EQ(all(*b, d1), std::vector<std::string>{reading("v", 2)});
+  EXPECT_EQ(all(*b, d2), std::vector<std::string>{reading("v", 1)});
+  EXPECT_EQ(b->stats().readings, 2u);
+  for (const DeviceStats& s : b->device_stats()) {
+    EXPECT_EQ(s.oldest_stored_ms, s.key == "d1" ? t0 + 5000 : t0) << s.key;
+  }
+}
+
 // The local API's DELETE withdraws single readings; the counts must survive a restart, and a
 // withdrawn tail's sequences must not be handed out again.
 TEST_F(BufferTest, WithdrawalsStayCountedOutAcrossReopen) {
