@@ -221,6 +221,37 @@ TEST(Provisioning, HundredNewDevicesAtOnceAreEachMadeOnceAndEveryReadingArrives)
   expect_no_secret(listed.out + listed.err, all, "edgegw cloud devices");
 }
 
+// The actions watch a provisioned device as a configured one: an action on every device fires
+// once for each (its reset never holds), the mapped one and the two made at first sight, from
+// their first readings on (the actions learn a key before its first reading is appended).
+TEST(Provisioning, TheActionsWatchProvisionedDevices) {
+  constexpr int kMapped = 1, kDevices = 3;
+  ProvisioningRig rig(kMapped, kDevices);
+  {  // the action publishes to the rig's own broker
+    std::ofstream f(rig.config, std::ios::app);
+    f << "actions:\n  - name: seen\n"
+      << "    when_set: { variable: temp, condition: \">=\", value: 0 }\n"
+      << "    when_reset: { variable: temp, condition: \"<\", value: 0 }\n"
+      << "    type: mqtt\n    mqtt: { broker: " << rig.broker.uri()
+      << ", topic: \"seen/{device}\", payload: \"{value}\", qos: 1 }\n";
+  }
+  ASSERT_NO_FATAL_FAILURE(rig.start());
+  LoadPublisher load(rig.broker.uri(), kDevices, 300, /*reconnecting=*/false);
+  ASSERT_TRUE(load_moves_on(load, 5));
+  ASSERT_GT(stop_and_drain(load, rig.cloud, kDevices, 0, *rig.gw), 0);
+  EXPECT_EQ(rig.account("devices_created"), kDevices - kMapped);
+  EXPECT_EQ(rig.metric_now(R"(edgegw_action_fired_total{action="seen"})"), kDevices)
+      << rig.gw->err();
+  EXPECT_TRUE(testing::wait_until(
+      [&] {
+        return rig.metric_now(R"(edgegw_action_jobs_total{action="seen",result="done"})") ==
+               kDevices;
+      },
+      10s))
+      << rig.gw->err();
+  rig.stop_checking_secrets();
+}
+
 TEST(Provisioning, KillNineMidProvisioningLeavesNoDuplicateDeviceAndLosesNoReading) {
   constexpr int kMapped = 1, kDevices = 41;
   const int rounds = env_int("EDGEGW_REL_ROUNDS", 6);

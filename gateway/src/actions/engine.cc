@@ -155,7 +155,18 @@ Status Engine::load() {
 }
 
 Status Engine::configure(std::span<const config::ActionConfig> actions,
-                         std::span<const std::pair<buffer::DeviceId, std::string>> devices) {
+                         std::span<const std::pair<buffer::DeviceId, std::string>> configured) {
+  // The config's devices, and those added since (provisioned) that it does not list.
+  std::vector<std::pair<buffer::DeviceId, std::string>> devices(configured.begin(),
+                                                                configured.end());
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& added : added_) {
+      const bool listed = std::any_of(configured.begin(), configured.end(),
+                                      [&](const auto& d) { return d.first == added.first; });
+      if (!listed) devices.push_back(added);
+    }
+  }
   std::vector<Rule> rules;
   rules.reserve(actions.size());
   for (const auto& a : actions) {
@@ -223,6 +234,33 @@ Status Engine::configure(std::span<const config::ActionConfig> actions,
   return buffer_.write_hook_changes([&](rocksdb::WriteBatch& batch) {
     for (const auto& key : stale) (void)batch.Delete(cf_, slice(key));
   });
+}
+
+Status Engine::add_device(buffer::DeviceId id, const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (known_.test(id)) return Status::ok();
+  added_.emplace_back(id, key);
+  device_keys_.emplace(id, key);
+  known_.set(id);
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    Rule& r = rules_[i];
+    if (!watches(r.config, key)) {  // the rule no longer watches every device there is
+      for (auto& [variable, watches] : by_variable_) {
+        for (Watch& w : watches) w.every_device = w.every_device && w.rule != i;
+      }
+      continue;
+    }
+    r.devices.set(id);
+    std::string ignored;
+    const rocksdb::Status s = db_->Get(
+        rocksdb::ReadOptions(), cf_, slice(mark_key(r.config.name, r.fingerprint, key)), &ignored);
+    if (s.ok()) {
+      disarm_locked(r, id);  // it fired before a restart and waits for its reset
+    } else if (!s.IsNotFound()) {
+      return from_rocksdb(s, "cannot read the actions' state");
+    }
+  }
+  return Status::ok();
 }
 
 Status Engine::load_marks_locked() {

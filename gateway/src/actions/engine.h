@@ -62,6 +62,10 @@ class Engine final : public buffer::WriteHook {
   // dead-lettered ("the action is no longer configured").
   Status configure(std::span<const config::ActionConfig> actions,
                    std::span<const std::pair<buffer::DeviceId, std::string>> devices);
+  // A device the config does not list whose readings the gateway takes (a provisioned one):
+  // from now on, and across configure(), the actions whose devices or pattern name it watch it,
+  // with their disarmed marks of an earlier run. Called before its first reading is appended.
+  Status add_device(buffer::DeviceId id, const std::string& key);
 
   // Called, under the buffer's lock, when jobs became ready: it must only schedule a
   // take_ready() elsewhere.
@@ -156,6 +160,7 @@ class Engine final : public buffer::WriteHook {
   DeviceSet known_;
   std::vector<std::uint32_t> disarmed_count_;
   std::unordered_map<buffer::DeviceId, std::string> device_keys_;
+  std::vector<std::pair<buffer::DeviceId, std::string>> added_;  // by add_device()
   std::map<std::string, std::shared_ptr<ActionStats>, std::less<>> stats_;
   std::uint64_t next_id_ = 1;
   std::vector<Pending> pending_;              // jobs in batches not yet written

@@ -39,6 +39,12 @@ class Actions final : public StatsSource {
   Status configure(const config::Config& config,
                    std::span<const std::pair<buffer::DeviceId, std::string>> devices);
 
+  // A device the config does not list, whose readings the gateway takes from now on (a
+  // provisioned one): the actions that name it, or all devices, watch it too (Engine::add_device).
+  Status add_device(buffer::DeviceId id, const std::string& key) {
+    return engine_.add_device(id, key);
+  }
+
   // Stops the schedules and the executors, kills the running analyses. Jobs not done stay in
   // the outbox.
   void stop();

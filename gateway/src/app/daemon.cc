@@ -102,6 +102,7 @@ Daemon::Daemon(config::Config config, DataDirLock lock, std::unique_ptr<buffer::
 Daemon::~Daemon() {
   metrics_.reset();
   sources_.clear();
+  if (provisioner_) provisioner_->set_on_device(nullptr);
   actions_.reset();
   control_.reset();
   provisioner_.reset();
@@ -124,6 +125,14 @@ Status Daemon::init() {
   auto provisioner = provision::Provisioner::create(io_, *buffer_, *forwarder_, config_);
   if (!provisioner) return provisioner.status();
   provisioner_ = std::move(provisioner).value();
+  // A provisioned device is watched by the actions that name it (or all devices) like a
+  // configured one (actions_ is made below, before apply_devices() provisions anything).
+  provisioner_->set_on_device([this](buffer::DeviceId id, const std::string& key) {
+    if (!actions_) return;
+    if (Status s = actions_->add_device(id, key); !s) {
+      logger_->error("actions: device {} is not watched: {}", key, s.message());
+    }
+  });
   auto control =
       ControlServer::start(io_, config_.gateway.data_dir,
                            {{"rotate-token",

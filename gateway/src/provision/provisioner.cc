@@ -97,14 +97,25 @@ void Provisioner::stop() {
 }
 
 Provisioner::Node& Provisioner::node_locked(const std::string& key, buffer::DeviceId id) {
+  {
+    std::shared_lock lock(nodes_mu_);
+    if (auto it = nodes_.find(key); it != nodes_.end()) return *it->second;
+  }
+  // New (nodes are added under work_mu_ only). The actions learn the device before resolve()
+  // can hand it out: none of its readings is appended unseen by them.
+  if (on_device_) on_device_(id, key);
+  auto node = std::make_unique<Node>();
+  node->key = key;
+  node->device.id = id;
   std::unique_lock lock(nodes_mu_);
   auto& slot = nodes_[key];
-  if (!slot) {
-    slot = std::make_unique<Node>();
-    slot->key = key;
-    slot->device.id = id;
-  }
+  slot = std::move(node);
   return *slot;
+}
+
+void Provisioner::set_on_device(OnDevice on_device) {
+  std::lock_guard lock(work_mu_);
+  on_device_ = std::move(on_device);
 }
 
 namespace {
@@ -205,7 +216,10 @@ const ingest::MappedDevice* Provisioner::resolve(std::string_view key) {
   {
     std::shared_lock lock(nodes_mu_);
     if (auto it = nodes_.find(key); it != nodes_.end()) {
-      return it->second->usable.load(std::memory_order_acquire) ? &it->second->device : nullptr;
+      if (it->second->usable.load(std::memory_order_acquire)) return &it->second->device;
+      // Not usable: forgotten or configured, or being made by another source's thread this
+      // moment (then the way below waits for it under work_mu_ instead of refusing the reading).
+      if (!provision_.load(std::memory_order_relaxed)) return nullptr;
     }
   }
   if (!provision_.load(std::memory_order_relaxed) || !provisionable(key)) return nullptr;

@@ -65,6 +65,11 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   // that the config now lists is left to it). The store's other devices get their lanes; at the
   // first call, queues with readings and no device start provisioning.
   void configure(const config::Config& config);
+  // Told of each device whose readings the gateway takes from now on (first sight of a key, the
+  // store's devices, a crash's leftovers), before its first reading is appended, under the
+  // provisioner's lock: the actions watch it (Actions::add_device). Set before configure().
+  using OnDevice = std::function<void(buffer::DeviceId, const std::string&)>;
+  void set_on_device(OnDevice on_device);
   // Stops asking the cloud (at shutdown); answers still in flight are ignored.
   void stop();
 
@@ -131,6 +136,7 @@ class Provisioner final : public ingest::DeviceResolver, public StatsSource {
   bool stopped_ = false;      // the account token was refused
   bool stopping_ = false;     // shutdown
   bool configured_once_ = false;
+  OnDevice on_device_;
   std::deque<std::chrono::steady_clock::time_point> created_at_;  // within the last hour
   std::unique_ptr<boost::asio::steady_timer> budget_timer_;       // the next creation allowed
   std::mt19937_64 rng_{std::random_device{}()};

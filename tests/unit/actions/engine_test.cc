@@ -231,6 +231,56 @@ TEST_F(EngineTest, WatchesOnlyItsDevices) {
   EXPECT_EQ(jobs[1].device, "press-7");
 }
 
+// A device the config does not list (provisioned) is watched once added, by the actions on all
+// devices and those whose pattern names it; it stays watched through a reload, and its disarmed
+// mark outlives a restart as a configured device's does.
+TEST_F(EngineTest, AnAddedDeviceIsWatchedLikeAConfiguredOne) {
+  open();
+  auto all = overheat();
+  all.name = "all";
+  auto boilers = overheat();
+  boilers.name = "boilers";
+  boilers.device_pattern = "boiler-*";
+  auto press = overheat();
+  press.name = "press";
+  press.devices = {"press-7"};
+  configure({all, boilers, press});
+  const buffer::DeviceId added = *buffer_->register_device("boiler-new");
+  const buffer::DeviceId other = *buffer_->register_device("pump-new");
+  ASSERT_TRUE(engine_->add_device(added, "boiler-new"));
+  ASSERT_TRUE(engine_->add_device(other, "pump-new"));
+  ASSERT_TRUE(send(added, "85"));
+  ASSERT_TRUE(send(other, "85"));
+  auto jobs = ready();
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].action, "all");
+  EXPECT_EQ(jobs[0].device, "boiler-new");
+  EXPECT_EQ(jobs[1].action, "boilers");
+  EXPECT_EQ(jobs[1].device, "boiler-new");
+  EXPECT_EQ(jobs[2].action, "all");
+  EXPECT_EQ(jobs[2].device, "pump-new");
+  // "all" no longer watches only the configured devices' set: press-7 still fires it once.
+  ASSERT_TRUE(send(press_, "85"));
+  EXPECT_EQ(ready().size(), 2u);  // all, press
+
+  configure({all, boilers, press});  // a reload: the added devices stay watched, still disarmed
+  ASSERT_TRUE(send(added, "90"));
+  EXPECT_TRUE(ready().empty());
+  ASSERT_TRUE(send(added, "60"));  // the reset
+  ASSERT_TRUE(send(added, "90"));
+  EXPECT_EQ(ready().size(), 2u);  // all, boilers
+
+  open();  // a restart: the provisioner adds the device again; its marks are read
+  configure({all, boilers, press});
+  ready();
+  ASSERT_TRUE(engine_->add_device(added, "boiler-new"));
+  ASSERT_TRUE(send(added, "95"));
+  EXPECT_TRUE(ready().empty()) << "fired again before its reset";
+  ASSERT_TRUE(send(added, "60"));
+  ASSERT_TRUE(send(added, "95"));
+  EXPECT_EQ(ready().size(), 2u);
+}
+
 TEST_F(EngineTest, AFullOutboxRefusesAndStaysArmed) {
   open();
   auto a = overheat();
