@@ -156,16 +156,22 @@ Status Engine::load() {
 
 Status Engine::configure(std::span<const config::ActionConfig> actions,
                          std::span<const std::pair<buffer::DeviceId, std::string>> configured) {
-  // The config's devices, and those added since (provisioned) that it does not list.
+  // The config's devices, and those added (provisioned) that it does not list. added_ only
+  // grows: what add_device() appends while the rules are built is taken under the lock below.
   std::vector<std::pair<buffer::DeviceId, std::string>> devices(configured.begin(),
                                                                 configured.end());
+  DeviceSet listed;
+  for (const auto& d : configured) listed.set(d.first);
+  const auto take_added = [&](std::size_t from) {
+    for (std::size_t k = from; k < added_.size(); ++k) {
+      if (!listed.test(added_[k].first)) devices.push_back(added_[k]);
+    }
+    return added_.size();
+  };
+  std::size_t taken = 0;
   {
     std::lock_guard lock(mu_);
-    for (const auto& added : added_) {
-      const bool listed = std::any_of(configured.begin(), configured.end(),
-                                      [&](const auto& d) { return d.first == added.first; });
-      if (!listed) devices.push_back(added);
-    }
+    taken = take_added(0);
   }
   std::vector<Rule> rules;
   rules.reserve(actions.size());
@@ -180,6 +186,13 @@ Status Engine::configure(std::span<const config::ActionConfig> actions,
   std::vector<std::string> stale;
   {
     std::lock_guard lock(mu_);
+    const std::size_t built = devices.size();
+    take_added(taken);
+    for (std::size_t k = built; k < devices.size(); ++k) {
+      for (Rule& r : rules) {
+        if (watches(r.config, devices[k].second)) r.devices.set(devices[k].first);
+      }
+    }
     rules_ = std::move(rules);
     has_rules_.store(!rules_.empty(), std::memory_order_release);
     by_variable_.clear();
@@ -245,8 +258,8 @@ Status Engine::add_device(buffer::DeviceId id, const std::string& key) {
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     Rule& r = rules_[i];
     if (!watches(r.config, key)) {  // the rule no longer watches every device there is
-      for (auto& [variable, watches] : by_variable_) {
-        for (Watch& w : watches) w.every_device = w.every_device && w.rule != i;
+      for (auto& entry : by_variable_) {
+        for (Watch& w : entry.second) w.every_device = w.every_device && w.rule != i;
       }
       continue;
     }
