@@ -250,6 +250,28 @@ Status Engine::configure(std::span<const config::ActionConfig> actions,
 }
 
 Status Engine::add_device(buffer::DeviceId id, const std::string& key) {
+  // The marks an earlier run left for it, read before taking the lock every append takes: a
+  // read from disk under it would hold up every source. Nothing writes them meanwhile: only the
+  // device's own readings do, and none is appended before it is known.
+  std::vector<std::pair<std::string, std::string>> watching;  // action, fingerprint
+  {
+    std::lock_guard lock(mu_);
+    if (known_.test(id)) return Status::ok();
+    for (const Rule& r : rules_) {
+      if (watches(r.config, key)) watching.emplace_back(r.config.name, r.fingerprint);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> disarmed;
+  for (auto& [action, fp] : watching) {
+    std::string ignored;
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cf_, slice(mark_key(action, fp, key)), &ignored);
+    if (s.ok()) {
+      disarmed.emplace_back(std::move(action), std::move(fp));
+    } else if (!s.IsNotFound()) {
+      return from_rocksdb(s, "cannot read the actions' state");
+    }
+  }
   std::lock_guard lock(mu_);
   if (known_.test(id)) return Status::ok();
   added_.emplace_back(id, key);
@@ -264,14 +286,9 @@ Status Engine::add_device(buffer::DeviceId id, const std::string& key) {
       continue;
     }
     r.devices.set(id);
-    std::string ignored;
-    const rocksdb::Status s = db_->Get(
-        rocksdb::ReadOptions(), cf_, slice(mark_key(r.config.name, r.fingerprint, key)), &ignored);
-    if (s.ok()) {
-      disarm_locked(r, id);  // it fired before a restart and waits for its reset
-    } else if (!s.IsNotFound()) {
-      return from_rocksdb(s, "cannot read the actions' state");
-    }
+    // It fired before a restart and waits for its reset (a rule changed meanwhile starts armed).
+    const std::pair<std::string, std::string> self(r.config.name, r.fingerprint);
+    if (std::find(disarmed.begin(), disarmed.end(), self) != disarmed.end()) disarm_locked(r, id);
   }
   return Status::ok();
 }

@@ -110,9 +110,17 @@ struct AckPoint {
 // One device's delivered readings to remove: its head through `head` (an ack), or the
 // `delivered` entries when they were read out of the queue's order (read_from, visit_back).
 struct Removal {
+  // A reading the cloud refused for good: kept as a dead letter in the removal's own write, so
+  // that it is never both in the queue and among the dead letters.
+  struct Refused {
+    std::string_view reading;
+    std::string_view reason;
+    int http_status = 0;
+  };
   DeviceId device = 0;
   std::optional<AckPoint> head = {};
   std::span<const Batch::Entry> delivered = {};
+  std::optional<Refused> refused = {};
 };
 
 class Buffer final : public StatsSource {
@@ -201,7 +209,8 @@ class Buffer final : public StatsSource {
   // hooks' on_written is told of the batch as of any other.
   Status write_hook_changes(const std::function<void(rocksdb::WriteBatch&)>& fill);
 
-  // Stores a reading the cloud refused for good. Does not remove it from the queue: ack() does.
+  // Stores a reading refused for good. Does not remove it from any queue (the forwarder's refused
+  // readings go with their removal instead: Removal::refused).
   Status dead_letter(DeviceId device, std::string_view reading_json, std::string_view reason,
                      int http_status);
   // Visits dead letters in id order until `visit` returns false.
@@ -300,6 +309,9 @@ class Buffer final : public StatsSource {
     std::uint64_t bytes = 0;
   };
   Removed remove_head_locked(DeviceId id, Device& d, AckPoint point);
+  // Adds a dead letter to the pending group, which it makes durable (mu_ held).
+  void dead_letter_locked(DeviceId device, std::string_view reading_json, std::string_view reason,
+                          int http_status);
   void refresh_head_time(DeviceId id);
   // Removes (seq, entry bytes) from the middle of a device's queue into the pending group, marked
   // so that they stay uncounted across a restart (withdraw.cc). Returns how many were there.

@@ -22,6 +22,13 @@ Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::
     return Status::invalid_argument("dead letter of unknown device index " +
                                     std::to_string(device));
   }
+  dead_letter_locked(device, reading_json, reason, http_status);
+  std::shared_ptr<Group> group = pending_;
+  return commit(lock, group);
+}
+
+void Buffer::dead_letter_locked(DeviceId device, std::string_view reading_json,
+                                std::string_view reason, int http_status) {
   pending_locked().durable = true;
   DeadLetter letter{next_dead_letter_id_++,   device, http_status, now_ms(), std::string(reason),
                     std::string(reading_json)};
@@ -29,8 +36,6 @@ Status Buffer::dead_letter(DeviceId device, std::string_view reading_json, std::
   (void)pending_->batch->Put(dead_, rocksdb::Slice(key.data(), key.size()),
                              encode_dead_letter(letter));
   ++dead_letters_;
-  std::shared_ptr<Group> group = pending_;
-  return commit(lock, group);
 }
 
 Status Buffer::for_each_dead_letter(const std::function<bool(const DeadLetter&)>& visit) const {

@@ -187,13 +187,19 @@ std::vector<Status> Buffer::remove(std::span<const Removal> removals) {
       continue;
     }
     Device& d = it->second;
-    if (r.head) {
+    if (r.head && r.head->seq >= d.first_seq &&
+        (r.head->seq >= d.next_seq || r.head->cum_bytes < d.head_cum ||
+         r.head->cum_bytes > d.tail_cum)) {
+      statuses[i] = Status::invalid_argument("ack beyond the queue of device '" + d.key + "'");
+      continue;
+    }
+    bool changed = false;
+    if (r.refused) {
+      dead_letter_locked(r.device, r.refused->reading, r.refused->reason, r.refused->http_status);
+      changed = true;
+    }
+    if (r.head && r.head->seq >= d.first_seq) {  // else removed already (dropped meanwhile)
       const AckPoint& point = *r.head;
-      if (point.seq < d.first_seq) continue;  // already removed (dropped meanwhile)
-      if (point.seq >= d.next_seq || point.cum_bytes < d.head_cum || point.cum_bytes > d.tail_cum) {
-        statuses[i] = Status::invalid_argument("ack beyond the queue of device '" + d.key + "'");
-        continue;
-      }
       remove_head_locked(r.device, d, point);
       if (d.readings() > 0) {
         if (point.next.stored_ms != 0 && point.next.seq == d.first_seq &&
@@ -203,14 +209,15 @@ std::vector<Status> Buffer::remove(std::span<const Removal> removals) {
           head_unknown.push_back(r.device);
         }
       }
-      staged.push_back(i);
-    } else {
+      changed = true;
+    } else if (!r.head) {
       readings.clear();
       for (const Batch::Entry& e : r.delivered) {
         readings.emplace_back(e.seq, entry_bytes(e.stored_size));
       }
-      if (withdraw_locked(r.device, d, readings) > 0) staged.push_back(i);
+      changed = withdraw_locked(r.device, d, readings) > 0 || changed;
     }
+    if (changed) staged.push_back(i);
   }
   if (staged.empty()) return statuses;
   std::shared_ptr<Group> group = pending_;

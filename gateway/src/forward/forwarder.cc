@@ -663,22 +663,14 @@ void Forwarder::write_removals() {
     gathered.swap(removals_);
   }
   std::vector<buffer::Removal> removals;
-  std::vector<std::size_t> written;  // index in `gathered` of each of `removals`
   removals.reserve(gathered.size());
-  written.reserve(gathered.size());
-  for (std::size_t i = 0; i < gathered.size(); ++i) {
-    Removing& r = gathered[i];
-    if (r.dead) {
-      r.status = buffer_.dead_letter(r.id, r.reading, r.reason, r.http_status);
-      if (!r.status) continue;  // not stored as a dead letter: stays in the queue
-    }
+  for (const Removing& r : gathered) {
     removals.push_back(r.removal);
-    written.push_back(i);
+    // Views of `gathered`, which stays put until the write is done.
+    if (r.dead) removals.back().refused = {r.reading, r.reason, r.http_status};
   }
   std::vector<Status> statuses = buffer_.remove(removals);
-  for (std::size_t k = 0; k < written.size(); ++k) {
-    gathered[written[k]].status = std::move(statuses[k]);
-  }
+  for (std::size_t i = 0; i < gathered.size(); ++i) gathered[i].status = std::move(statuses[i]);
   asio::post(strand_, [this, gathered = std::move(gathered)]() mutable {
     for (Removing& r : gathered) {
       on_removed(r.id, r.range, std::move(r.status), r.dead, r.http_status, r.reason);

@@ -120,7 +120,7 @@ class Forwarder final : public StatsSource {
     buffer::DeviceId id = 0;
     Range range{};
     buffer::Removal removal;
-    bool dead = false;  // dead-letter `reading` first
+    bool dead = false;  // `reading` refused for good: a dead letter in the same write
     std::string reading = {};
     std::string reason = {};
     int http_status = 0;

@@ -10,7 +10,9 @@
 #include <string>
 #include <thread>
 
+#include "support/dead_letters.h"
 #include "support/subprocess.h"
+#include "support/write_counter.h"
 
 namespace edgegw::buffer {
 namespace {
@@ -153,21 +155,14 @@ TEST_F(BufferTest, AckRemovesThePrefixAndSequencesAreNeverReused) {
   EXPECT_EQ(b->read(d, 10, 1 << 20)->entries.front().seq, last_seq + 1);
 }
 
-// Counts the group writes the buffer makes.
-class WriteCounter : public WriteHook {
- public:
-  void on_append(rocksdb::WriteBatch&, const Record&, Seq, std::int64_t) override {}
-  void on_written(const rocksdb::WriteBatch&, bool ok) override { writes += ok ? 1 : 0; }
-  int writes = 0;
-};
-
 // The forwarder's answers of a moment are removed in one write: acks of several devices and
-// out-of-order removals together; an ack of a whole batch takes the new head's time from the
-// read (no read again), a bad removal fails alone.
+// out-of-order removals together, a refused reading's dead letter with its removal; an ack of a
+// whole batch takes the new head's time from the read (no read again); a bad removal fails alone
+// and keeps no dead letter.
 TEST_F(BufferTest, ManyDevicesRemovalsGoInOneWrite) {
   auto b = open();
-  auto counter = std::make_unique<WriteCounter>();
-  WriteCounter& written = *counter;
+  auto counter = std::make_unique<testing::WriteCounter>();
+  testing::WriteCounter& written = *counter;
   b->add_write_hook(std::move(counter));
   const DeviceId d1 = *b->register_device("d1");
   const DeviceId d2 = *b->register_device("d2");
@@ -186,19 +181,27 @@ TEST_F(BufferTest, ManyDevicesRemovalsGoInOneWrite) {
   EXPECT_EQ(tail2->next.stored_ms, 0);  // nothing after it
 
   const int writes_before = written.writes;
+  const Removal::Refused refused{tail2->reading(0), "bad value", 400};
   const std::vector<Removal> removals = {
       {d1, AckPoint::through(*head1)},
       {d2, AckPoint::of(head2->entries.back())},  // no hint: its new head is read
-      {d2, std::nullopt, tail2->entries},
+      {d2, std::nullopt, tail2->entries, refused},
       {DeviceId{999}, AckPoint{1, 0}},
+      {d1, AckPoint{head1->entries.back().seq + 5, 0}, {}, refused},  // beyond its queue
   };
   const std::vector<Status> statuses = b->remove(removals);
-  ASSERT_EQ(statuses.size(), 4u);
+  ASSERT_EQ(statuses.size(), 5u);
   EXPECT_TRUE(statuses[0]) << statuses[0].to_string();
   EXPECT_TRUE(statuses[1]) << statuses[1].to_string();
   EXPECT_TRUE(statuses[2]) << statuses[2].to_string();
   EXPECT_EQ(statuses[3].code(), Code::kInvalidArgument);
+  EXPECT_EQ(statuses[4].code(), Code::kInvalidArgument);
   EXPECT_EQ(written.writes, writes_before + 1);
+  const auto letters = testing::dead_letters(*b);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].reason, "bad value");
+  EXPECT_EQ(letters[0].http_status, 400);
+  EXPECT_EQ(letters[0].reading_json, reading("v", 2));
   EXPECT_EQ(all(*b, d1), std::vector<std::string>{reading("v", 2)});
   EXPECT_EQ(all(*b, d2), std::vector<std::string>{reading("v", 1)});
   EXPECT_EQ(b->stats().readings, 2u);

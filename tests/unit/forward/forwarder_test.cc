@@ -17,6 +17,7 @@
 #include "manual_time.h"
 #include "support/dead_letters.h"
 #include "support/subprocess.h"
+#include "support/write_counter.h"
 
 namespace edgegw::forward {
 namespace {
@@ -216,25 +217,23 @@ TEST_F(ForwarderTest, DeliversEachDeviceInOrderInBatchesOfAtMostMaxReadings) {
   EXPECT_EQ(forwarder_->stats().readings_forwarded, 42u);
 }
 
-// Counts the buffer's group writes.
-class WriteCounter : public buffer::WriteHook {
- public:
-  void on_append(rocksdb::WriteBatch&, const buffer::Record&, buffer::Seq, std::int64_t) override {}
-  void on_written(const rocksdb::WriteBatch&, bool ok) override { writes += ok ? 1 : 0; }
-  int writes = 0;
-};
-
 // Eight lanes answered at one instant: their acks are not a write each (a write per request was
-// a fifth of a request's cost at one reading per request). The first ack may be written alone,
-// as the writer was idle (Asio's strand hands over the first answer before the others); the
-// seven that arrive meanwhile share the next write.
+// a fifth of a request's cost at one reading per request), and a refused reading's dead letter
+// goes in its removal's write. The first may be written alone, as the writer was idle (Asio's
+// strand hands over the first answer before the others); the seven that arrive meanwhile share
+// the next write.
 TEST_F(ForwarderTest, TheAcksOfAnswersArrivingTogetherShareWrites) {
   cloud_config_.max_in_flight = 8;
   cloud_config_.batch.linger = 0ms;
-  start([](const Seen&) { return ok(); });
+  start([](const Seen& s) {
+    if (s.values == std::vector<std::int64_t>{3} || s.values == std::vector<std::int64_t>{5}) {
+      return Response{400, R"({"status":false,"message":"bad value"})", "", ""};
+    }
+    return ok();
+  });
   cloud_->set_latency(10ms);
-  auto counter = std::make_unique<WriteCounter>();
-  const WriteCounter& written = *counter;
+  auto counter = std::make_unique<testing::WriteCounter>();
+  const testing::WriteCounter& written = *counter;
   buffer_->add_write_hook(std::move(counter));
   for (int d = 0; d < 8; ++d) append(device("d" + std::to_string(d), "t"), d, 1);
   const int appended = written.writes;
@@ -245,7 +244,8 @@ TEST_F(ForwarderTest, TheAcksOfAnswersArrivingTogetherShareWrites) {
   }  // the eight answers, before any of them is handled
   settle();
   EXPECT_EQ(buffer_->stats().readings, 0u);
-  EXPECT_EQ(forwarder_->stats().readings_forwarded, 8u);
+  EXPECT_EQ(forwarder_->stats().readings_forwarded, 6u);
+  EXPECT_EQ(dead_letters().size(), 2u);
   EXPECT_GE(written.writes - appended, 1);
   EXPECT_LE(written.writes - appended, 2);
 }
