@@ -4,10 +4,12 @@
 // from the input go through encode -> decode. Invariants: no crash; a decode that succeeds
 // re-encodes to the very bytes it read; encode -> decode gives back what was encoded; queue keys
 // sort bytewise in (device, seq) order.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "buffer/key_format.h"
 #include "fuzz_check.h"
@@ -58,6 +60,21 @@ void decode_anything(std::string_view in) {
     check(buffer::value_json(in).size() == in.size() - buffer::kValueHeaderSize,
           "value_json is not the rest of the value");
   }
+  // A queue entry: the first 12 bytes its key, the rest its value (one reading or a run).
+  buffer::DecodedEntry entry;
+  const std::string_view qkey = in.substr(0, std::min(buffer::kQueueKeySize, in.size()));
+  const std::string_view qvalue = in.substr(qkey.size());
+  if (buffer::decode_entry(qkey, qvalue, entry)) {
+    check(!entry.readings.empty() && entry.readings.back().seq == buffer::queue_key_seq(qkey),
+          "an entry's last reading is not its key's");
+    if (entry.readings.size() > 1) {
+      std::vector<std::string_view> jsons;
+      for (const auto& r : entry.readings) jsons.push_back(r.json);
+      std::string again;
+      buffer::encode_run(again, entry.readings.back().cum_bytes, entry.stored_at_ms, jsons);
+      check(again == qvalue, "a run re-encodes differently");
+    }
+  }
   if (const auto head = buffer::decode_head(in)) {
     check(buffer::encode_head(*head) == in, "a head mark re-encodes differently");
   }
@@ -96,6 +113,28 @@ void round_trip(std::string_view in) {
   check(h && h->cum_bytes == header.cum_bytes && h->stored_at_ms == header.stored_at_ms,
         "value header round trip");
   check(buffer::value_json(value) == json, "value json round trip");
+
+  // A run of the strings read next: decoded back to the same readings, sequences and cum_bytes.
+  const buffer::Seq last = (s1 % 1000000) + 3;
+  const std::string j1 = r.str(), j2 = r.str(), j3 = r.str();
+  const std::string_view run_jsons[3] = {j1, j2, j3};
+  const std::uint64_t run_cum = header.cum_bytes | (std::uint64_t{1} << 40);  // room for three
+  std::string run;
+  buffer::encode_run(run, run_cum, header.stored_at_ms, run_jsons);
+  buffer::DecodedEntry decoded;
+  const auto run_key = buffer::queue_key(d1, last);
+  check(buffer::decode_entry(view(run_key), run, decoded) && decoded.readings.size() == 3 &&
+            decoded.stored_at_ms == header.stored_at_ms,
+        "run round trip");
+  for (std::size_t i = 0; i < 3 && decoded.readings.size() == 3; ++i) {
+    check(decoded.readings[i].json == run_jsons[i] && decoded.readings[i].seq == last - 2 + i,
+          "a run's reading differs");
+  }
+  if (decoded.readings.size() == 3) {
+    check(decoded.readings[2].cum_bytes == run_cum &&
+              decoded.readings[1].cum_bytes == run_cum - buffer::entry_bytes(j3.size()),
+          "a run's cum_bytes differ");
+  }
 
   const buffer::HeadMark mark{r.u64(), r.u64()};
   const auto head = buffer::decode_head(buffer::encode_head(mark));

@@ -248,8 +248,9 @@ class Buffer final : public StatsSource {
     std::uint64_t head_cum = 0;       // cum_bytes just before the head
     std::uint64_t tail_cum = 0;       // cum_bytes of the last reading appended
     std::int64_t head_stored_ms = 0;  // stored_at of the head; 0: unknown or empty
-    // Withdrawn readings still inside [first_seq, next_seq) (seq -> entry bytes), uncounted; in
-    // memory only: after a restart they count until the head passes them.
+    // Withdrawn readings still inside [first_seq, next_seq) (seq -> entry bytes), uncounted, and
+    // skipped by reads (their entries stay until the head passes them); read back at open from
+    // their marks.
     std::map<Seq, std::uint64_t> withdrawn;
     std::uint64_t withdrawn_bytes = 0;
     bool stale_marks = false;  // withdrawal marks before first_seq are left in meta
@@ -313,6 +314,11 @@ class Buffer final : public StatsSource {
   void dead_letter_locked(DeviceId device, std::string_view reading_json, std::string_view reason,
                           int http_status);
   void refresh_head_time(DeviceId id);
+  // A read's error with the device named (a corrupt entry says which queue it is in).
+  Status unreadable(const Status& s, DeviceId device) const;
+  // The withdrawn sequences that a read of at most `count` readings from `from`, forward or back,
+  // may meet: the QueueReader skips them (withdraw.cc; mu_ held).
+  static std::vector<Seq> withdrawn_near(const Device& d, Seq from, std::size_t count, bool back);
   // Removes (seq, entry bytes) from the middle of a device's queue into the pending group, marked
   // so that they stay uncounted across a restart (withdraw.cc). Returns how many were there.
   std::uint64_t withdraw_locked(DeviceId id, Device& d,

@@ -57,6 +57,62 @@ std::optional<ValueHeader> decode_value_header(std::string_view value) noexcept 
                      static_cast<std::int64_t>(load_be64(value.data() + 9))};
 }
 
+void encode_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_at_ms,
+                std::span<const std::string_view> jsons) {
+  std::size_t size = kRunHeaderSize + 4 * jsons.size();
+  for (const std::string_view j : jsons) size += j.size();
+  out.resize(kRunHeaderSize + 4 * jsons.size());
+  out.reserve(size);
+  out[0] = static_cast<char>(kRunValueVersion);
+  store_be64(out.data() + 1, cum_bytes);
+  store_be64(out.data() + 9, static_cast<std::uint64_t>(stored_at_ms));
+  store_be32(out.data() + 17, static_cast<std::uint32_t>(jsons.size()));
+  char* lengths = out.data() + kRunHeaderSize;
+  for (std::size_t i = 0; i < jsons.size(); ++i) {
+    store_be32(lengths + 4 * i, static_cast<std::uint32_t>(jsons[i].size()));
+  }
+  for (const std::string_view j : jsons) out.append(j);
+}
+
+bool decode_entry(std::string_view key, std::string_view value, DecodedEntry& out) {
+  out.readings.clear();
+  const Seq last = queue_key_seq(key);
+  if (value.empty() || last == 0) return false;
+  if (static_cast<std::uint8_t>(value[0]) == kValueVersion) {
+    auto h = decode_value_header(value);
+    if (!h) return false;
+    out.stored_at_ms = h->stored_at_ms;
+    out.readings.push_back({last, h->cum_bytes, value_json(value)});
+    return true;
+  }
+  if (static_cast<std::uint8_t>(value[0]) != kRunValueVersion || value.size() < kRunHeaderSize) {
+    return false;
+  }
+  const std::uint64_t cum = load_be64(value.data() + 1);
+  out.stored_at_ms = static_cast<std::int64_t>(load_be64(value.data() + 9));
+  const std::uint32_t count = load_be32(value.data() + 17);
+  if (count == 0 || count > last || (value.size() - kRunHeaderSize) / 4 < count) return false;
+  const char* lengths = value.data() + kRunHeaderSize;
+  std::size_t offset = kRunHeaderSize + 4 * std::size_t{count};
+  std::uint64_t sizes = 0;
+  out.readings.resize(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t n = load_be32(lengths + 4 * i);
+    if (n > value.size() - offset) return false;
+    out.readings[i].seq = last - count + 1 + i;
+    out.readings[i].json = value.substr(offset, n);
+    offset += n;
+    sizes += entry_bytes(n);
+  }
+  if (offset != value.size() || sizes > cum) return false;
+  std::uint64_t c = cum - sizes;  // just before the run
+  for (EntryReading& r : out.readings) {
+    c += entry_bytes(r.json.size());
+    r.cum_bytes = c;
+  }
+  return true;
+}
+
 std::string meta_device_key(std::string_view device_key) {
   std::string k(kMetaDevicePrefix);
   k += device_key;

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
+#include "buffer/queue_reader.h"
 #include "buffer/rocksdb_options.h"
 #include "core/time.h"
 
@@ -70,19 +72,21 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
 
   std::string format;
   s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
-  if (s.IsNotFound() && !b->options_.read_only) {
+  if (!s.ok() && !s.IsNotFound()) return from_rocksdb(s, "cannot read the buffer's format");
+  if (s.ok() && format != kFormatVersion && format != kFormatVersion1) {
+    return Status::corruption("the buffer at '" + path + "' has format version '" + format +
+                              "'; this edgegw reads version " + std::string(kFormatVersion));
+  }
+  // A new store, or one of version 1: version 1 holds no runs and reads as version 2. Say 2 from
+  // now on, so that an older edgegw refuses the runs this one writes instead of misreading them.
+  if (format != kFormatVersion && !b->options_.read_only) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     if (Status put = from_rocksdb(b->db_->Put(wo, b->meta_, kMetaFormat, kFormatVersion),
-                                  "cannot initialise the buffer");
+                                  "cannot write the buffer's format version");
         !put) {
       return put;
     }
-  } else if (!s.ok() && !s.IsNotFound()) {
-    return from_rocksdb(s, "cannot read the buffer's format");
-  } else if (s.ok() && format != kFormatVersion) {
-    return Status::corruption("the buffer at '" + path + "' has format version '" + format +
-                              "'; this edgegw reads version " + std::string(kFormatVersion));
   }
   if (Status st = b->load_state(); !st) return st;
   if (!b->options_.read_only && b->options_.sync == SyncMode::kBatch) {
@@ -144,6 +148,15 @@ Status Buffer::load_state() {
   return from_rocksdb(dl->status(), "cannot read the dead letters");
 }
 
+namespace {
+
+Status unreadable_at_open(const Status& s, const std::string& device) {
+  if (s.code() != Code::kCorruption) return s;
+  return Status::corruption(std::string(s.message()) + " in the queue of device '" + device + "'");
+}
+
+}  // namespace
+
 Status Buffer::load_device(DeviceId id, std::string key) {
   Device d;
   d.key = key;
@@ -160,30 +173,23 @@ Status Buffer::load_device(DeviceId id, std::string key) {
   d.first_seq = d.next_seq = head.removed_up_to + 1;
   d.head_cum = d.tail_cum = head.cum_bytes;
 
-  const QueueKey upper = queue_key(id + 1, 0);
-  const rocksdb::Slice upper_slice = slice(upper);
-  auto it = queue_iterator(*db_, queue_, &upper_slice);
-  it->Seek(slice(queue_key(id, head.removed_up_to + 1)));
-  if (it->Valid()) {
-    const std::string_view k(it->key().data(), it->key().size());
-    const std::string_view v(it->value().data(), it->value().size());
-    auto h = decode_value_header(v);
-    if (!h) return Status::corruption("buffer: bad entry in the queue of device '" + key + "'");
-    d.first_seq = queue_key_seq(k);
-    d.head_cum = h->cum_bytes - entry_bytes(value_json(v).size());
-    d.head_stored_ms = h->stored_at_ms;
-    it->SeekToLast();
-    if (!it->Valid()) {
-      if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
+  // The head: the first reading after the mark (in a run acked in part, or the next entry).
+  QueueReader reader(*db_, queue_, id, std::numeric_limits<Seq>::max());
+  if (Status st = reader.seek(head.removed_up_to + 1); !st) return unreadable_at_open(st, key);
+  if (reader.valid()) {
+    d.first_seq = reader.reading().seq;
+    d.head_cum = reader.reading().cum_bytes - entry_bytes(reader.reading().json.size());
+    d.head_stored_ms = reader.stored_at_ms();
+    // The tail: the last entry's last reading.
+    if (Status st = reader.seek_back(std::numeric_limits<Seq>::max() - 1); !st) {
+      return unreadable_at_open(st, key);
+    }
+    if (!reader.valid()) {
       return Status::corruption("buffer: lost the tail of the queue of device '" + key + "'");
     }
-    const std::string_view lk(it->key().data(), it->key().size());
-    auto lh = decode_value_header(std::string_view(it->value().data(), it->value().size()));
-    if (!lh) return Status::corruption("buffer: bad tail in the queue of device '" + key + "'");
-    d.next_seq = queue_key_seq(lk) + 1;
-    d.tail_cum = lh->cum_bytes;
+    d.next_seq = reader.reading().seq + 1;
+    d.tail_cum = reader.reading().cum_bytes;
   }
-  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer's queue");
   device_ids_[key] = id;
   devices_[id] = std::move(d);
   next_device_id_ = std::max(next_device_id_, id + 1);

@@ -8,6 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "buffer/internal.h"
+#include "buffer/queue_reader.h"
 
 namespace edgegw::buffer {
 
@@ -26,6 +27,8 @@ Buffer::Span Buffer::span(DeviceId device) const {
 Status Buffer::visit_back(DeviceId device, Seq last, std::size_t max_visits,
                           const std::function<bool(const Stored&)>& visit) const {
   Seq first = 0;
+  Seq next = 0;
+  std::vector<Seq> withdrawn;
   {
     std::lock_guard lock(mu_);
     auto it = devices_.find(device);
@@ -33,31 +36,23 @@ Status Buffer::visit_back(DeviceId device, Seq last, std::size_t max_visits,
       return Status::invalid_argument("read of unknown device index " + std::to_string(device));
     }
     first = it->second.first_seq;
-    last = std::min(last, it->second.next_seq - 1);
+    next = it->second.next_seq;
+    last = std::min(last, next - 1);
+    withdrawn = withdrawn_near(it->second, last, max_visits, true);
   }
   if (last < first || max_visits == 0) return Status::ok();
   // Bounded below by the head: the removed readings under it are covered by range tombstones
-  // the iterator does not read (queue_iterator).
-  const QueueKey lower = queue_key(device, first);
-  const QueueKey upper = queue_key(device, last + 1);
-  const rocksdb::Slice upper_slice = slice(upper);
-  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  // the reader does not read (queue_iterator), and a run acked in part holds some of them.
+  QueueReader reader(*db_, queue_, device, next, std::move(withdrawn));
   std::size_t visited = 0;
-  for (it->SeekForPrev(slice(queue_key(device, last))); it->Valid() && visited < max_visits;
-       it->Prev()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    if (key < std::string_view(lower.data(), lower.size())) break;
-    const std::string_view v(it->value().data(), it->value().size());
-    auto h = decode_value_header(v);
-    if (!h) {
-      return Status::corruption("buffer: unreadable entry in the queue of device '" +
-                                device_key(device) + "'");
-    }
+  Status s = reader.seek_back(last);
+  for (; s && reader.valid() && visited < max_visits; s = reader.prev()) {
+    const EntryReading& r = reader.reading();
+    if (r.seq < first) break;
     ++visited;
-    if (!visit({queue_key_seq(key), h->cum_bytes, value_json(v)})) break;
+    if (!visit({r.seq, r.cum_bytes, r.json})) break;
   }
-  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
-  return Status::ok();
+  return unreadable(s, device);
 }
 
 Status Buffer::remove_delivered(DeviceId device, std::span<const Batch::Entry> entries) {

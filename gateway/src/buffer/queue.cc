@@ -3,12 +3,15 @@
 #include "buffer/buffer.h"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
+#include "buffer/queue_reader.h"
 #include "core/bug.h"
 
 namespace edgegw::buffer {
@@ -67,23 +70,41 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
   Group& g = pending_locked();
   g.durable = true;
   const std::int64_t now = now_ms();
-  Device* d = nullptr;
+  // Each device's readings go in as runs (key_format.h): one entry per run, not per reading.
+  thread_local std::vector<std::string_view> jsons;
+  thread_local std::string value;
   std::size_t run = 0;
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const Record& r = records[order[k]];
-    if (k == 0 || r.device != records[order[k - 1]].device) d = run_device[run++];
+  for (std::size_t k = 0; k < order.size();) {
+    Device* d = run_device[run++];
+    const DeviceId id = records[order[k]].device;
     if (d->readings() == 0) d->head_stored_ms = now;
-    const Seq seq = d->next_seq++;
-    d->tail_cum += entry_bytes(r.json.size());
-    const QueueKey key = queue_key(r.device, seq);
-    const ValueHeaderBytes header = encode_value_header({d->tail_cum, now});
-    const rocksdb::Slice key_part = slice(key);
-    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header.data(), header.size()),
-                                           rocksdb::Slice(r.json.data(), r.json.size())};
-    (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
-                       rocksdb::SliceParts(value_parts, 2));
-    for (const auto& hook : hooks_) {
-      hook->on_append(*g.batch, r, seq, now);
+    for (std::size_t end = k; k < order.size() && records[order[k]].device == id; k = end) {
+      std::size_t json_bytes = 0;
+      jsons.clear();
+      for (; end < order.size() && records[order[end]].device == id &&
+             jsons.size() < kMaxRunReadings && (jsons.empty() || json_bytes < kMaxRunJsonBytes);
+           ++end) {
+        const Record& r = records[order[end]];
+        const Seq seq = d->next_seq++;
+        d->tail_cum += entry_bytes(r.json.size());
+        json_bytes += r.json.size();
+        jsons.push_back(r.json);
+        for (const auto& hook : hooks_) {
+          hook->on_append(*g.batch, r, seq, now);
+        }
+      }
+      const QueueKey key = queue_key(id, d->next_seq - 1);
+      const rocksdb::Slice key_part = slice(key);
+      if (jsons.size() == 1) {
+        const ValueHeaderBytes header = encode_value_header({d->tail_cum, now});
+        const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header.data(), header.size()),
+                                               rocksdb::Slice(jsons[0].data(), jsons[0].size())};
+        (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
+                           rocksdb::SliceParts(value_parts, 2));
+      } else {
+        encode_run(value, d->tail_cum, now, jsons);
+        (void)g.batch->Put(queue_, key_part, value);
+      }
     }
   }
   for (const StateChange& c : state) {
@@ -116,6 +137,13 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
 
 Buffer::Removed Buffer::remove_head_locked(DeviceId id, Device& d, AckPoint point) {
   pending_locked();
+  // Nothing but withdrawn readings after the point: they go too, with their marks (a run whose
+  // last readings were withdrawn would otherwise stay on disk until the next reading is acked).
+  if (point.seq + 1 < d.next_seq && d.withdrawn.size() >= d.next_seq - point.seq - 1 &&
+      static_cast<std::uint64_t>(std::distance(d.withdrawn.upper_bound(point.seq),
+                                               d.withdrawn.end())) == d.next_seq - point.seq - 1) {
+    point = AckPoint{d.next_seq - 1, d.tail_cum};
+  }
   const QueueKey from = queue_key(id, d.first_seq);
   const QueueKey to = queue_key(id, point.seq + 1);
   (void)pending_->batch->DeleteRange(queue_, slice(from), slice(to));
@@ -238,18 +266,21 @@ void Buffer::refresh_head_time(DeviceId id) {
     if (it == devices_.end() || it->second.readings() == 0) return;
     first = it->second.first_seq;
   }
-  const QueueKey upper = queue_key(id + 1, 0);
-  const rocksdb::Slice upper_slice = slice(upper);
-  auto iter = queue_iterator(*db_, queue_, &upper_slice);
-  iter->Seek(slice(queue_key(id, first)));
-  if (!iter->Valid()) return;
-  auto h = decode_value_header(std::string_view(iter->value().data(), iter->value().size()));
-  const Seq seq = queue_key_seq(std::string_view(iter->key().data(), iter->key().size()));
-  if (!h) return;
+  // The head's entry, withdrawn or not: a run has one time.
+  QueueReader reader(*db_, queue_, id, std::numeric_limits<Seq>::max());
+  if (!reader.seek(first) || !reader.valid()) return;
+  const Seq seq = reader.reading().seq;
   std::lock_guard lock(mu_);
   auto it = devices_.find(id);
-  if (it != devices_.end() && it->second.first_seq == seq)
-    it->second.head_stored_ms = h->stored_at_ms;
+  if (it != devices_.end() && it->second.first_seq <= seq) {
+    it->second.head_stored_ms = reader.stored_at_ms();
+  }
+}
+
+Status Buffer::unreadable(const Status& s, DeviceId device) const {
+  if (s.code() != Code::kCorruption) return s;
+  return Status::corruption(std::string(s.message()) + " in the queue of device '" +
+                            device_key(device) + "'");
 }
 
 Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const {
@@ -260,6 +291,7 @@ Result<Batch> Buffer::read_from(DeviceId device, Seq from, std::size_t max_readi
                                 std::size_t max_bytes) const {
   Seq first = 0;
   Seq next = 0;
+  std::vector<Seq> withdrawn;
   {
     std::lock_guard lock(mu_);
     auto it = devices_.find(device);
@@ -268,38 +300,26 @@ Result<Batch> Buffer::read_from(DeviceId device, Seq from, std::size_t max_readi
     }
     first = std::max(from, it->second.first_seq);
     next = it->second.next_seq;
+    withdrawn = withdrawn_near(it->second, first, max_readings, false);
   }
   Batch batch;
   batch.device = device;
   if (first >= next || max_readings == 0) return batch;
-  const QueueKey upper = queue_key(device, next);
-  const rocksdb::Slice upper_slice = slice(upper);
-  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  QueueReader reader(*db_, queue_, device, next, std::move(withdrawn));
   batch.body.reserve(std::min<std::size_t>(max_bytes, 1 << 20));
   batch.body += '[';
-  for (it->Seek(slice(queue_key(device, first))); it->Valid() && batch.size() < max_readings;
-       it->Next()) {
-    const std::string_view v(it->value().data(), it->value().size());
-    auto h = decode_value_header(v);
-    if (!h) {
-      return Status::corruption("buffer: unreadable entry in the queue of device '" +
-                                device_key(device) + "'");
-    }
-    const std::string_view json = value_json(v);
-    if (!batch.empty() && batch.body.size() + 1 + json.size() + 1 > max_bytes) break;
+  Status s = reader.seek(first);
+  for (; s && reader.valid() && batch.size() < max_readings; s = reader.next()) {
+    const EntryReading& r = reader.reading();
+    if (!batch.empty() && batch.body.size() + 1 + r.json.size() + 1 > max_bytes) break;
     if (!batch.empty()) batch.body += ',';
-    batch.entries.push_back({queue_key_seq(std::string_view(it->key().data(), it->key().size())),
-                             static_cast<std::uint32_t>(batch.body.size()),
-                             static_cast<std::uint32_t>(json.size()), h->cum_bytes});
-    batch.body += json;
+    batch.entries.push_back({r.seq, static_cast<std::uint32_t>(batch.body.size()),
+                             static_cast<std::uint32_t>(r.json.size()), r.cum_bytes});
+    batch.body += r.json;
   }
-  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
-  if (it->Valid()) {  // where the loop stopped: the reading after the batch, at no extra cost
-    if (auto h = decode_value_header(std::string_view(it->value().data(), it->value().size()))) {
-      batch.next = {queue_key_seq(std::string_view(it->key().data(), it->key().size())),
-                    h->stored_at_ms};
-    }
-  }
+  if (!s) return unreadable(s, device);
+  // Where the loop stopped: the reading after the batch, at no extra cost.
+  if (reader.valid()) batch.next = {reader.reading().seq, reader.stored_at_ms()};
   batch.body += ']';
   return batch;
 }

@@ -11,6 +11,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
+#include "buffer/queue_reader.h"
 
 namespace edgegw::buffer {
 
@@ -85,23 +86,20 @@ Status Buffer::make_room(std::unique_lock<std::mutex>& lock, std::uint64_t neede
 
 Result<Buffer::HeadCut> Buffer::find_head_cut(DeviceId id, Seq first, Seq next,
                                               std::uint64_t head_cum, std::uint64_t target) const {
-  const QueueKey upper = queue_key(id, next);
-  const rocksdb::Slice upper_slice = slice(upper);
-  auto it = queue_iterator(*db_, queue_, &upper_slice);
+  // Withdrawn readings are not skipped: a cut may end on one (remove_head_locked counts them).
+  QueueReader reader(*db_, queue_, id, next);
   HeadCut cut;
-  for (it->Seek(slice(queue_key(id, first))); it->Valid(); it->Next()) {
-    const std::string_view v(it->value().data(), it->value().size());
-    auto h = decode_value_header(v);
-    if (!h) return Status::corruption("buffer: unreadable entry in a queue while dropping");
+  Status s = reader.seek(first);
+  for (; s && reader.valid(); s = reader.next()) {
+    const EntryReading& r = reader.reading();
     if (cut.bytes >= target) {
-      cut.next_head_ms = h->stored_at_ms;
+      cut.next_head_ms = reader.stored_at_ms();
       break;
     }
-    cut.last =
-        AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())), h->cum_bytes};
-    cut.bytes = h->cum_bytes - head_cum;
+    cut.last = AckPoint{r.seq, r.cum_bytes};
+    cut.bytes = r.cum_bytes - head_cum;
   }
-  if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the buffer");
+  if (!s) return unreadable(s, id);
   return cut;
 }
 
@@ -116,23 +114,19 @@ Result<std::uint64_t> Buffer::expire() {
   }
   std::uint64_t dropped = 0;
   for (const auto& [id, first] : candidates) {
-    const QueueKey upper = queue_key(id + 1, 0);
-    const rocksdb::Slice upper_slice = slice(upper);
-    auto it = queue_iterator(*db_, queue_, &upper_slice);
+    QueueReader reader(*db_, queue_, id, std::numeric_limits<Seq>::max());
     std::optional<AckPoint> last;
     std::int64_t next_head_time = 0;
     std::uint64_t scanned = 0;
-    for (it->Seek(slice(queue_key(id, first))); it->Valid() && scanned < kExpireScanLimit;
-         it->Next(), ++scanned) {
-      auto h = decode_value_header(std::string_view(it->value().data(), it->value().size()));
-      if (!h) return Status::corruption("buffer: unreadable entry while expiring");
-      if (h->stored_at_ms >= cutoff) {
-        next_head_time = h->stored_at_ms;
+    Status s = reader.seek(first);
+    for (; s && reader.valid() && scanned < kExpireScanLimit; s = reader.next(), ++scanned) {
+      if (reader.stored_at_ms() >= cutoff) {
+        next_head_time = reader.stored_at_ms();
         break;
       }
-      last = AckPoint{queue_key_seq(std::string_view(it->key().data(), it->key().size())),
-                      h->cum_bytes};
+      last = AckPoint{reader.reading().seq, reader.reading().cum_bytes};
     }
+    if (!s) return unreadable(s, id);
     if (!last) {
       refresh_head_time(id);
       continue;
@@ -145,7 +139,7 @@ Result<std::uint64_t> Buffer::expire() {
     const Removed removed = remove_head_locked(id, d, *last);
     d.head_stored_ms = next_head_time;
     std::shared_ptr<Group> group = pending_;
-    if (Status s = commit(lock, group); !s) return s;
+    if (Status written = commit(lock, group); !written) return written;
     dropped_max_age_ += removed.readings;
     dropped += removed.readings;
   }

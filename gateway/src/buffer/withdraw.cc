@@ -3,11 +3,15 @@
 // (the local API's DELETE /data), marked in meta so they stay uncounted across a restart.
 #include "buffer/buffer.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
+#include "buffer/queue_reader.h"
 
 namespace edgegw::buffer {
 
@@ -28,15 +32,21 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
   if (wanted.empty()) return std::uint64_t{0};
   // Each reading's size, read without the lock: producers do not wait on these reads. What
   // changed meanwhile (acked, dropped, withdrawn by another call) is checked again below.
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   std::vector<std::pair<Seq, std::uint64_t>> found;
   found.reserve(wanted.size());
+  QueueReader reader(*db_, queue_, device, wanted.back() + 1);
   for (const Seq seq : wanted) {
-    const QueueKey key = queue_key(device, seq);
-    std::string value;
-    const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), queue_, slice(key), &value);
-    if (got.IsNotFound()) continue;
-    if (!got.ok()) return from_rocksdb(got, "cannot read the buffer");
-    found.emplace_back(seq, entry_bytes(value_json(value).size()));
+    if (reader.valid() && reader.reading().seq == seq) {
+      // the reader is there already (the next of a run)
+    } else if (Status s = reader.seek(seq); !s) {
+      return unreadable(s, device);
+    }
+    if (!reader.valid()) break;
+    if (reader.reading().seq != seq) continue;
+    found.emplace_back(seq, entry_bytes(reader.reading().json.size()));
+    if (Status s = reader.next(); !s) return unreadable(s, device);
   }
   if (found.empty()) return std::uint64_t{0};
   std::unique_lock lock(mu_);
@@ -57,9 +67,9 @@ std::uint64_t Buffer::withdraw_locked(DeviceId id, Device& d,
   std::uint64_t removed = 0;
   for (const auto& [seq, bytes] : readings) {
     if (seq < d.first_seq || seq >= d.next_seq || d.withdrawn.contains(seq)) continue;
+    // The entry stays (it may be a run holding readings still queued): the mark makes reads skip
+    // the reading, and the head's advance past it removes both.
     Group& g = pending_locked();
-    const QueueKey key = queue_key(id, seq);
-    (void)g.batch->Delete(queue_, slice(key));
     char mark[8];
     store_be64(mark, bytes);
     (void)g.batch->Put(meta_, meta_withdrawn_key(id, seq), rocksdb::Slice(mark, sizeof mark));
@@ -70,6 +80,26 @@ std::uint64_t Buffer::withdraw_locked(DeviceId id, Device& d,
     ++removed;
   }
   return removed;
+}
+
+std::vector<Seq> Buffer::withdrawn_near(const Device& d, Seq from, std::size_t count, bool back) {
+  std::vector<Seq> near;
+  if (d.withdrawn.empty()) return near;
+  // A read of `count` readings passes at most `count` sequences, and the one after them (a batch's
+  // next), plus the withdrawn ones it skips.
+  if (!back) {
+    for (auto it = d.withdrawn.lower_bound(from);
+         it != d.withdrawn.end() && it->first - from <= count + near.size(); ++it) {
+      near.push_back(it->first);
+    }
+    return near;
+  }
+  for (auto it = d.withdrawn.upper_bound(from);
+       it != d.withdrawn.begin() && from - std::prev(it)->first <= count + near.size();) {
+    near.push_back((--it)->first);
+  }
+  std::reverse(near.begin(), near.end());
+  return near;
 }
 
 }  // namespace edgegw::buffer

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include <rocksdb/db.h>
+
 #include "support/dead_letters.h"
 #include "support/subprocess.h"
 #include "support/write_counter.h"
@@ -317,6 +319,75 @@ TEST_F(BufferTest, OutOfOrderReadsAndRemovalsKeepTheCounts) {
     return true;
   }));
   EXPECT_TRUE(back.empty());
+}
+
+// The live queue entries of a closed store (RocksDB directly).
+std::size_t queue_entries(const std::string& path) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto queue = std::find(names.begin(), names.end(), "queue") - names.begin();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), handles[static_cast<std::size_t>(queue)]));
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  it.reset();
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  return n;
+}
+
+// One append's readings of a device are stored as runs (one RocksDB entry for up to 256): read,
+// acked and reopened reading by reading all the same, a run acked in part kept whole until its
+// last reading goes.
+TEST_F(BufferTest, ReadingsAppendedTogetherAreStoredAsRuns) {
+  const std::uint64_t one = entry_bytes(reading("v", 100).size());  // 100..699: one size
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    const DeviceId e = *b->register_device("e");
+    std::vector<std::string> jsons;
+    for (int i = 0; i < 600; ++i) jsons.push_back(reading("v", 100 + i));
+    std::vector<Record> records;
+    for (int i = 0; i < 600; ++i) records.push_back({i % 3 == 2 ? e : d, jsons[i]});
+    ASSERT_TRUE(b->append(records));  // d: 400 readings (runs of 256 and 144), e: 200
+    auto batch = b->read(d, 150, 1 << 20);
+    ASSERT_EQ(batch->size(), 150u);
+    // d's k-th reading is the append's (k-1)/2 * 3 + (k-1) % 2-th.
+    EXPECT_EQ(batch->reading(149), reading("v", 100 + 223));
+    EXPECT_EQ(batch->next.seq, 151u);
+    ASSERT_TRUE(b->ack(d, AckPoint::through(*batch)));
+    EXPECT_EQ(b->queued(d).readings, 250u);
+    EXPECT_EQ(b->queued(d).bytes, 250 * one);
+    const std::vector<Seq> withdrawn = {160, 400};
+    ASSERT_EQ(*b->withdraw(e, withdrawn), 0u);  // e has 200
+    ASSERT_EQ(*b->withdraw(d, withdrawn), 2u);
+  }
+  // d's first run (acked in part) and its second, and e's.
+  EXPECT_EQ(queue_entries(dir_.path() + "/buffer"), 3u);
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    const DeviceId e = *b->register_device("e");
+    EXPECT_EQ(b->queued(d).readings, 248u);
+    EXPECT_EQ(b->queued(e).readings, 200u);
+    EXPECT_EQ(b->span(d).first, 151u);
+    EXPECT_EQ(b->span(d).next, 401u);
+    const auto rest = all(*b, d);
+    ASSERT_EQ(rest.size(), 248u);
+    EXPECT_EQ(rest.front(), reading("v", 100 + 225));
+    EXPECT_EQ(rest[9], reading("v", 100 + 240));      // 161: 160 was withdrawn
+    EXPECT_EQ(rest.back(), reading("v", 100 + 597));  // 399: 400 was withdrawn
+    auto batch = b->read(d, 1000, 1 << 20);
+    ASSERT_TRUE(b->ack(d, AckPoint::through(*batch)));
+    EXPECT_EQ(b->queued(d).readings, 0u);
+    EXPECT_EQ(b->queued(d).bytes, 0u);
+  }
+  EXPECT_EQ(queue_entries(dir_.path() + "/buffer"), 1u);  // e's run: d's went whole
 }
 
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {

@@ -6,7 +6,11 @@
 // not through Buffer, so that they do not follow a later change of the code.
 //   format1-before-history  format 1 as written before the history column family existed
 //   format1-truncated-wal   format 1, five appends in the WAL only, the last one cut short
-//   unsupported-version     a store of a later format ("2"), which this gateway must refuse
+//   unsupported-version     written as a later format ("2") when this gateway read format 1; format
+//                           2 came and it is now a store of format 2 that holds no runs
+//   format2-runs            format 2: runs of readings keyed by their last sequence, one acked in
+//                           part, a reading alone among them, a reading withdrawn inside a run
+//   format3-unsupported     a store of a later format ("3"), which this gateway must refuse
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -163,12 +167,64 @@ void truncated_wal(const fs::path& dir) {
   }
 }
 
-void unsupported_version(const fs::path& dir) {
-  Store s(dir / "unsupported-version", true);
+// dev-a with readings 1 and 2, in a store that says it is of `format`.
+void two_readings_as(const fs::path& path, const std::string& format) {
+  Store s(path, true);
   rocksdb::WriteBatch b;
-  b.Put(s.meta(), "format", "2");
+  b.Put(s.meta(), "format", format);
   std::uint64_t cum = 0;
   put_device(b, s, 1, "dev-a", 1, 2, cum, 1'767'225'600'000);
+  s.write(b);
+  s.close(true);
+}
+
+// Format 2: dev-a holds readings 1..8 as a run 1..3, reading 4 alone (a version-1 value) and a
+// run 5..8; reading 1 was delivered (the head mark, inside the first run) and reading 6 withdrawn.
+void format2_runs(const fs::path& dir) {
+  Store s(dir / "format2-runs", true);
+  rocksdb::WriteBatch b;
+  b.Put(s.meta(), "format", "2");
+  std::string index(4, '\0');
+  store_be32(index.data(), 1);
+  b.Put(s.meta(), meta_device_key("dev-a"), index);
+  std::uint64_t cum = 0;
+  const auto put = [&](Seq first, Seq last) {
+    std::vector<std::string> jsons;
+    for (Seq seq = first; seq <= last; ++seq) {
+      jsons.push_back(reading(static_cast<int>(seq)));
+      cum += entry_bytes(jsons.back().size());
+      if (seq == 1) b.Put(s.meta(), meta_head_key(1), encode_head(HeadMark{1, cum}));
+      if (seq == 6) {
+        std::string mark(8, '\0');
+        store_be64(mark.data(), entry_bytes(jsons.back().size()));
+        b.Put(s.meta(), meta_withdrawn_key(1, 6), mark);
+      }
+    }
+    std::string value;
+    if (jsons.size() == 1) {
+      value.assign(encode_value_header(ValueHeader{cum, 1'767'225'600'000}).data(),
+                   kValueHeaderSize);
+      value += jsons[0];
+    } else {
+      // By hand, as buffer_format.md says: version 2 | cum | stored_at | count | lengths | JSONs.
+      value.assign(kRunHeaderSize, '\0');
+      value[0] = 2;
+      store_be64(value.data() + 1, cum);
+      store_be64(value.data() + 9, 1'767'225'600'000);
+      store_be32(value.data() + 17, static_cast<std::uint32_t>(jsons.size()));
+      for (const std::string& j : jsons) {
+        char length[4];
+        store_be32(length, static_cast<std::uint32_t>(j.size()));
+        value.append(length, 4);
+      }
+      for (const std::string& j : jsons) value += j;
+    }
+    const QueueKey k = queue_key(1, last);
+    b.Put(s.queue(), slice(std::string_view(k.data(), k.size())), value);
+  };
+  put(1, 3);
+  put(4, 4);
+  put(5, 8);
   s.write(b);
   s.close(true);
 }
@@ -184,7 +240,9 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   before_history(dir);
   truncated_wal(dir);
-  unsupported_version(dir);
+  two_readings_as(dir / "unsupported-version", "2");
+  format2_runs(dir);
+  two_readings_as(dir / "format3-unsupported", "3");
   // Only what a store needs: no LOG files, no LOCK, the newest OPTIONS file alone.
   for (const auto& store : fs::directory_iterator(dir)) {
     std::vector<fs::path> options;

@@ -108,14 +108,101 @@ TEST_F(GoldenStore, ATruncatedWalOpensWithTheWritesBeforeTheCut) {
   EXPECT_EQ(append_one(b, *a, reading(5)), 5u);  // the torn append's sequence is used again
 }
 
+// Read back the store's "format" (a closed store).
+std::string format_of(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  if (!rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok()) {
+    return "(cannot open)";
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const auto meta = std::find(names.begin(), names.end(), "meta") - names.begin();
+  std::string format;
+  (void)db->Get(rocksdb::ReadOptions(), handles[static_cast<std::size_t>(meta)], "format", &format);
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  return format;
+}
+
+TEST_F(GoldenStore, Format1IsReadAsFormat2AndSaysSoFromThen) {
+  const Options o = copy_of("format1-before-history");
+  {
+    auto opened = Buffer::open(o);
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    auto a = (*opened)->register_device("dev-a");
+    ASSERT_TRUE(a);
+    // Three readings in one append: one entry (a run), read back as three.
+    const std::string jsons[3] = {reading(4), reading(5), reading(6)};
+    const Record more[3] = {{*a, jsons[0]}, {*a, jsons[1]}, {*a, jsons[2]}};
+    ASSERT_TRUE((*opened)->append(more));
+    EXPECT_EQ(all(**opened, *a), (std::vector<std::string>{reading(1), reading(2), reading(3),
+                                                           reading(4), reading(5), reading(6)}));
+  }
+  // An older edgegw would misread the run: it must now refuse the store.
+  EXPECT_EQ(format_of(o.path), "2");
+}
+
+TEST_F(GoldenStore, TheStoreOnceOfAnUnsupportedVersionIsFormat2WithoutRuns) {
+  auto opened = Buffer::open(copy_of("unsupported-version"));
+  ASSERT_TRUE(opened) << opened.status().to_string();
+  auto a = (*opened)->register_device("dev-a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(all(**opened, *a), (std::vector<std::string>{reading(1), reading(2)}));
+}
+
+TEST_F(GoldenStore, Format2RunsOpenWithTheirReadingsInOrder) {
+  const Options o = copy_of("format2-runs");
+  const std::uint64_t entry = kQueueKeySize + kValueHeaderSize + reading(1).size();
+  {
+    auto opened = Buffer::open(o);
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    Buffer& b = **opened;
+    auto a = b.register_device("dev-a");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(*a, 1u);
+    // 1 was delivered (the head mark inside the first run), 6 withdrawn (inside the last).
+    EXPECT_EQ(all(b, *a), (std::vector<std::string>{reading(2), reading(3), reading(4), reading(5),
+                                                    reading(7), reading(8)}));
+    EXPECT_EQ(b.queued(*a).readings, 6u);
+    EXPECT_EQ(b.queued(*a).bytes, 6 * entry);
+    EXPECT_EQ(b.span(*a).first, 2u);
+    EXPECT_EQ(b.span(*a).next, 9u);
+    std::vector<Seq> back;
+    ASSERT_TRUE(b.visit_back(*a, 100, 100, [&](const Buffer::Stored& r) {
+      back.push_back(r.seq);
+      return true;
+    }));
+    EXPECT_EQ(back, (std::vector<Seq>{8, 7, 5, 4, 3, 2}));
+    // An ack inside the last run: 7 and 8 wait, the run stays whole on disk.
+    auto batch = b.read(*a, 4, std::size_t{1} << 20);
+    ASSERT_TRUE(batch);
+    ASSERT_EQ(batch->size(), 4u);
+    EXPECT_EQ(batch->entries.back().seq, 5u);
+    EXPECT_EQ(batch->next.seq, 7u);
+    ASSERT_TRUE(b.ack(*a, AckPoint::through(*batch)));
+    EXPECT_EQ(b.queued(*a).readings, 2u);
+    EXPECT_EQ(append_one(b, *a, reading(9)), 9u);
+  }
+  auto again = Buffer::open(o);
+  ASSERT_TRUE(again) << again.status().to_string();
+  auto a = (*again)->register_device("dev-a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(all(**again, *a), (std::vector<std::string>{reading(7), reading(8), reading(9)}));
+  EXPECT_EQ((*again)->queued(*a).readings, 3u);
+  EXPECT_EQ((*again)->queued(*a).bytes, 3 * entry);
+}
+
 TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
-  const Options o = copy_of("unsupported-version");
+  const Options o = copy_of("format3-unsupported");
   auto opened = Buffer::open(o);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.status().code(), Code::kCorruption);
-  EXPECT_NE(opened.status().to_string().find("has format version '2'"), std::string::npos)
+  EXPECT_NE(opened.status().to_string().find("has format version '3'"), std::string::npos)
       << opened.status().to_string();
-  EXPECT_NE(opened.status().to_string().find("this edgegw reads version 1"), std::string::npos);
+  EXPECT_NE(opened.status().to_string().find("this edgegw reads version 2"), std::string::npos);
   // Never rewritten or wiped: the format and the readings are still there.
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   std::vector<std::string> names;
@@ -131,7 +218,7 @@ TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
   };
   std::string format;
   ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handle("meta"), "format", &format).ok());
-  EXPECT_EQ(format, "2");
+  EXPECT_EQ(format, "3");
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle("queue")));
   int n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
