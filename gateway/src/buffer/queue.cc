@@ -72,6 +72,7 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
   const std::int64_t now = now_ms();
   // Each device's readings go in as runs (key_format.h): one entry per run, not per reading.
   thread_local std::vector<std::string_view> jsons;
+  thread_local std::vector<const Record*> run_records;
   thread_local std::string value;
   std::size_t run = 0;
   for (std::size_t k = 0; k < order.size();) {
@@ -81,17 +82,19 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
     for (std::size_t end = k; k < order.size() && records[order[k]].device == id; k = end) {
       std::size_t json_bytes = 0;
       jsons.clear();
+      run_records.clear();
       for (; end < order.size() && records[order[end]].device == id &&
              jsons.size() < kMaxRunReadings && (jsons.empty() || json_bytes < kMaxRunJsonBytes);
            ++end) {
         const Record& r = records[order[end]];
-        const Seq seq = d->next_seq++;
+        ++d->next_seq;
         d->tail_cum += entry_bytes(r.json.size());
         json_bytes += r.json.size();
         jsons.push_back(r.json);
-        for (const auto& hook : hooks_) {
-          hook->on_append(*g.batch, r, seq, now);
-        }
+        run_records.push_back(&r);
+      }
+      for (const auto& hook : hooks_) {
+        hook->on_append_run(*g.batch, run_records, d->next_seq - run_records.size(), now);
       }
       const QueueKey key = queue_key(id, d->next_seq - 1);
       const rocksdb::Slice key_part = slice(key);

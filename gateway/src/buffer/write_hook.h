@@ -6,7 +6,9 @@
 // history -> buffer and actions -> buffer only).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "buffer/key_format.h"
@@ -36,6 +38,15 @@ class WriteHook {
   // `seq` its place in its device's queue, `stored_ms` the buffer's clock at the append.
   virtual void on_append(rocksdb::WriteBatch& batch, const Record& record, Seq seq,
                          std::int64_t stored_ms) = 0;
+  // The buffer calls this instead, once for each run of one device's readings it stores as one
+  // entry (key_format.h): `records` in order, the first at `first_seq`, the next at first_seq + 1
+  // and so on. By default each reading goes to on_append; a hook may store a run as a whole.
+  virtual void on_append_run(rocksdb::WriteBatch& batch, std::span<const Record* const> records,
+                             Seq first_seq, std::int64_t stored_ms) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      on_append(batch, *records[i], first_seq + i, stored_ms);
+    }
+  }
   // After the write of each group (`batch` is the one on_append was given), under the buffer's
   // lock: ok, or failed — then none of the batch's entries exist and the buffer re-reads its own
   // state from the store; a hook that keeps state in memory must do the same. Must be cheap.

@@ -2,6 +2,8 @@
 #include "history/history.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -11,6 +13,11 @@ namespace edgegw::history {
 namespace {
 
 constexpr std::size_t kValueHeaderSize = 1 + 8 + 8 + 8;
+// A run (history.h): version 2 | stored ms | count, then per reading removed | queue seq | time |
+// JSON length, then the JSONs.
+constexpr std::uint8_t kRunVersion = 2;
+constexpr std::size_t kRunHeaderSize = 1 + 8 + 4;
+constexpr std::size_t kRunItemSize = 1 + 8 + 8 + 4;
 
 Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::ok();
@@ -33,6 +40,48 @@ std::string_view prefix_of(std::string_view key) {
   const std::size_t len = static_cast<unsigned char>(key[4]);
   if (key.size() != 4 + 1 + len + 8) return {};
   return key.substr(0, 4 + 1 + len);
+}
+
+// One reading of a stored entry (a reading alone, or one of a run).
+struct Item {
+  std::uint64_t n = 0;
+  bool removed = false;
+  std::size_t removed_at = 0;  // the offset of its removed flag in a run's value (0: alone)
+  buffer::Seq queue_seq = 0;
+  std::int64_t time_ms = 0;
+  std::int64_t stored_ms = 0;
+  std::string_view json;
+};
+
+// False when the value is unreadable (corruption).
+bool decode(std::string_view key, std::string_view v, std::vector<Item>& out) {
+  out.clear();
+  const std::uint64_t last = n_of(key);
+  if (v.size() >= kValueHeaderSize && static_cast<std::uint8_t>(v[0]) == kValueVersion) {
+    out.push_back({last, false, 0, buffer::load_be64(v.data() + 1),
+                   static_cast<std::int64_t>(buffer::load_be64(v.data() + 9)),
+                   static_cast<std::int64_t>(buffer::load_be64(v.data() + 17)),
+                   v.substr(kValueHeaderSize)});
+    return true;
+  }
+  if (v.size() < kRunHeaderSize || static_cast<std::uint8_t>(v[0]) != kRunVersion) return false;
+  const auto stored = static_cast<std::int64_t>(buffer::load_be64(v.data() + 1));
+  const std::uint32_t count = buffer::load_be32(v.data() + 9);
+  if (count == 0 || count > last || (v.size() - kRunHeaderSize) / kRunItemSize < count) {
+    return false;
+  }
+  std::size_t offset = kRunHeaderSize + std::size_t{count} * kRunItemSize;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const char* item = v.data() + kRunHeaderSize + i * kRunItemSize;
+    const std::uint32_t size = buffer::load_be32(item + 17);
+    if (size > v.size() - offset) return false;
+    out.push_back({last - count + 1 + i, item[0] != 0, kRunHeaderSize + i * kRunItemSize,
+                   buffer::load_be64(item + 1),
+                   static_cast<std::int64_t>(buffer::load_be64(item + 9)), stored,
+                   v.substr(offset, size)});
+    offset += size;
+  }
+  return offset == v.size();
 }
 
 }  // namespace
@@ -76,7 +125,11 @@ Status History::load() {
     const std::string_view p = prefix_of(k);
     if (p.empty()) return Status::corruption("history: malformed key");
     Range r;
-    r.first = n_of(k);
+    std::vector<Item> items;
+    if (!decode(k, view(it->value()), items)) {
+      return Status::corruption("history: unreadable entry");
+    }
+    r.first = items.front().n;
     // The last entry of this prefix: seek past its largest possible key, step back.
     const std::string past = key(p, ~std::uint64_t{0});
     it->SeekForPrev(slice(past));
@@ -84,10 +137,10 @@ Status History::load() {
       return Status::corruption("history: lost the end of a variable's range");
     }
     r.next = n_of(view(it->key())) + 1;
-    const std::string_view v = view(it->value());
-    if (v.size() >= kValueHeaderSize) {
-      r.last_stored_ms = static_cast<std::int64_t>(buffer::load_be64(v.data() + 17));
+    if (!decode(view(it->key()), view(it->value()), items)) {
+      return Status::corruption("history: unreadable entry");
     }
+    r.last_stored_ms = items.back().stored_ms;
     std::string p_copy(p);
     ranges_.emplace(std::move(p_copy), r);
     it->Next();
@@ -97,40 +150,120 @@ Status History::load() {
 
 void History::on_append(rocksdb::WriteBatch& batch, const buffer::Record& record,
                         buffer::Seq queue_seq, std::int64_t stored_ms) {
-  const std::string_view variable = record.variable;
-  if (!enabled() || variable.empty() || variable.size() > kMaxVariableBytes) return;
-  std::string& k = scratch_;
-  k.resize(4 + 1 + variable.size());
-  buffer::store_be32(k.data(), record.device);
-  k[4] = static_cast<char>(variable.size());
-  std::copy(variable.begin(), variable.end(), k.begin() + 5);
-  std::unique_lock lock(mu_);
-  auto it = ranges_.find(k);
-  if (it == ranges_.end()) it = ranges_.emplace(k, Range{}).first;
-  Range& r = it->second;
-  const std::uint64_t n = r.next++;
-  r.last_stored_ms = stored_ms;
-  std::uint64_t trim_to = 0;
-  if (r.next - r.first > per_variable_ + trim_chunk_) trim_to = r.next - per_variable_;
-  const std::uint64_t trim_from = r.first;
-  if (trim_to != 0) r.first = trim_to;
-  lock.unlock();
+  const buffer::Record* one = &record;
+  on_append_run(batch, std::span(&one, 1), queue_seq, stored_ms);
+}
 
-  const std::size_t p = k.size();
-  k.resize(p + 8);
-  buffer::store_be64(k.data() + p, n);
-  char header[kValueHeaderSize];
-  header[0] = static_cast<char>(kValueVersion);
-  buffer::store_be64(header + 1, queue_seq);
-  buffer::store_be64(header + 9, static_cast<std::uint64_t>(record.time_ms));
-  buffer::store_be64(header + 17, static_cast<std::uint64_t>(stored_ms));
-  const rocksdb::Slice key_part(k.data(), k.size());
-  const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header, sizeof header), slice(record.json)};
-  (void)batch.Put(cf_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
-  if (trim_to != 0) {
-    const std::string_view pre(k.data(), p);
-    (void)batch.DeleteRange(cf_, slice(key(pre, trim_from)), slice(key(pre, trim_to)));
+void History::on_append_run(rocksdb::WriteBatch& batch,
+                            std::span<const buffer::Record* const> records, buffer::Seq first_seq,
+                            std::int64_t stored_ms) {
+  if (!enabled() || records.empty()) return;
+  // Each variable's readings together, in their order: one entry per variable.
+  thread_local std::vector<std::uint32_t> order;
+  order.resize(records.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto by_variable = [&](std::uint32_t a, std::uint32_t b) {
+    return records[a]->variable < records[b]->variable;
+  };
+  if (!std::is_sorted(order.begin(), order.end(), by_variable)) {
+    std::stable_sort(order.begin(), order.end(), by_variable);
   }
+  thread_local std::vector<const buffer::Record*> group;
+  thread_local std::vector<buffer::Seq> seqs;
+  for (std::size_t k = 0; k < order.size();) {
+    const std::string_view variable = records[order[k]]->variable;
+    group.clear();
+    seqs.clear();
+    for (; k < order.size() && records[order[k]]->variable == variable; ++k) {
+      group.push_back(records[order[k]]);
+      seqs.push_back(first_seq + order[k]);
+    }
+    if (variable.empty() || variable.size() > kMaxVariableBytes) continue;
+    std::string& p = scratch_;
+    p.resize(4 + 1 + variable.size());
+    buffer::store_be32(p.data(), group.front()->device);
+    p[4] = static_cast<char>(variable.size());
+    std::copy(variable.begin(), variable.end(), p.begin() + 5);
+    std::unique_lock lock(mu_);
+    auto it = ranges_.find(p);
+    if (it == ranges_.end()) it = ranges_.emplace(p, Range{}).first;
+    Range& r = it->second;
+    const std::uint64_t first_n = r.next;
+    r.next += group.size();
+    r.last_stored_ms = stored_ms;
+    std::uint64_t trim_to = 0;
+    if (r.next - r.first > per_variable_ + trim_chunk_) trim_to = r.next - per_variable_;
+    const std::uint64_t trim_from = r.first;
+    if (trim_to != 0) r.first = trim_to;
+    lock.unlock();
+    put(batch, p, first_n, group, seqs, stored_ms);
+    if (trim_to != 0) {
+      (void)batch.DeleteRange(cf_, slice(key(p, trim_from)), slice(key(p, trim_to)));
+    }
+  }
+}
+
+void History::put(rocksdb::WriteBatch& batch, std::string_view prefix, std::uint64_t first_n,
+                  std::span<const buffer::Record* const> records, std::span<const buffer::Seq> seqs,
+                  std::int64_t stored_ms) {
+  const std::string k = key(prefix, first_n + records.size() - 1);
+  const rocksdb::Slice key_part(k.data(), k.size());
+  if (records.size() == 1) {
+    char header[kValueHeaderSize];
+    header[0] = static_cast<char>(kValueVersion);
+    buffer::store_be64(header + 1, seqs[0]);
+    buffer::store_be64(header + 9, static_cast<std::uint64_t>(records[0]->time_ms));
+    buffer::store_be64(header + 17, static_cast<std::uint64_t>(stored_ms));
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header, sizeof header),
+                                           slice(records[0]->json)};
+    (void)batch.Put(cf_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+    return;
+  }
+  thread_local std::string value;
+  value.assign(kRunHeaderSize + records.size() * kRunItemSize, '\0');
+  value[0] = static_cast<char>(kRunVersion);
+  buffer::store_be64(value.data() + 1, static_cast<std::uint64_t>(stored_ms));
+  buffer::store_be32(value.data() + 9, static_cast<std::uint32_t>(records.size()));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    char* item = value.data() + kRunHeaderSize + i * kRunItemSize;
+    buffer::store_be64(item + 1, seqs[i]);
+    buffer::store_be64(item + 9, static_cast<std::uint64_t>(records[i]->time_ms));
+    buffer::store_be32(item + 17, static_cast<std::uint32_t>(records[i]->json.size()));
+  }
+  for (const buffer::Record* r : records) value.append(r->json);
+  (void)batch.Put(cf_, key_part, value);
+}
+
+Status History::visit(const std::string& prefix, std::uint64_t from, std::uint64_t next,
+                      const std::function<bool(const Entry&)>& visit) const {
+  const std::string lower = key(prefix, from);
+  const std::string upper = key(prefix, next);
+  const rocksdb::Slice upper_slice = slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  // Trims only ever delete entries whose last n is below `first`: no live key here is under a
+  // range tombstone.
+  ro.ignore_range_deletions = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(ro, cf_));
+  std::vector<Item> items;
+  Entry e;
+  e.device = buffer::load_be32(prefix.data());
+  e.variable = prefix.substr(5);
+  for (it->Seek(slice(lower)); it->Valid(); it->Next()) {
+    if (!decode(view(it->key()), view(it->value()), items)) {
+      return Status::corruption("history: unreadable entry of variable '" + e.variable + "'");
+    }
+    for (const Item& item : items) {
+      if (item.n < from || item.removed) continue;
+      e.n = item.n;
+      e.queue_seq = item.queue_seq;
+      e.time_ms = item.time_ms;
+      e.stored_ms = item.stored_ms;
+      e.json.assign(item.json);
+      if (!visit(e)) return Status::ok();
+    }
+  }
+  return from_rocksdb(it->status(), "cannot read the history");
 }
 
 Result<std::vector<Entry>> History::entries(buffer::DeviceId device,
@@ -165,39 +298,68 @@ Result<std::vector<Entry>> History::entries(buffer::DeviceId device,
   for (const Want& w : wanted) {
     const std::uint64_t from =
         std::max(w.range.first, w.range.next > per_variable_ ? w.range.next - per_variable_ : 1);
-    const std::string lower = key(w.prefix, from);
-    const std::string upper = key(w.prefix, w.range.next);
-    const rocksdb::Slice upper_slice = slice(upper);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_slice;
-    // Trims only ever delete below `first`: no live key here is under a range tombstone.
-    ro.ignore_range_deletions = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(ro, cf_));
-    for (it->Seek(slice(lower)); it->Valid(); it->Next()) {
-      const std::string_view v = view(it->value());
-      if (v.size() < kValueHeaderSize || static_cast<std::uint8_t>(v[0]) != kValueVersion) {
-        return Status::corruption("history: unreadable entry of variable '" + w.variable + "'");
-      }
-      Entry e;
-      e.device = device;
-      e.variable = w.variable;
-      e.n = n_of(view(it->key()));
-      e.queue_seq = buffer::load_be64(v.data() + 1);
-      e.time_ms = static_cast<std::int64_t>(buffer::load_be64(v.data() + 9));
-      e.stored_ms = static_cast<std::int64_t>(buffer::load_be64(v.data() + 17));
-      e.json = std::string(v.substr(kValueHeaderSize));
-      out.push_back(std::move(e));
+    if (Status s = visit(w.prefix, from, w.range.next,
+                         [&](const Entry& e) {
+                           out.push_back(e);
+                           return true;
+                         });
+        !s) {
+      return s;
     }
-    if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the history");
   }
   return out;
 }
 
 Status History::remove(std::span<const Entry> entries, bool sync) {
   if (entries.empty()) return Status::ok();
-  rocksdb::WriteBatch batch;
+  std::lock_guard lock(remove_mu_);
+  // Each stored entry that holds one of them, by key: its value, edited.
+  struct Edit {
+    std::string value;  // empty: a reading alone, removed
+    bool changed = false;
+  };
+  std::map<std::string, Edit> edited;
+  std::vector<Item> items;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), cf_));
   for (const Entry& e : entries) {
-    (void)batch.Delete(cf_, slice(key(prefix(e.device, e.variable), e.n)));
+    const std::string p = prefix(e.device, e.variable);
+    // The entry holding n: the first whose last n is at or after it.
+    it->Seek(slice(key(p, e.n)));
+    if (!it->status().ok()) return from_rocksdb(it->status(), "cannot read the history");
+    if (!it->Valid() || !view(it->key()).starts_with(p) || view(it->key()).size() != p.size() + 8) {
+      continue;  // gone already
+    }
+    const std::string k(view(it->key()));
+    auto found = edited.find(k);
+    if (found == edited.end())
+      found = edited.emplace(k, Edit{std::string(view(it->value()))}).first;
+    Edit& edit = found->second;
+    if (edit.value.empty()) continue;  // a reading alone, removed already
+    if (!decode(k, edit.value, items)) {
+      return Status::corruption("history: unreadable entry of variable '" + e.variable + "'");
+    }
+    for (const Item& item : items) {
+      if (item.n != e.n || item.removed) continue;
+      edit.changed = true;
+      if (item.removed_at == 0) {
+        edit.value.clear();  // alone: the key goes
+      } else {
+        edit.value[item.removed_at] = 1;
+      }
+    }
+  }
+  // Only what changed is written: a run trimmed meanwhile is not brought back.
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, edit] : edited) {
+    if (!edit.changed) continue;
+    const bool any_left =
+        !edit.value.empty() && decode(k, edit.value, items) &&
+        std::any_of(items.begin(), items.end(), [](const Item& i) { return !i.removed; });
+    if (any_left) {
+      (void)batch.Put(cf_, slice(k), slice(edit.value));
+    } else {
+      (void)batch.Delete(cf_, slice(k));
+    }
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
@@ -221,14 +383,10 @@ DeviceSummary History::summary(buffer::DeviceId device) const {
   for (const auto& [p, r] : ranges) {
     const std::uint64_t from =
         std::max(r.first, r.next > per_variable_ ? r.next - per_variable_ : 1);
-    const std::string lower = key(p, from);
-    const std::string upper = key(p, r.next);
-    const rocksdb::Slice upper_slice = slice(upper);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_slice;
-    ro.ignore_range_deletions = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(ro, cf_));
-    for (it->Seek(slice(lower)); it->Valid(); it->Next()) ++s.readings;
+    (void)visit(p, from, r.next, [&](const Entry&) {
+      ++s.readings;
+      return true;
+    });
   }
   return s;
 }

@@ -7,13 +7,18 @@
 //
 // Layout (gateway/docs/buffer_format.md): key = device (4) | variable length (1) | variable |
 // n (8), n counting each (device, variable)'s entries from 1; value = version (1) | queue seq (8) |
-// time ms (8) | stored ms (8) | the reading's cloud JSON. Each (device, variable) keeps n in
-// [first, next): trimming deletes the oldest in chunks of per_variable/8 (one range tombstone per
-// chunk, not one delete per append), and reads only look at the newest per_variable.
+// time ms (8) | stored ms (8) | the reading's cloud JSON. The readings of one variable in one run
+// of the buffer (one append of a device) are one entry, as the queue's are: keyed by the last n,
+// value = version 2 (1) | stored ms (8) | count (4) | per reading: removed (1) | queue seq (8) |
+// time ms (8) | JSON length (4) | the JSONs. Each (device, variable) keeps n in [first, next):
+// trimming deletes the oldest in chunks of per_variable/8 (one range tombstone per chunk, not one
+// delete per append; a run across the cut stays whole), and reads only look at the newest
+// per_variable.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -63,13 +68,16 @@ class History final : public buffer::WriteHook {
   // entry (and, past the bound, a trim) to `batch`. Cheap: one map lookup and one or two puts.
   void on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq queue_seq,
                  std::int64_t stored_ms) override;
+  // One entry per variable of the run (a run of one: the version-1 value).
+  void on_append_run(rocksdb::WriteBatch& batch, std::span<const buffer::Record* const> records,
+                     buffer::Seq first_seq, std::int64_t stored_ms) override;
 
   // The newest per_variable entries of each of `variables` of the device (every variable when
   // empty), each variable's in arrival order.
   Result<std::vector<Entry>> entries(buffer::DeviceId device,
                                      std::span<const std::string> variables) const;
 
-  // Deletes entries (as returned by entries()).
+  // Deletes entries (as returned by entries()): a run's are marked removed, the run rewritten.
   Status remove(std::span<const Entry> entries, bool sync);
 
   DeviceSummary summary(buffer::DeviceId device) const;
@@ -83,6 +91,14 @@ class History final : public buffer::WriteHook {
   // The key prefix of a (device, variable): device (4) | length (1) | variable.
   static std::string prefix(buffer::DeviceId device, std::string_view variable);
   static std::string key(std::string_view prefix, std::uint64_t n);
+  // Adds the entry of `n` readings of one variable (the first at `first_n`) to `batch`.
+  void put(rocksdb::WriteBatch& batch, std::string_view prefix, std::uint64_t first_n,
+           std::span<const buffer::Record* const> records, std::span<const buffer::Seq> seqs,
+           std::int64_t stored_ms);
+  // Visits the entries of a prefix with n in [from, next), not removed, in order, until `visit`
+  // returns false.
+  Status visit(const std::string& prefix, std::uint64_t from, std::uint64_t next,
+               const std::function<bool(const Entry&)>& visit) const;
 
   rocksdb::DB& db_;
   rocksdb::ColumnFamilyHandle* cf_;
@@ -91,6 +107,7 @@ class History final : public buffer::WriteHook {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Range> ranges_;  // by prefix
   std::string scratch_;                            // add()'s key, reused (the buffer's lock held)
+  std::mutex remove_mu_;  // one remove() at a time: each rewrites the runs it edits
 };
 
 // Opens the history in the buffer's store (History::load) and, when enabled (per_variable > 0),

@@ -112,5 +112,58 @@ TEST_F(HistoryTest, WithdrawRemovesQueuedReadingsAndKeepsTheCountsRight) {
   EXPECT_EQ(*b->withdraw(dev, seqs), 0u);  // forwarded meanwhile: nothing left to withdraw
 }
 
+// One append of a device is one history entry per variable (a run); trims that cut through a run,
+// removals of readings inside one, and a reopen all see the readings one by one.
+TEST_F(HistoryTest, AnAppendsReadingsOfAVariableAreOneEntry) {
+  buffer::DeviceId dev = 0;
+  {
+    auto b = open(10);
+    dev = *b->register_device("boiler-1");
+    // temp 0..6 and hum 100..106 interleaved in one append: queue seqs 1..14.
+    std::vector<std::string> jsons;
+    std::vector<buffer::Record> records;
+    for (int i = 0; i < 7; ++i) {
+      jsons.push_back(R"({"variable":"temp","value":)" + std::to_string(i) + "}");
+      jsons.push_back(R"({"variable":"hum","value":)" + std::to_string(100 + i) + "}");
+    }
+    for (std::size_t i = 0; i < jsons.size(); ++i) {
+      records.push_back({dev, jsons[i], i % 2 == 0 ? "temp" : "hum", base_ms_});
+    }
+    ASSERT_TRUE(b->append(records));
+    auto temp = of(*b)->entries(dev, std::vector<std::string>{"temp"});
+    ASSERT_TRUE(temp);
+    EXPECT_EQ(values_of(*temp), (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(temp->at(3).queue_seq, 7u);  // the 4th temp is the append's 7th reading
+    // Past per_variable (10) and its trim chunk (1): the oldest go, the run across the cut stays
+    // whole on disk but is read from the cut.
+    append(*b, dev, "temp", 7, 5);
+    temp = of(*b)->entries(dev, std::vector<std::string>{"temp"});
+    ASSERT_TRUE(temp);
+    EXPECT_EQ(values_of(*temp), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+    // DELETE of readings inside runs: 4 (the first run) and 9 (the second).
+    const std::vector<Entry> gone = {temp->at(2), temp->at(7)};
+    ASSERT_TRUE(of(*b)->remove(gone, false));
+    ASSERT_TRUE(of(*b)->remove(gone, false));  // again: nothing
+    EXPECT_EQ(of(*b)->summary(dev).readings, 8u + 7u);
+  }
+  auto b = open(10);
+  auto all = of(*b)->entries(dev, {});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(values_of(*all), (std::vector<std::int64_t>{100, 101, 102, 103, 104, 105, 106, 2, 3, 5,
+                                                        6, 7, 8, 10, 11}));
+  // Every reading of the second run removed: its entry goes.
+  auto temp = of(*b)->entries(dev, std::vector<std::string>{"temp"});
+  std::vector<Entry> rest;
+  for (const Entry& e : *temp) {
+    if (e.n > 7) rest.push_back(e);
+  }
+  ASSERT_EQ(rest.size(), 4u);
+  ASSERT_TRUE(of(*b)->remove(rest, false));
+  EXPECT_EQ(values_of(*of(*b)->entries(dev, std::vector<std::string>{"temp"})),
+            (std::vector<std::int64_t>{2, 3, 5, 6}));
+  append(*b, dev, "temp", 12, 1);  // n goes on after the last entry's
+  EXPECT_EQ(of(*b)->entries(dev, std::vector<std::string>{"temp"})->back().n, 13u);
+}
+
 }  // namespace
 }  // namespace edgegw::history
