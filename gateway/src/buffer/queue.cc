@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <limits>
 
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
@@ -263,14 +262,18 @@ std::vector<Status> Buffer::remove(std::span<const Removal> removals) {
 
 void Buffer::refresh_head_time(DeviceId id) {
   Seq first = 0;
+  Seq next = 0;
+  std::vector<Seq> withdrawn;
   {
     std::lock_guard lock(mu_);
     auto it = devices_.find(id);
     if (it == devices_.end() || it->second.readings() == 0) return;
     first = it->second.first_seq;
+    next = it->second.next_seq;
+    withdrawn = withdrawn_near(it->second, first, 1, false);
   }
-  // The head's entry, withdrawn or not: a run has one time.
-  QueueReader reader(*db_, queue_, id, std::numeric_limits<Seq>::max());
+  // The first reading still queued: its entry's time.
+  QueueReader reader(*db_, queue_, id, next, std::move(withdrawn));
   if (!reader.seek(first) || !reader.valid()) return;
   const Seq seq = reader.reading().seq;
   std::lock_guard lock(mu_);

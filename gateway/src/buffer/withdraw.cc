@@ -18,11 +18,13 @@ namespace edgegw::buffer {
 Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seqs) {
   if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
   std::vector<Seq> wanted;
+  Seq next = 0;
   {
     std::lock_guard lock(mu_);
     auto it = devices_.find(device);
     if (it == devices_.end()) return std::uint64_t{0};
     const Device& d = it->second;
+    next = d.next_seq;
     for (const Seq seq : seqs) {
       if (seq >= d.first_seq && seq < d.next_seq && !d.withdrawn.contains(seq)) {
         wanted.push_back(seq);
@@ -36,7 +38,7 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   std::vector<std::pair<Seq, std::uint64_t>> found;
   found.reserve(wanted.size());
-  QueueReader reader(*db_, queue_, device, wanted.back() + 1);
+  QueueReader reader(*db_, queue_, device, next);  // a run is keyed by its last: up to the tail
   for (const Seq seq : wanted) {
     if (reader.valid() && reader.reading().seq == seq) {
       // the reader is there already (the next of a run)
