@@ -227,6 +227,14 @@ TEST(ModbusConfig, ErrorsNameTheKey) {
   }
 }
 
+// A key that is not a plain path is quoted, so the error shows where it ends (found by the
+// config fuzzer: a key beginning with ": ") and no control character reaches the log.
+TEST(ModbusConfig, AnOddKeyIsNamedQuoted) {
+  EXPECT_EQ(error_of(tcp(R"(": anspovt":"x",)")).rfind(R"(": anspovt": unknown key)", 0), 0u);
+  EXPECT_EQ(error_of(tcp(R"("a\nb\"c":"x",)")).rfind(R"("a\u000ab\"c": unknown key)", 0), 0u);
+  EXPECT_EQ(error_of(tcp(R"("":"x",)")).rfind(R"("": unknown key)", 0), 0u);
+}
+
 TEST(ModbusConfig, UnknownKeysAreRefusedWithASuggestion) {
   const std::string top = error_of(tcp(R"("hots":"x",)"));
   EXPECT_EQ(top.rfind("hots: unknown key (did you mean 'host'?); known keys: transport, host,", 0),

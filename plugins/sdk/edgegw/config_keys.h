@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -27,10 +28,37 @@
 
 namespace edgegw::sdk {
 
+// A key as an error names it: as written when it is a plain path (letters, digits and _ - . [ ]),
+// else quoted with JSON's escapes ("", ": x", "a\nb"), so that a reader sees where it ends and no
+// control character of a config reaches a log.
+inline std::string key_name(std::string_view key) {
+  const auto plain = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.' ||
+           c == '[' || c == ']';
+  };
+  if (!key.empty() && std::all_of(key.begin(), key.end(), plain)) return std::string(key);
+  std::string out = "\"";
+  for (const char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
 // Throws the config error "KEY: WHAT" (the host prefixes the source).
 [[noreturn]] inline void config_error(std::string_view key, const std::string& what) {
-  if (key.empty()) key = "\"\"";  // an empty key is still named
-  throw Error(EDGEGW_ERR_INVALID_ARGUMENT, std::string(key) + ": " + what);
+  throw Error(EDGEGW_ERR_INVALID_ARGUMENT, key_name(key) + ": " + what);
 }
 
 // "units[0]" + "device" -> "units[0].device"; "" + "port" -> "port".
