@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "edgegw/json_text.h"
+
 namespace edgegw::plugins::modbus {
 namespace {
 
@@ -74,27 +76,6 @@ bool append_float(const Point& p, F raw, int precision, std::string& out, double
   return true;
 }
 
-// A device's string bytes read as Latin-1, as a JSON string (quotes included): control and
-// non-ASCII bytes escaped as \u00XX.
-void append_latin1_json_string(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
 void append_string_registers(const Point& p, const std::uint16_t* regs, std::string& out) {
   std::string text;
   text.reserve(2u * p.count);
@@ -107,7 +88,7 @@ void append_string_registers(const Point& p, const std::uint16_t* regs, std::str
     text += lo;
   }
   while (!text.empty() && text.back() == ' ') text.pop_back();
-  append_latin1_json_string(text, out);
+  sdk::append_json_string(text, out, /*latin1=*/true);  // a device's bytes: Latin-1
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "edgegw/json_text.h"
 #include "edgegw/plugin_config.h"
 #include "edgegw/plugin_sdk.h"
 
@@ -37,22 +38,8 @@ inline std::string key_name(std::string_view key) {
            c == '[' || c == ']';
   };
   if (!key.empty() && std::all_of(key.begin(), key.end(), plain)) return std::string(key);
-  std::string out = "\"";
-  for (const char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+  std::string out;
+  append_json_string(key, out);
   return out;
 }
 
