@@ -31,6 +31,12 @@ Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
   return Status::internal(std::move(msg));
 }
 
+Status in_queue_of(const Status& s, std::string_view device_key) {
+  if (s.code() != Code::kCorruption) return s;
+  return Status::corruption(std::string(s.message()) + " in the queue of device '" +
+                            std::string(device_key) + "'");
+}
+
 std::unique_ptr<rocksdb::Iterator> queue_iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                                   const rocksdb::Slice* upper) {
   rocksdb::ReadOptions ro;

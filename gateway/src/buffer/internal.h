@@ -40,6 +40,9 @@ inline rocksdb::Slice slice(const QueueKey& k) { return {k.data(), k.size()}; }
 // back; `what` says what failed.
 Status from_rocksdb(const rocksdb::Status& s, std::string_view what);
 
+// A queue read's error, with the device named when it is a corrupt entry (where to look).
+Status in_queue_of(const Status& s, std::string_view device_key);
+
 // An iterator over the queue column family up to `upper` (exclusive), for reads from a head.
 std::unique_ptr<rocksdb::Iterator> queue_iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                                   const rocksdb::Slice* upper);

@@ -148,15 +148,6 @@ Status Buffer::load_state() {
   return from_rocksdb(dl->status(), "cannot read the dead letters");
 }
 
-namespace {
-
-Status unreadable_at_open(const Status& s, const std::string& device) {
-  if (s.code() != Code::kCorruption) return s;
-  return Status::corruption(std::string(s.message()) + " in the queue of device '" + device + "'");
-}
-
-}  // namespace
-
 Status Buffer::load_device(DeviceId id, std::string key) {
   Device d;
   d.key = key;
@@ -175,14 +166,14 @@ Status Buffer::load_device(DeviceId id, std::string key) {
 
   // The head: the first reading after the mark (in a run acked in part, or the next entry).
   QueueReader reader(*db_, queue_, id, std::numeric_limits<Seq>::max());
-  if (Status st = reader.seek(head.removed_up_to + 1); !st) return unreadable_at_open(st, key);
+  if (Status st = reader.seek(head.removed_up_to + 1); !st) return in_queue_of(st, key);
   if (reader.valid()) {
     d.first_seq = reader.reading().seq;
     d.head_cum = reader.reading().cum_bytes - entry_bytes(reader.reading().json.size());
     d.head_stored_ms = reader.stored_at_ms();
     // The tail: the last entry's last reading.
     if (Status st = reader.seek_back(std::numeric_limits<Seq>::max() - 1); !st) {
-      return unreadable_at_open(st, key);
+      return in_queue_of(st, key);
     }
     if (!reader.valid()) {
       return Status::corruption("buffer: lost the tail of the queue of device '" + key + "'");

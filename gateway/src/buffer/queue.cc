@@ -284,9 +284,7 @@ void Buffer::refresh_head_time(DeviceId id) {
 }
 
 Status Buffer::unreadable(const Status& s, DeviceId device) const {
-  if (s.code() != Code::kCorruption) return s;
-  return Status::corruption(std::string(s.message()) + " in the queue of device '" +
-                            device_key(device) + "'");
+  return s ? s : in_queue_of(s, device_key(device));
 }
 
 Result<Batch> Buffer::read(DeviceId device, std::size_t max_readings, std::size_t max_bytes) const {
