@@ -391,6 +391,38 @@ TEST_F(BufferTest, ReadingsAppendedTogetherAreStoredAsRuns) {
   EXPECT_EQ(queue_entries(dir_.path() + "/buffer"), 1u);  // e's run: d's went whole
 }
 
+// An entry that cannot be decoded is an error naming the device and the sequence, never a
+// reading made up or skipped.
+TEST_F(BufferTest, AnUnreadableEntryIsAnErrorThatSaysWhere) {
+  {
+    auto b = open();
+    append(*b, *b->register_device("d"), 1, 3);  // one run, keyed 3
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options().path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), options().path, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto queue = std::find(names.begin(), names.end(), "queue") - names.begin();
+    const QueueKey k = queue_key(1, 3);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[static_cast<std::size_t>(queue)],
+                        rocksdb::Slice(k.data(), k.size()), "\x02garbage")
+                    .ok());
+    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  }
+  auto b = Buffer::open(options());
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.status().code(), Code::kCorruption);
+  EXPECT_NE(
+      b.status().to_string().find("unreadable entry at sequence 3 in the queue of device 'd'"),
+      std::string::npos)
+      << b.status().to_string();
+}
+
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
   Options o = options();
   o.on_full = buffer::OnFull::kRejectNew;
