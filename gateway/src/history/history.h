@@ -64,11 +64,12 @@ class History final : public buffer::WriteHook {
   bool enabled() const noexcept { return per_variable_ > 0; }
   std::size_t per_variable() const noexcept { return per_variable_; }
 
-  // Called by the buffer for each appended reading, under its lock, before the write: adds the
-  // entry (and, past the bound, a trim) to `batch`. Cheap: one map lookup and one or two puts.
+  // One reading alone: as a run of one.
   void on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq queue_seq,
                  std::int64_t stored_ms) override;
-  // One entry per variable of the run (a run of one: the version-1 value).
+  // Called by the buffer for each run it appends, under its lock, before the write: adds one
+  // entry per variable of the run (a run of one: the version-1 value) and, past the bound, a trim
+  // to `batch`. Cheap: a map lookup and one or two puts per variable.
   void on_append_run(rocksdb::WriteBatch& batch, std::span<const buffer::Record* const> records,
                      buffer::Seq first_seq, std::int64_t stored_ms) override;
 
