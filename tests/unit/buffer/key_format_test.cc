@@ -33,6 +33,35 @@ TEST(KeyFormat, ValueHeaderRoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(decode_value_header(value));  // unknown version
 }
 
+// A run's bytes as buffer_format.md gives them, and each reading's sequence and cum_bytes.
+TEST(KeyFormat, RunBytesAndItsReadings) {
+  const std::string_view jsons[2] = {"{}", R"({"a":1})"};
+  std::string value;
+  encode_run(value, 1000, 0x0102, jsons);
+  const std::string expected = std::string("\x02", 1) + std::string("\0\0\0\0\0\0\x03\xe8", 8) +
+                               std::string("\0\0\0\0\0\0\x01\x02", 8) +
+                               std::string("\0\0\0\x02", 4) + std::string("\0\0\0\x02", 4) +
+                               std::string("\0\0\0\x07", 4) + "{}" + R"({"a":1})";
+  EXPECT_EQ(value, expected);
+  const QueueKey key = queue_key(3, 41);  // keyed by the last reading
+  DecodedEntry entry;
+  ASSERT_TRUE(decode_entry(std::string_view(key.data(), key.size()), value, entry));
+  EXPECT_EQ(entry.stored_at_ms, 0x0102);
+  ASSERT_EQ(entry.readings.size(), 2u);
+  EXPECT_EQ(entry.readings[0].seq, 40u);
+  EXPECT_EQ(entry.readings[0].json, "{}");
+  EXPECT_EQ(entry.readings[0].cum_bytes, 1000 - entry_bytes(7));
+  EXPECT_EQ(entry.readings[1].seq, 41u);
+  EXPECT_EQ(entry.readings[1].cum_bytes, 1000u);
+  // Lengths that do not add up, more readings than sequences, and an unknown version: refused.
+  EXPECT_FALSE(decode_entry(std::string_view(key.data(), key.size()), value + "x", entry));
+  const QueueKey first = queue_key(3, 1);
+  EXPECT_FALSE(decode_entry(std::string_view(first.data(), first.size()), value, entry));
+  std::string other = value;
+  other[0] = 3;
+  EXPECT_FALSE(decode_entry(std::string_view(key.data(), key.size()), other, entry));
+}
+
 TEST(KeyFormat, HeadMarkAndDeadLetterRoundTrip) {
   auto head = decode_head(encode_head({42, 9000}));
   ASSERT_TRUE(head);
