@@ -10,7 +10,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -81,6 +80,13 @@ std::optional<Response> unreadable(const boost::system::error_code& ec, const Co
   return refusal(status::bad_request, "malformed request: " + ec.message());
 }
 
+// One io_context per I/O thread, each told it runs on one thread (Asio then skips its locking).
+std::vector<std::unique_ptr<asio::io_context>> make_contexts(std::size_t threads) {
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  for (std::size_t i = 0; i < threads; ++i) iocs.push_back(std::make_unique<asio::io_context>(1));
+  return iocs;
+}
+
 }  // namespace
 
 HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view config_json)
@@ -89,8 +95,8 @@ HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view c
       name_(name),
       config_(parse_config(config_json)),
       api_(host.device_api(), host.host_ptr()),
-      ioc_(static_cast<int>(config_.threads)),
-      acceptor_(ioc_) {
+      iocs_{make_contexts(config_.threads)},
+      acceptor_(*iocs_.list.front()) {
   if (host.device_api() == nullptr) {
     throw sdk::Error(EDGEGW_ERR_UNSUPPORTED,
                      "this gateway's plugin ABI lacks the local Device API (1.2): upgrade edgegw");
@@ -120,8 +126,14 @@ void HttpSource::start() {
   const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
   host_.info("local Device API listening on " + shown + ":" + std::to_string(bound.port()));
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
-  for (std::size_t i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  asio::co_spawn(*iocs_.list.front(), accept_loop(), asio::detached);
+  for (auto& ioc : iocs_.list) {
+    threads_.emplace_back([&ioc] {
+      // A context with no connection yet must not return from run().
+      auto guard = asio::make_work_guard(*ioc);
+      ioc->run();
+    });
+  }
   started_ = true;
   host_.set_up(true);
 }
@@ -129,11 +141,12 @@ void HttpSource::start() {
 void HttpSource::stop() {
   if (!started_) return;
   started_ = false;
-  asio::post(ioc_, [this] {
+  asio::post(*iocs_.list.front(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
   });
-  ioc_.stop();  // connections end here; their coroutines are destroyed with the io_context
+  // Connections end here; their coroutines are destroyed with the io_contexts.
+  for (auto& ioc : iocs_.list) ioc->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
@@ -142,7 +155,9 @@ void HttpSource::stop() {
 
 asio::awaitable<void> HttpSource::accept_loop() {
   while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kNoThrow);
+    asio::io_context& ioc = *iocs_.list[next_ioc_];
+    next_ioc_ = (next_ioc_ + 1) % iocs_.list.size();
+    auto [ec, socket] = co_await acceptor_.async_accept(ioc, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       limited_.log(EDGEGW_LOG_WARN, "accept", [&] {

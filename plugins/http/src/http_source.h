@@ -4,8 +4,10 @@
 // request is authenticated with the device's token and answered only after the host is done:
 // POST /data's 200 means the readings are in the buffer's write-ahead log.
 //
-// Threads: one io_context run by `threads` threads; a connection is a coroutine on a strand. A
-// request's host call (append, query) runs on the I/O thread that read it.
+// Threads: `threads` io_contexts with one thread each; connections are dealt to them in turn, and
+// a connection is a coroutine on its context (no strand, no hand-off between threads: on a small
+// box each cross-thread wake-up costs more than the request's own work). A request's host call
+// (append, query) runs on the I/O thread that read it.
 #pragma once
 
 #include <atomic>
@@ -51,8 +53,17 @@ class HttpSource {
   LocalApi api_;
   // Before ioc_: the connections' coroutines, destroyed with ioc_, count themselves out here.
   std::atomic<std::size_t> connections_{0};
-  boost::asio::io_context ioc_;
+  // One io_context per I/O thread, before acceptor_, which lives on the first. Destroyed first to
+  // last: the first holds the acceptor's pending accept, whose new socket may belong to another.
+  struct Contexts {
+    std::vector<std::unique_ptr<boost::asio::io_context>> list;
+    ~Contexts() {
+      for (auto& ioc : list) ioc.reset();
+    }
+  };
+  Contexts iocs_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::size_t next_ioc_ = 0;  // the context the next accepted connection goes to
   std::vector<std::thread> threads_;
   bool started_ = false;
 };
