@@ -42,6 +42,28 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
+// Where a message's part of the scratch begins: what a message refused alone is rolled back to.
+struct Marks {
+  std::size_t json, ids, variables, var_ends, judged, rejected;
+};
+
+Marks marks_of(const Scratch& s) {
+  return {s.json.size(),     s.ids.size(),    s.variables.size(),
+          s.var_ends.size(), s.judged.size(), s.rejected.size()};
+}
+
+void roll_back(Scratch& s, const Marks& m) {
+  s.json.resize(m.json);
+  s.ids.resize(m.ids);
+  s.ends.resize(m.ids);
+  s.variables.resize(m.variables);
+  s.var_ends.resize(m.var_ends);
+  s.times.resize(m.var_ends);
+  s.numbers.resize(m.var_ends);
+  s.judged.resize(m.judged);
+  s.rejected.resize(m.rejected);
+}
+
 // Past this, the scratch is released after the call rather than kept for the next.
 constexpr std::size_t kKeepScratchBytes = 4 * 1024 * 1024;
 
@@ -117,7 +139,8 @@ void Pipeline::apply_time_judgements(std::span<const TimeJudgement> judged,
 }
 
 Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
-  const bool strict = options.all_or_nothing;
+  const std::span<MessageOutcome> each = options.each;
+  const bool strict = options.all_or_nothing || !each.empty();
   // Hooks may be added while sources run (the actions, on a reload): asked once per call.
   const bool keep_variables = buffer_.has_write_hooks();
   if (options.appended != nullptr) *options.appended = 0;
@@ -140,7 +163,9 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   std::int64_t wall_now = 0, boot_now = 0;
 
   const std::shared_ptr<const MappingTable> table = mapping_.load();
-  for (RawMessage msg : messages) {
+  // One message's readings decoded, checked, mapped and encoded into the scratch; with `strict`,
+  // the first problem sets `refusal` and ends it.
+  const auto take = [&](RawMessage msg) {
     if (msg.variable.empty()) msg.variable = variable_;
     s.decoded.clear();
     decode::decode(format_, msg, s.decoded);
@@ -149,17 +174,17 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       ++decode_failed;
       if (strict) {
         refusal = "payload not decoded: " + s.decoded.first_error;
-        break;
+        return;
       }
       log_problem("decode", msg.device_key, "payload not decoded: " + s.decoded.first_error);
-      continue;
+      return;
     }
     if (s.decoded.invalid > 0) {
       invalid += s.decoded.invalid;
       decode_invalid += s.decoded.invalid;
       if (strict) {
         refusal = "reading refused: " + s.decoded.first_error;
-        break;
+        return;
       }
       log_problem("invalid", msg.device_key, "reading refused: " + s.decoded.first_error);
     }
@@ -170,12 +195,12 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       unmapped += s.decoded.readings.size();
       if (strict) {
         refusal = "device '" + std::string(clip(msg.device_key)) + "' is not in devices:";
-        break;
+        return;
       }
       log_problem("unmapped", msg.device_key,
                   "not a device of devices:, nor one unmapped: takes (reject, or provisioning "
                   "refused it: see its log); its readings are dropped");
-      continue;
+      return;
     }
     for (Reading& r : s.decoded.readings) {
       if (!device->variables.empty()) {
@@ -223,7 +248,23 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
         s.numbers.push_back(number_of(r.value));
       }
     }
-    if (!refusal.empty()) break;
+  };
+  for (std::size_t m = 0; m < messages.size(); ++m) {
+    const Marks marks = marks_of(s);
+    const std::uint64_t received_before = received, unmapped_before = unmapped,
+                        decode_invalid_before = decode_invalid, invalid_before = invalid;
+    take(messages[m]);
+    if (refusal.empty()) {
+      if (!each.empty()) each[m] = {Status::ok(), s.ids.size() - marks.ids};
+      continue;
+    }
+    if (each.empty()) break;  // the whole call is refused
+    // This message alone is refused: what it added goes, and its readings count as refused.
+    roll_back(s, marks);
+    invalid = invalid_before + (received - received_before) - (unmapped - unmapped_before) +
+              (decode_invalid - decode_invalid_before);
+    each[m] = {Status::invalid_argument(std::move(refusal)), 0};
+    refusal.clear();
   }
 
   // Refused whole: every reading decoded so far is refused, as unmapped or as invalid.
@@ -262,7 +303,11 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
       st.rejected_buffer_full.fetch_add(s.records.size(), std::memory_order_relaxed);
     }
   }
-  if (status) apply_time_judgements(s.judged, s.rejected);
+  if (status) {
+    apply_time_judgements(s.judged, s.rejected);
+  } else {
+    for (MessageOutcome& outcome : each) outcome = {status, 0};  // nothing was appended
+  }
   if (s.json.capacity() > kKeepScratchBytes) s = Scratch();
   return status;
 }

@@ -43,6 +43,11 @@ class Pipeline {
   // An error (kResourceExhausted: buffer or disk full) means nothing of the call was appended.
   Status append(std::span<const RawMessage> messages) { return append(messages, {}); }
 
+  // What became of one message under AppendOptions::each.
+  struct MessageOutcome {
+    Status status;             // invalid_argument: the message was refused (nothing of it appended)
+    std::size_t readings = 0;  // its readings appended
+  };
   struct AppendOptions {
     // The cloud's rule for one request: any payload not decoded, reading refused or device not
     // configured is an invalid_argument naming it, and nothing is appended (nothing is logged:
@@ -52,6 +57,10 @@ class Pipeline {
     // The source's own state changes, written in the same batch as the readings (plugin ABI 1.3;
     // written even when no reading is kept).
     std::span<const buffer::StateChange> state = {};
+    // The same rule for each message on its own (many requests, one write): a message refused
+    // alone gets its invalid_argument here, the others are appended. One outcome per message;
+    // an error returned (nothing appended) is every message's outcome too.
+    std::span<MessageOutcome> each = {};
   };
   Status append(std::span<const RawMessage> messages, const AppendOptions& options);
 

@@ -42,6 +42,21 @@ inline void write_error(char* error, std::size_t error_size, std::string_view me
   error[n] = '\0';
 }
 
+// Whether a plugin's edgegw_append_outcome array can be written (its elements are as large as the
+// plugin's struct, which may be newer than ours, and must hold the fields of 1.4).
+inline bool outcomes_usable(const edgegw_append_outcome* outcomes) noexcept {
+  return outcomes != nullptr && outcomes->struct_size >= offsetof(edgegw_append_outcome, reserved);
+}
+// Sets the i-th outcome of a usable array.
+inline void set_outcome(edgegw_append_outcome* outcomes, std::size_t i, std::int32_t code,
+                        std::size_t readings, std::string_view reason) noexcept {
+  auto* o = reinterpret_cast<edgegw_append_outcome*>(reinterpret_cast<unsigned char*>(outcomes) +
+                                                     i * outcomes->struct_size);
+  o->code = code;
+  o->readings = readings;
+  if (code != EDGEGW_OK) write_error(o->error, o->error_size, reason);
+}
+
 inline std::string_view view(edgegw_bytes b) noexcept {
   return b.ptr == nullptr ? std::string_view() : std::string_view(b.ptr, b.len);
 }

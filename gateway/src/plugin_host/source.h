@@ -114,6 +114,10 @@ class Source {
                                         const edgegw_raw_message* messages, std::size_t count,
                                         std::uint32_t flags, std::size_t* out_readings, char* error,
                                         std::size_t error_size) noexcept;
+  // ABI 1.4.
+  static std::int32_t on_append_each(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                                     std::size_t count, edgegw_append_outcome* outcomes,
+                                     char* error, std::size_t error_size) noexcept;
   static std::int32_t on_query_data(edgegw_host_ctx* host_ptr, edgegw_bytes device_key,
                                     edgegw_bytes query, edgegw_host_buffer* out_json, char* error,
                                     std::size_t error_size) noexcept;

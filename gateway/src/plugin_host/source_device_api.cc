@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // ABI 1.2: the host's local Device API (edgegw_device_api) for one source: token authentication
-// against the device map, the all-or-nothing append, and GET/DELETE /data and GET /info over the
-// local history (history/local_api.h). Results are host-allocated buffers the plugin frees with
-// free_buffer.
+// against the device map, the all-or-nothing append (1.4: of many requests in one write), and
+// GET/DELETE /data and GET /info over the local history (history/local_api.h). Results are
+// host-allocated buffers the plugin frees with free_buffer.
+#include <array>
+#include <cstddef>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "core/time.h"
 #include "history/local_api.h"
@@ -14,6 +17,9 @@
 namespace edgegw::plugin_host {
 
 namespace {
+
+// The reason of a refused append_each, before it is copied into each outcome's room.
+constexpr std::size_t kReasonBytes = 1024;
 
 // Copies `text` into a new host buffer.
 void give(std::string_view text, edgegw_host_buffer* out) {
@@ -40,6 +46,7 @@ const edgegw_device_api Source::kDeviceApi = [] {
   api.delete_data = &Source::on_delete_data;
   api.device_info = &Source::on_device_info;
   api.free_buffer = &Source::on_free_buffer;
+  api.append_each = &Source::on_append_each;
   return api;
 }();
 
@@ -73,6 +80,42 @@ std::int32_t Source::on_append_checked(edgegw_host_ctx* host_ptr,
   options.appended = out_readings;
   return reinterpret_cast<Source*>(host_ptr)->append_messages(messages, count, options, error,
                                                               error_size);
+}
+
+std::int32_t Source::on_append_each(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                                    std::size_t count, edgegw_append_outcome* outcomes, char* error,
+                                    std::size_t error_size) noexcept {
+  if (count == 0) return EDGEGW_OK;
+  if (!outcomes_usable(outcomes)) {
+    write_error(error, error_size, "append_each: outcomes is NULL or its struct_size too small");
+    return EDGEGW_ERR_INVALID_ARGUMENT;
+  }
+  thread_local std::vector<ingest::Pipeline::MessageOutcome> each;
+  std::array<char, kReasonBytes> reason{};
+  std::int32_t code = EDGEGW_OK;
+  try {
+    each.assign(count, {});
+  } catch (const std::bad_alloc&) {
+    write_error(reason.data(), reason.size(), "out of memory");
+    code = EDGEGW_ERR_INTERNAL;
+  }
+  if (code == EDGEGW_OK) {
+    ingest::Pipeline::AppendOptions options;
+    options.each = each;
+    code = reinterpret_cast<Source*>(host_ptr)->append_messages(messages, count, options,
+                                                                reason.data(), reason.size());
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (code != EDGEGW_OK) {
+      set_outcome(outcomes, i, code, 0, reason.data());
+    } else if (each[i].status) {
+      set_outcome(outcomes, i, EDGEGW_OK, each[i].readings, {});
+    } else {
+      set_outcome(outcomes, i, to_abi_code(each[i].status.code()), 0, each[i].status.message());
+    }
+  }
+  if (code != EDGEGW_OK) write_error(error, error_size, reason.data());
+  return code;
 }
 
 namespace {

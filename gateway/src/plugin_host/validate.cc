@@ -53,6 +53,16 @@ const edgegw_device_api kRefusingDeviceApi = [] {
                        std::size_t error_size) noexcept { return refuse(error, error_size); };
   api.device_info = [](edgegw_host_ctx*, edgegw_bytes, edgegw_host_buffer*, char* error,
                        std::size_t error_size) noexcept { return refuse(error, error_size); };
+  api.append_each = [](edgegw_host_ctx*, const edgegw_raw_message*, std::size_t count,
+                       edgegw_append_outcome* outcomes, char* error,
+                       std::size_t error_size) noexcept {
+    if (outcomes_usable(outcomes)) {
+      for (std::size_t i = 0; i < count; ++i) {
+        set_outcome(outcomes, i, EDGEGW_ERR_UNSUPPORTED, 0, kRefused);
+      }
+    }
+    return refuse(error, error_size);
+  };
   // Nothing is ever allocated for the plugin.
   api.free_buffer = [](edgegw_host_ctx*, edgegw_host_buffer* buffer) noexcept {
     if (buffer != nullptr) *buffer = {nullptr, 0};

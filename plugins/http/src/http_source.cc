@@ -80,13 +80,6 @@ std::optional<Response> unreadable(const boost::system::error_code& ec, const Co
   return refusal(status::bad_request, "malformed request: " + ec.message());
 }
 
-// One io_context per I/O thread, each told it runs on one thread (Asio then skips its locking).
-std::vector<std::unique_ptr<asio::io_context>> make_contexts(std::size_t threads) {
-  std::vector<std::unique_ptr<asio::io_context>> iocs;
-  for (std::size_t i = 0; i < threads; ++i) iocs.push_back(std::make_unique<asio::io_context>(1));
-  return iocs;
-}
-
 }  // namespace
 
 HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view config_json)
@@ -95,8 +88,8 @@ HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view c
       name_(name),
       config_(parse_config(config_json)),
       api_(host.device_api(), host.host_ptr()),
-      iocs_{make_contexts(config_.threads)},
-      acceptor_(*iocs_.list.front()) {
+      workers_{make_workers(config_.threads, api_)},
+      acceptor_(*workers_.list.front().ioc) {
   if (host.device_api() == nullptr) {
     throw sdk::Error(EDGEGW_ERR_UNSUPPORTED,
                      "this gateway's plugin ABI lacks the local Device API (1.2): upgrade edgegw");
@@ -104,6 +97,16 @@ HttpSource::HttpSource(sdk::Host host, std::string_view name, std::string_view c
 }
 
 HttpSource::~HttpSource() { stop(); }
+
+std::vector<HttpSource::Worker> HttpSource::make_workers(std::size_t threads, const LocalApi& api) {
+  std::vector<Worker> workers(threads);
+  for (auto& w : workers) {
+    // One thread per context: Asio then skips its locking.
+    w.ioc = std::make_unique<asio::io_context>(1);
+    w.appends = std::make_unique<AppendGroup>(*w.ioc, api);
+  }
+  return workers;
+}
 
 void HttpSource::start() {
   boost::system::error_code ec;
@@ -126,12 +129,12 @@ void HttpSource::start() {
   const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
   host_.info("local Device API listening on " + shown + ":" + std::to_string(bound.port()));
-  asio::co_spawn(*iocs_.list.front(), accept_loop(), asio::detached);
-  for (auto& ioc : iocs_.list) {
-    threads_.emplace_back([&ioc] {
+  asio::co_spawn(*workers_.list.front().ioc, accept_loop(), asio::detached);
+  for (auto& w : workers_.list) {
+    threads_.emplace_back([&ioc = *w.ioc] {
       // A context with no connection yet must not return from run().
-      auto guard = asio::make_work_guard(*ioc);
-      ioc->run();
+      auto guard = asio::make_work_guard(ioc);
+      ioc.run();
     });
   }
   started_ = true;
@@ -141,12 +144,12 @@ void HttpSource::start() {
 void HttpSource::stop() {
   if (!started_) return;
   started_ = false;
-  asio::post(*iocs_.list.front(), [this] {
+  asio::post(*workers_.list.front().ioc, [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
   });
   // Connections end here; their coroutines are destroyed with the io_contexts.
-  for (auto& ioc : iocs_.list) ioc->stop();
+  for (auto& w : workers_.list) w.ioc->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
@@ -155,9 +158,9 @@ void HttpSource::stop() {
 
 asio::awaitable<void> HttpSource::accept_loop() {
   while (acceptor_.is_open()) {
-    asio::io_context& ioc = *iocs_.list[next_ioc_];
-    next_ioc_ = (next_ioc_ + 1) % iocs_.list.size();
-    auto [ec, socket] = co_await acceptor_.async_accept(ioc, kNoThrow);
+    Worker& worker = workers_.list[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.list.size();
+    auto [ec, socket] = co_await acceptor_.async_accept(*worker.ioc, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       limited_.log(EDGEGW_LOG_WARN, "accept", [&] {
@@ -170,11 +173,11 @@ asio::awaitable<void> HttpSource::accept_loop() {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+    asio::co_spawn(executor, session(std::move(socket), *worker.appends), asio::detached);
   }
 }
 
-asio::awaitable<void> HttpSource::session(tcp::socket socket) {
+asio::awaitable<void> HttpSource::session(tcp::socket socket, AppendGroup& appends) {
   struct Count {
     std::atomic<std::size_t>& n;
     ~Count() { n.fetch_sub(1, std::memory_order_relaxed); }
@@ -224,7 +227,7 @@ asio::awaitable<void> HttpSource::session(tcp::socket socket) {
       co_return;
     }
     const Request& request = parser.get();
-    Response response = handle(request);
+    Response response = co_await answer(request, appends);
     const bool keep_alive = response.keep_alive();
     stream.expires_after(kWriteTimeout);
     auto [wec, wn] = co_await beast_http::async_write(stream, response, kNoThrow);
@@ -236,19 +239,19 @@ asio::awaitable<void> HttpSource::session(tcp::socket socket) {
   }
 }
 
-Response HttpSource::handle(const Request& request) {
+asio::awaitable<Response> HttpSource::answer(const Request& request, AppendGroup& appends) {
   const std::string_view target(request.target().data(), request.target().size());
   const auto [path, query] = split_target(target);
   const Route r = route(request.method(), path);
   if (r == Route::kNotFound || r == Route::kWrongMethod) {
     const std::string_view method(request.method_string().data(), request.method_string().size());
-    return json_response(request,
-                         r == Route::kNotFound ? status::not_found : status::method_not_allowed,
-                         error_body("Route not found: " + std::string(method) + " " +
-                                    std::string(path.substr(0, 100))));
+    co_return json_response(request,
+                            r == Route::kNotFound ? status::not_found : status::method_not_allowed,
+                            error_body("Route not found: " + std::string(method) + " " +
+                                       std::string(path.substr(0, 100))));
   }
   const std::string_view token = find_token(request);
-  if (token.empty()) return json_response(request, status::unauthorized, error_body(kDenied));
+  if (token.empty()) co_return json_response(request, status::unauthorized, error_body(kDenied));
   const ApiResult device = api_.authenticate(token);
   if (!device.ok()) {
     // Never the token itself in the answer or the log.
@@ -256,14 +259,13 @@ Response HttpSource::handle(const Request& request) {
       limited_.log(EDGEGW_LOG_WARN, "denied",
                    "refused a request (401): its device token is not known to this gateway");
     }
-    return json_response(request, status_of(device.code),
-                         error_body(device.code == EDGEGW_ERR_DENIED ? kDenied : device.text));
+    co_return json_response(request, status_of(device.code),
+                            error_body(device.code == EDGEGW_ERR_DENIED ? kDenied : device.text));
   }
   const std::string& key = device.text;
   switch (r) {
     case Route::kPostData: {
-      std::size_t readings = 0;
-      const ApiResult added = api_.append(key, request.body(), sdk::now_ms(), readings);
+      const auto [added, readings] = co_await appends.append(key, request.body(), sdk::now_ms());
       if (!added.ok()) {
         std::string message = added.text;
         if (added.code == EDGEGW_ERR_FULL) {
@@ -275,37 +277,37 @@ Response HttpSource::handle(const Request& request) {
         }
         Response res = json_response(request, status_of(added.code), error_body(message));
         if (added.code == EDGEGW_ERR_FULL) res.set(beast_http::field::retry_after, "5");
-        return res;
+        co_return res;
       }
-      return json_response(request, status::ok,
-                           ok_body("\"" + std::to_string(readings) + " Data Added\""));
+      co_return json_response(request, status::ok,
+                              ok_body("\"" + std::to_string(readings) + " Data Added\""));
     }
     case Route::kGetData: {
       const ApiResult result = api_.query(key, query);
       if (!result.ok()) {
-        return json_response(request, status_of(result.code), error_body(result.text));
+        co_return json_response(request, status_of(result.code), error_body(result.text));
       }
-      return json_response(request, status::ok, ok_body(result.text));
+      co_return json_response(request, status::ok, ok_body(result.text));
     }
     case Route::kDeleteData: {
       std::uint64_t removed = 0;
       const std::string q = path == "/data" ? std::string(query) : legacy_delete_query(path, query);
       const ApiResult result = api_.remove(key, q, removed);
       if (!result.ok()) {
-        return json_response(request, status_of(result.code), error_body(result.text));
+        co_return json_response(request, status_of(result.code), error_body(result.text));
       }
-      return json_response(request, status::ok,
-                           ok_body("\"" + std::to_string(removed) + " Data Removed\""));
+      co_return json_response(request, status::ok,
+                              ok_body("\"" + std::to_string(removed) + " Data Removed\""));
     }
     case Route::kGetInfo: {
       const ApiResult result = api_.info(key);
       if (!result.ok()) {
-        return json_response(request, status_of(result.code), error_body(result.text));
+        co_return json_response(request, status_of(result.code), error_body(result.text));
       }
-      return json_response(request, status::ok, ok_body(result.text));
+      co_return json_response(request, status::ok, ok_body(result.text));
     }
     default:
-      return json_response(request, status::not_found, error_body("Route not found"));
+      co_return json_response(request, status::not_found, error_body("Route not found"));
   }
 }
 

@@ -7,7 +7,8 @@
 // Threads: `threads` io_contexts with one thread each; connections are dealt to them in turn, and
 // a connection is a coroutine on its context (no strand, no hand-off between threads: on a small
 // box each cross-thread wake-up costs more than the request's own work). A request's host call
-// (append, query) runs on the I/O thread that read it.
+// (append, query) runs on the I/O thread that read it; the POST /data bodies a thread read in one
+// turn go to the buffer in one call (append_group.h).
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "append_group.h"
 #include "edgegw/log_limiter.h"
 #include "edgegw/plugin_sdk.h"
 #include "http_config.h"
@@ -39,12 +41,12 @@ class HttpSource {
   void start();  // binds (throws when it cannot) and serves
   void stop();   // closes every connection; returns once no thread runs
 
-  // One request's answer (no I/O of its own besides the host's calls).
-  Response handle(const Request& request);
-
  private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, AppendGroup& appends);
+  // One request's answer (no I/O of its own besides the host's calls; a POST /data's body is
+  // appended with the other bodies of the thread's turn).
+  boost::asio::awaitable<Response> answer(const Request& request, AppendGroup& appends);
 
   sdk::Host host_;
   sdk::LogLimiter limited_;  // refusals and accept errors: one line per kind per 10 s
@@ -53,17 +55,26 @@ class HttpSource {
   LocalApi api_;
   // Before ioc_: the connections' coroutines, destroyed with ioc_, count themselves out here.
   std::atomic<std::size_t> connections_{0};
-  // One io_context per I/O thread, before acceptor_, which lives on the first. Destroyed first to
-  // last: the first holds the acceptor's pending accept, whose new socket may belong to another.
-  struct Contexts {
-    std::vector<std::unique_ptr<boost::asio::io_context>> list;
-    ~Contexts() {
-      for (auto& ioc : list) ioc.reset();
+  // One per I/O thread: its io_context, and the appends of the connections it serves.
+  struct Worker {
+    std::unique_ptr<boost::asio::io_context> ioc;
+    std::unique_ptr<AppendGroup> appends;
+  };
+  // Before acceptor_, which lives on the first io_context. Torn down in order: every group before
+  // the contexts (a request waiting in a group holds its context's socket), then the contexts
+  // first to last (the first holds the acceptor's pending accept, whose new socket may belong to
+  // another).
+  static std::vector<Worker> make_workers(std::size_t threads, const LocalApi& api);
+  struct Workers {
+    std::vector<Worker> list;
+    ~Workers() {
+      for (auto& w : list) w.appends.reset();
+      for (auto& w : list) w.ioc.reset();
     }
   };
-  Contexts iocs_;
+  Workers workers_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::size_t next_ioc_ = 0;  // the context the next accepted connection goes to
+  std::size_t next_worker_ = 0;  // the worker the next accepted connection goes to
   std::vector<std::thread> threads_;
   bool started_ = false;
 };

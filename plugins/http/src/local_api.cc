@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "local_api.h"
 
+#include <cstddef>
+
 #include "edgegw/plugin_sdk.h"
 
 namespace edgegw::plugins::http {
@@ -36,6 +38,38 @@ ApiResult LocalApi::append(std::string_view device_key, std::string_view body, s
                                                  &readings, error, sizeof error);
   if (code != EDGEGW_OK) return failure(code, error);
   return {};
+}
+
+void LocalApi::append_each(std::span<const AppendRequest> requests, std::span<ApiResult> results,
+                           std::span<std::size_t> readings) {
+  const bool has_each =
+      api_->struct_size > offsetof(edgegw_device_api, append_each) && api_->append_each != nullptr;
+  if (!has_each) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      results[i] =
+          append(requests[i].device_key, requests[i].body, requests[i].now_ms, readings[i]);
+    }
+    return;
+  }
+  const std::size_t n = requests.size();
+  messages_.clear();
+  for (const AppendRequest& r : requests) {
+    messages_.push_back(sdk::message(r.device_key, r.body, r.now_ms));
+  }
+  reasons_.assign(n * kErrorBytes, '\0');
+  outcomes_.assign(n, edgegw_append_outcome{});
+  for (std::size_t i = 0; i < n; ++i) {
+    outcomes_[i].struct_size = sizeof(edgegw_append_outcome);
+    outcomes_[i].error = reasons_.data() + i * kErrorBytes;
+    outcomes_[i].error_size = kErrorBytes;
+  }
+  char error[kErrorBytes] = {};
+  (void)api_->append_each(host_, messages_.data(), n, outcomes_.data(), error, sizeof error);
+  for (std::size_t i = 0; i < n; ++i) {
+    readings[i] = outcomes_[i].code == EDGEGW_OK ? outcomes_[i].readings : 0;
+    results[i] = outcomes_[i].code == EDGEGW_OK ? ApiResult{}
+                                                : failure(outcomes_[i].code, outcomes_[i].error);
+  }
 }
 
 ApiResult LocalApi::query(std::string_view device_key, std::string_view query) const {

@@ -4,12 +4,21 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "edgegw/plugin.h"
 
 namespace edgegw::plugins::http {
+
+// One POST /data body to append (the device key and body are borrowed for the call).
+struct AppendRequest {
+  std::string_view device_key;
+  std::string_view body;
+  std::int64_t now_ms = 0;
+};
 
 struct ApiResult {
   std::int32_t code = EDGEGW_OK;
@@ -25,6 +34,11 @@ class LocalApi {
   // One POST /data body of `device_key`, all or nothing; `readings` is set to how many were added.
   ApiResult append(std::string_view device_key, std::string_view body, std::int64_t now_ms,
                    std::size_t& readings) const;
+  // Many POST /data bodies, each all or nothing on its own, in one durable write (ABI 1.4
+  // append_each; one append per body from an older host). results[i] and readings[i] are the
+  // i-th body's, as append() would give them.
+  void append_each(std::span<const AppendRequest> requests, std::span<ApiResult> results,
+                   std::span<std::size_t> readings);
   ApiResult query(std::string_view device_key, std::string_view query) const;
   ApiResult remove(std::string_view device_key, std::string_view query,
                    std::uint64_t& removed) const;
@@ -36,6 +50,10 @@ class LocalApi {
 
   const edgegw_device_api* api_;
   edgegw_host_ctx* host_;
+  // append_each's scratch, reused (a LocalApi is used by one thread at a time for it).
+  std::vector<edgegw_raw_message> messages_;
+  std::vector<edgegw_append_outcome> outcomes_;
+  std::vector<char> reasons_;
 };
 
 }  // namespace edgegw::plugins::http

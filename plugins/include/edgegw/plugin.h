@@ -32,7 +32,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 3u
+#define EDGEGW_PLUGIN_ABI_MINOR 4u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -90,6 +90,16 @@ typedef struct edgegw_host_buffer {
  * invalid reading or unmapped device fails the whole call, and nothing of it is appended. */
 #define EDGEGW_APPEND_ALL_OR_NOTHING 1u
 
+/* Since 1.4: what became of one message of edgegw_device_api.append_each. */
+typedef struct edgegw_append_outcome {
+  size_t struct_size; /* sizeof(edgegw_append_outcome) as the plugin knew it */
+  int32_t code;       /* set by the host: EDGEGW_OK, or why nothing of the message was appended */
+  size_t readings;    /* set by the host: the message's readings appended */
+  char* error;        /* the plugin's room for the reason (written NUL-terminated), or NULL */
+  size_t error_size;
+  void* reserved[2];
+} edgegw_append_outcome;
+
 /* Since 1.2: the host's local Device API, for a plugin that serves the cloud's Device API at the
  * edge (the http source). Device keys are the configured `devices[].key`. Callable from any thread,
  * concurrently, like the other host callbacks. Errors write a NUL-terminated reason into
@@ -128,7 +138,17 @@ typedef struct edgegw_device_api {
   /* Frees a buffer the host returned, and sets it to {NULL, 0}. */
   void (*free_buffer)(edgegw_host_ctx* host_ptr, edgegw_host_buffer* buffer);
 
-  void* reserved[8];
+  /* Since 1.4 (NULL from an older host): many requests' messages in one durable write, each of
+   * them all or nothing on its own, as append_checked with EDGEGW_APPEND_ALL_OR_NOTHING would take
+   * it alone: a message that cannot be taken whole is refused by itself (its outcome says why,
+   * EDGEGW_ERR_INVALID_ARGUMENT), and the others are appended together. `outcomes` has `count`
+   * elements (element size outcomes[0].struct_size), set whatever is returned. An error returned
+   * (EDGEGW_ERR_FULL, _IO, _STOPPED, ...) means nothing was appended, and is every outcome. */
+  int32_t (*append_each)(edgegw_host_ctx* host_ptr, const edgegw_raw_message* messages,
+                         size_t count, edgegw_append_outcome* outcomes, char* error,
+                         size_t error_size);
+
+  void* reserved[7];
 } edgegw_device_api;
 
 /* Since 1.3: one change to a source's own durable state (see edgegw_source_state). */

@@ -169,6 +169,64 @@ TEST_F(PipelineTest, AllOrNothingRefusesTheWholeCallAndSaysWhy) {
   EXPECT_EQ(buffer_->queued(boiler_).readings, 2u);
 }
 
+// Many requests in one call (the http source's append_each): each message is all or nothing on
+// its own; the others are appended together, and each outcome says what became of its message.
+TEST_F(PipelineTest, EachMessageIsAllOrNothingOnItsOwn) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  std::size_t appended = 99;
+  std::vector<Pipeline::MessageOutcome> each(5);
+  Pipeline::AppendOptions options;
+  options.appended = &appended;
+  options.each = each;
+  const RawMessage messages[] = {
+      msg("boiler-1", R"([{"variable":"a","value":1},{"variable":"temp","value":215}])"),
+      msg("boiler-1", R"([{"variable":"ok","value":1},{"variable":"no way","value":2}])"),
+      msg("boiler-1", "{not json"), msg("nobody", R"({"variable":"ok","value":1})"),
+      msg("boiler-1", R"({"variable":"c","value":3})")};
+  ASSERT_TRUE(p.append(messages, options));
+  EXPECT_TRUE(each[0].status);
+  EXPECT_EQ(each[0].readings, 2u);
+  EXPECT_EQ(each[1].status.code(), Code::kInvalidArgument);
+  EXPECT_NE(each[1].status.message().find("[1].variable"), std::string::npos)
+      << each[1].status.message();
+  EXPECT_EQ(each[1].readings, 0u);
+  EXPECT_EQ(each[2].status.code(), Code::kInvalidArgument);
+  EXPECT_NE(each[2].status.message().find("not decoded"), std::string::npos);
+  EXPECT_EQ(each[3].status.code(), Code::kInvalidArgument);
+  EXPECT_NE(each[3].status.message().find("'nobody'"), std::string::npos);
+  EXPECT_TRUE(each[4].status);
+  EXPECT_EQ(each[4].readings, 1u);
+  // Exactly the readings of the messages taken, in their order, mapped.
+  EXPECT_EQ(appended, 3u);
+  EXPECT_EQ(
+      queued(boiler_),
+      R"([{"variable":"a","value":1,"time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"temperature","value":21.5,"unit":"C","time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"c","value":3,"time":"2023-11-14T22:13:20.000Z"}])");
+  EXPECT_EQ(p.stats().appended, 3u);
+  EXPECT_EQ(p.stats().rejected_invalid, 2u);  // both readings of the refused message
+  EXPECT_EQ(p.stats().rejected_decode, 1u);
+  EXPECT_EQ(p.stats().rejected_unmapped, 1u);
+}
+
+TEST_F(PipelineTest, EachMessagesOutcomeIsAFullBuffersError) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  const std::string big = R"({"variable":"blob","value":")" + std::string(5000, 'x') + "\"}";
+  const std::vector<RawMessage> messages = {msg("boiler-1", big), msg("boiler-1", "{bad"),
+                                            msg("boiler-1", big)};
+  std::vector<Pipeline::MessageOutcome> each(messages.size());
+  Pipeline::AppendOptions options;
+  options.each = each;
+  Status last;
+  for (int i = 0; i < 20 && last; ++i) last = p.append(messages, options);
+  ASSERT_EQ(last.code(), Code::kResourceExhausted);
+  for (const auto& outcome : each) {
+    EXPECT_EQ(outcome.status.code(), Code::kResourceExhausted);  // nothing of the call appended
+    EXPECT_EQ(outcome.readings, 0u);
+  }
+  EXPECT_EQ(p.stats().appended % 2, 0u);
+}
+
 // With the local history on, each appended reading is kept under its mapped variable and time;
 // with it off (the default) the same call only queues them.
 TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {

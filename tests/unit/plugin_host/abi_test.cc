@@ -15,8 +15,8 @@
 namespace edgegw {
 namespace {
 
-constexpr std::uint32_t kPinnedVersion = 0x00010003;       // 1.3
-constexpr std::uint64_t kPinnedHash = 0xfd4ca2300f032458;  // of the normalized text of version 1.3
+constexpr std::uint32_t kPinnedVersion = 0x00010004;       // 1.4
+constexpr std::uint64_t kPinnedHash = 0x0f7add1f319e0c34;  // of the normalized text of version 1.4
 
 // The header without comments, with every run of whitespace as one space.
 std::string normalized(const std::string& text) {
@@ -99,6 +99,12 @@ TEST(PluginAbi, LayoutOfVersionOneOnLp64) {
     EXPECT_EQ(offsetof(edgegw_source_state, load), 16u);
     EXPECT_EQ(sizeof(edgegw_source_state), 72u);
     EXPECT_EQ(sizeof(edgegw_state_change), 56u);
+    // 1.4: append_each took the first reserved slot of the Device API's table.
+    EXPECT_EQ(offsetof(edgegw_device_api, append_each), 56u);
+    EXPECT_EQ(sizeof(edgegw_device_api), 120u);
+    EXPECT_EQ(offsetof(edgegw_append_outcome, code), 8u);
+    EXPECT_EQ(offsetof(edgegw_append_outcome, readings), 16u);
+    EXPECT_EQ(sizeof(edgegw_append_outcome), 56u);
   }
 }
 
