@@ -117,11 +117,11 @@ Status Daemon::init() {
         "cloud.tls.verify is false: the cloud's certificate and host name are NOT verified; "
         "anyone on the path can read the device tokens and forge the cloud's answers");
   }
-  auto client = forward::HttpClient::create(io_, std::move(url).value(), config_.cloud.tls,
+  auto client = forward::HttpClient::create(forward_io_, std::move(url).value(), config_.cloud.tls,
                                             config_.cloud.timeout);
   if (!client) return client.status();
-  forwarder_ =
-      std::make_unique<forward::Forwarder>(io_, *buffer_, config_.cloud, std::move(client).value());
+  forwarder_ = std::make_unique<forward::Forwarder>(forward_io_, *buffer_, config_.cloud,
+                                                    std::move(client).value());
   auto provisioner = provision::Provisioner::create(io_, *buffer_, *forwarder_, config_);
   if (!provisioner) return provisioner.status();
   provisioner_ = std::move(provisioner).value();
@@ -244,9 +244,35 @@ void Daemon::stop_sources() {
   for (auto it = sources_.rbegin(); it != sources_.rend(); ++it) (*it)->stop();
 }
 
+namespace {
+
+// Runs an io_context on a thread of its own until it goes out of scope.
+class RunningContext {
+ public:
+  explicit RunningContext(boost::asio::io_context& io)
+      : io_(io), work_(boost::asio::make_work_guard(io)), thread_([&io] { io.run(); }) {}
+  ~RunningContext() {
+    work_.reset();
+    io_.stop();  // what is still in flight stays in the buffer, as with a stop of io_
+    thread_.join();
+  }
+  RunningContext(const RunningContext&) = delete;
+  RunningContext& operator=(const RunningContext&) = delete;
+
+ private:
+  boost::asio::io_context& io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+}  // namespace
+
 int Daemon::run() {
   wait_for_signal();
   schedule_expiry();
+  // Stopped once io_ is (after the shutdown's steps, which wait for the forwarder), or at once
+  // when the start fails.
+  const RunningContext forwarding(forward_io_);
   forwarder_->start();
   // Sources start once the buffer and the forwarder are up: what they append is delivered.
   for (auto& source : sources_) {

@@ -68,6 +68,10 @@ class Daemon {
   config::Config config_;
   DataDirLock lock_;
   std::unique_ptr<buffer::Buffer> buffer_;
+  // The forwarder's own io_context, run by one thread of its own (run()): its strand, its reads
+  // and acks of the buffer and its HTTP client's sockets, with no hand-off between threads (on 2
+  // cores, the pool's hand-offs doubled a request's CPU). Before forwarder_: destroyed after it.
+  boost::asio::io_context forward_io_{1};
   std::unique_ptr<forward::Forwarder> forwarder_;  // after buffer_: destroyed before it
   ingest::Mapping mapping_;                        // the device map the sources read
   // Cloud devices for unmapped keys (unmapped: provision); the mapping's resolver. After

@@ -15,8 +15,9 @@
 //   newest reading first, then readings that arrive meanwhile (every other turn of the lane at
 //   most), then the backlog from its head. Readings sent out of order are removed one by one
 //   (Buffer::remove_delivered); nothing is sent twice but the batch in flight at a crash.
-// All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) run on the
-// I/O pool and report back to the strand, so one lane's disk work never holds up the others. The
+// All scheduling state lives on one strand. The buffer's reads and acks (RocksDB work) are posted
+// to the io_context and report back to the strand (the gateway runs the forwarder's io_context on
+// one thread of its own, where a post costs no thread hand-off: app/daemon.h). The
 // acks of the answers that arrive while one write of acks is on its way go together in the next
 // (Buffer::remove): many lanes' removals cost one write, not one each.
 // Every instant and every wait comes from a TimeSource (time_source.h): the steady clock in the
