@@ -64,8 +64,14 @@ void LocalApi::append_each(std::span<const AppendRequest> requests, std::span<Ap
     outcomes_[i].error_size = kErrorBytes;
   }
   char error[kErrorBytes] = {};
-  (void)api_->append_each(host_, messages_.data(), n, outcomes_.data(), error, sizeof error);
+  const std::int32_t code =
+      api_->append_each(host_, messages_.data(), n, outcomes_.data(), error, sizeof error);
   for (std::size_t i = 0; i < n; ++i) {
+    if (code != EDGEGW_OK) {  // nothing was appended: the call's error is every body's
+      readings[i] = 0;
+      results[i] = failure(code, error);
+      continue;
+    }
     readings[i] = outcomes_[i].code == EDGEGW_OK ? outcomes_[i].readings : 0;
     results[i] = outcomes_[i].code == EDGEGW_OK ? ApiResult{}
                                                 : failure(outcomes_[i].code, outcomes_[i].error);
