@@ -70,6 +70,7 @@ struct Forwarder::Lane {
   // Readings were appended while the lane was busy. Its read may have missed them: the buffer
   // counts an append when it is gathered, but a reader sees it only once it is written.
   bool notified = false;
+  Listening listening = Listening::kEveryAppend;     // its listening_ entry (set_listening)
   bool requesting = false;                           // a request of this lane waits for its answer
   std::vector<std::function<void()>> after_request;  // after_in_flight(): run at its answer
   std::unique_ptr<Timer> timer;
@@ -151,17 +152,19 @@ void Forwarder::start() {
 }
 
 void Forwarder::notify(buffer::DeviceId id) {
-  // Called once per append, on the producers' threads. A lingering lane takes the append when its
-  // linger ends: nothing to do unless the append filled a batch. Otherwise gather the devices and
-  // drain them once a millisecond at most, rather than waking an I/O thread for every append (a
-  // producer of single-message appends, such as an MQTT subscriber at a plant's pace, would pay a
-  // thread wake-up and a timer per message).
-  bool lingering = false;
+  // Called once per append, on the producers' threads. A lane waiting on its timer takes the
+  // append when the wait ends (listening_): nothing to do while it backs off, nor while it lingers
+  // unless the append filled a batch. Otherwise gather the devices and drain them once a
+  // millisecond at most, rather than waking an I/O thread for every append (a producer of
+  // single-message appends, such as an MQTT subscriber at a plant's pace, would pay a thread
+  // wake-up and a timer per message).
+  Listening listening = Listening::kEveryAppend;
   {
     std::lock_guard lock(notify_mu_);
-    lingering = id < lingering_.size() && lingering_[id];
+    if (id < listening_.size()) listening = listening_[id];
   }
-  if (lingering) {
+  if (listening == Listening::kNone) return;
+  if (listening == Listening::kFullBatch) {
     const buffer::Buffer::Queued q = buffer_.queued(id);
     if (q.readings < cloud_.batch.max_readings && q.bytes < cloud_.batch.max_bytes) return;
   }
@@ -240,10 +243,12 @@ void Forwarder::on_notify(buffer::DeviceId id) {
   }
 }
 
-void Forwarder::set_lingering(buffer::DeviceId id, bool lingering) {
+void Forwarder::set_listening(Lane& lane, Listening listening) {
+  if (lane.listening == listening) return;
+  lane.listening = listening;
   std::lock_guard lock(notify_mu_);
-  if (id >= lingering_.size()) lingering_.resize(id + 1u, false);
-  lingering_[id] = lingering;
+  if (lane.id >= listening_.size()) listening_.resize(lane.id + 1u, Listening::kEveryAppend);
+  listening_[lane.id] = listening;
 }
 
 void Forwarder::make_ready(Lane& lane) {
@@ -251,7 +256,7 @@ void Forwarder::make_ready(Lane& lane) {
       lane.state == LaneState::kLoaded || lane.state == LaneState::kInFlight) {
     return;
   }
-  if (lane.state == LaneState::kLingering) set_lingering(lane.id, false);
+  set_listening(lane, Listening::kEveryAppend);  // before the read: it sees what was skipped
   if (lane.state == LaneState::kHeld) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
@@ -266,11 +271,9 @@ void Forwarder::make_ready(Lane& lane) {
 }
 
 void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) {
-  if (lane.state == LaneState::kLingering && state != LaneState::kLingering) {
-    set_lingering(lane.id, false);
-  }
   lane.state = state;
-  if (state == LaneState::kLingering) set_lingering(lane.id, true);
+  // The wait ends in make_ready, which reads the whole queue (and listens again first).
+  set_listening(lane, state == LaneState::kLingering ? Listening::kFullBatch : Listening::kNone);
   lane.timer->wait_until(time_.now() + wait, [this, &lane, state](bool expired) {
     if (!expired || stopping_ || lane.state != state) return;
     make_ready(lane);

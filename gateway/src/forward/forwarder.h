@@ -186,11 +186,14 @@ class Forwarder final : public StatsSource {
   std::mutex notify_mu_;
   std::vector<buffer::DeviceId> notified_;
   bool notify_posted_ = false;
-  // Lanes waiting out their linger, by device id: an append to one needs no notification unless it
-  // fills a batch (the linger's end reads everything). Set and cleared on the strand; cleared
-  // before the lane leaves the linger, so an append it skipped is always in the read that follows.
-  std::vector<bool> lingering_;
-  void set_lingering(buffer::DeviceId id, bool lingering);
+  // What an append to a device needs to tell its lane, by device id. A lane waiting on its timer
+  // reads the whole queue when the wait ends, so an append meanwhile needs no notification: none
+  // while it backs off or is held (during an uplink outage no append wakes the forwarder), none
+  // while it lingers unless the append fills a batch. Set and cleared on the strand; cleared
+  // before the lane leaves the wait, so an append it skipped is always in the read that follows.
+  enum class Listening : std::uint8_t { kEveryAppend, kFullBatch, kNone };
+  std::vector<Listening> listening_;
+  void set_listening(Lane& lane, Listening listening);
 
   // Removals waiting for the next write (queue_removal, write_removals); one write at a time.
   std::mutex removals_mu_;

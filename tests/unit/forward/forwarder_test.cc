@@ -318,6 +318,43 @@ TEST_F(ForwarderTest, TransientFailuresAreRetriedUntilDelivered) {
   EXPECT_GE(forwarder_->stats().retries, 2u);
 }
 
+// During an outage appends wake nothing: a lane backing off, or held for a refused token, reads
+// its whole queue when its wait ends, so an append meanwhile posts no work to the forwarder's
+// context, and its readings still go, in order, after the wait.
+TEST_F(ForwarderTest, AppendsToALaneThatWaitsWakeNothingAndGoAfterTheWait) {
+  cloud_config_.retry.initial_backoff = 1s;
+  cloud_config_.retry.max_backoff = 1s;
+  bool up = false;
+  start([&](const Seen& s) {
+    if (s.token == "revoked") return Response{401, R"({"status":false})", "", ""};
+    return up ? ok() : Response{503, R"({"status":false})", "1", ""};  // Retry-After: 1 s
+  });
+  const auto a = device("a", "token-a");
+  const auto b = device("b", "revoked");
+  append(a, 0, 2);
+  append(b, 0, 2);
+  run();
+  ASSERT_TRUE(run_until([&] { return requests() == 2; }));  // a failed, b refused: both wait
+  advance(10ms);
+  const std::optional<Clock::time_point> wake = time_.next_wait();  // the lanes' waits end
+  ASSERT_TRUE(wake);
+  EXPECT_GE(*wake - time_.now(), 900ms);
+  for (int i = 0; i < 3; ++i) {
+    append(a, 2 + 2 * i, 2);
+    append(b, 2 + 2 * i, 2);
+    EXPECT_EQ(io_.poll(), 0u) << "append " << i << " woke the forwarder";
+    EXPECT_EQ(time_.next_wait(), wake) << "append " << i << " set a timer";
+  }
+  up = true;
+  ASSERT_TRUE(run_until([&] { return buffer_->queued(a).readings == 0; }));
+  const Seen* failed = &cloud_->seen()[cloud_->seen()[0].token == "token-a" ? 0 : 1];
+  EXPECT_EQ(accepted("token-a", [&](const Seen& s) { return &s != failed; }),
+            range(0, 8));  // after the failed request, everything went in one
+  forwarder_->set_device(b, "b", config::Secret("token-b"));
+  ASSERT_TRUE(run_until([&] { return buffer_->queued(b).readings == 0; }));
+  EXPECT_EQ(accepted("token-b", [](const Seen&) { return true; }), range(0, 8));
+}
+
 // A batch waits batch.linger after its first reading (counted from when the forwarder hears of
 // it: appends are gathered for 1 ms), so readings arriving meanwhile join it; a full batch goes at
 // once.
