@@ -152,12 +152,11 @@ void Forwarder::start() {
 }
 
 void Forwarder::notify(buffer::DeviceId id) {
-  // Called once per append, on the producers' threads. A lane waiting on its timer takes the
-  // append when the wait ends (listening_): nothing to do while it backs off, nor while it lingers
-  // unless the append filled a batch. Otherwise gather the devices and drain them once a
-  // millisecond at most, rather than waking an I/O thread for every append (a producer of
-  // single-message appends, such as an MQTT subscriber at a plant's pace, would pay a thread
-  // wake-up and a timer per message).
+  // Called once per append, on the producers' threads. A lane that looks at its queue by itself
+  // later takes the append then (listening_): nothing to do, nor for a lingering lane unless the
+  // append filled a batch. Otherwise gather the devices and drain them once a millisecond at most,
+  // rather than waking an I/O thread for every append (a producer of single-message appends, such
+  // as an MQTT subscriber at a plant's pace, would pay a thread wake-up and a timer per message).
   Listening listening = Listening::kEveryAppend;
   {
     std::lock_guard lock(notify_mu_);
@@ -256,16 +255,17 @@ void Forwarder::make_ready(Lane& lane) {
       lane.state == LaneState::kLoaded || lane.state == LaneState::kInFlight) {
     return;
   }
-  set_listening(lane, Listening::kEveryAppend);  // before the read: it sees what was skipped
   if (lane.state == LaneState::kHeld) {
     std::lock_guard lock(stats_mu_);
     --stats_.devices_held;
     stats_.lanes[lane.id].held = false;
   }
-  if (lane.token.empty()) {  // forgotten: waits for set_device
+  if (lane.token.empty()) {  // forgotten: waits for set_device (which looks at the queue)
+    set_listening(lane, Listening::kEveryAppend);
     lane.state = LaneState::kIdle;
     return;
   }
+  set_listening(lane, Listening::kNone);  // its read has not started: it will see the appends
   lane.state = LaneState::kReady;
   ready_.push_back(lane.id);
 }
@@ -375,6 +375,7 @@ void Forwarder::load(Lane& lane) {
     return;
   }
   lane.state = LaneState::kLoading;
+  set_listening(lane, Listening::kEveryAppend);  // before the read: later appends notify
   lane.notified = false;  // appends written before now, the read sees; later ones notify again
   ++loading_;
   choose_pick(lane);
@@ -509,6 +510,7 @@ void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool c
     lane.parts = {{0, batch->size()}};
     if (lane.pick == Pick::kLive) lane.live_next = batch->entries.back().seq + 1;
     lane.batch = std::move(batch).value();
+    set_listening(lane, Listening::kNone);  // after the batch, it looks at the queue
     lane.state = LaneState::kLoaded;
     loaded_.push_back(id);
   }
@@ -760,6 +762,8 @@ void Forwarder::after_batch_part(Lane& lane) {
   }
   lane.batch.reset();
   (void)backfill_done(lane);
+  // Listening again before the look at the queue: an append it misses notifies.
+  set_listening(lane, Listening::kEveryAppend);
   if (!stopping_ && (lane.notified || buffer_.queued(lane.id).readings > 0)) {
     make_ready(lane);  // what arrived meanwhile has waited a round trip already: no linger
   } else {

@@ -186,11 +186,14 @@ class Forwarder final : public StatsSource {
   std::mutex notify_mu_;
   std::vector<buffer::DeviceId> notified_;
   bool notify_posted_ = false;
-  // What an append to a device needs to tell its lane, by device id. A lane waiting on its timer
-  // reads the whole queue when the wait ends, so an append meanwhile needs no notification: none
-  // while it backs off or is held (during an uplink outage no append wakes the forwarder), none
-  // while it lingers unless the append fills a batch. Set and cleared on the strand; cleared
-  // before the lane leaves the wait, so an append it skipped is always in the read that follows.
+  // What an append to a device needs to tell its lane, by device id. A lane notified of an append
+  // reads its queue; but most lanes look at their queue by themselves later, so an append needs
+  // no notification while a lane waits out a backoff or a hold (its wait ends in a read), waits
+  // for its read (kReady: the read will see it), or has a batch in hand (kLoaded, kInFlight: after
+  // it, it looks at the queue), and only a full batch while it lingers. Only an idle lane and a
+  // lane whose read runs listen to every append. During an uplink outage, with the breaker open,
+  // no append wakes the forwarder. Set on the strand, and set back to kEveryAppend before the
+  // lane's own look at the queue, so an append it skipped is always in the look that follows.
   enum class Listening : std::uint8_t { kEveryAppend, kFullBatch, kNone };
   std::vector<Listening> listening_;
   void set_listening(Lane& lane, Listening listening);

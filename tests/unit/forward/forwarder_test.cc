@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -353,6 +354,39 @@ TEST_F(ForwarderTest, AppendsToALaneThatWaitsWakeNothingAndGoAfterTheWait) {
   forwarder_->set_device(b, "b", config::Secret("token-b"));
   ASSERT_TRUE(run_until([&] { return buffer_->queued(b).readings == 0; }));
   EXPECT_EQ(accepted("token-b", [](const Seen&) { return true; }), range(0, 8));
+}
+
+// The same with the breaker open: the lanes whose batch waits for the probe's turn, and the one
+// that probes, look at their queue after that batch.
+TEST_F(ForwarderTest, AppendsWhileTheBreakerIsOpenWakeNothingAndGoOnceTheCloudAnswers) {
+  cloud_config_.retry.initial_backoff = 100ms;
+  cloud_config_.retry.max_backoff = 400ms;
+  bool up = false;
+  std::map<std::string, std::vector<std::int64_t>> taken;  // by token, in the order taken
+  start([&](const Seen& s) {
+    if (!up) return unavailable();
+    auto& values = taken[s.token];
+    values.insert(values.end(), s.values.begin(), s.values.end());
+    return ok();
+  });
+  std::vector<buffer::DeviceId> ids;
+  for (int d = 0; d < 6; ++d) {
+    ids.push_back(device("d" + std::to_string(d), "token-" + std::to_string(d)));
+  }
+  for (const auto id : ids) append(id, 0, 2);
+  run();
+  ASSERT_TRUE(run_until([&] { return forwarder_->stats().breaker_open; }));
+  advance(2s);  // every lane's backoff over: their batches wait for the probe's turn
+  const std::optional<Clock::time_point> wake = time_.next_wait();
+  ASSERT_TRUE(wake);
+  for (int i = 0; i < 3; ++i) {
+    for (const auto id : ids) append(id, 2 + 2 * i, 2);
+    EXPECT_EQ(io_.poll(), 0u) << "appends " << i << " woke the forwarder";
+    EXPECT_EQ(time_.next_wait(), wake) << "appends " << i << " set a timer";
+  }
+  up = true;
+  ASSERT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+  for (int d = 0; d < 6; ++d) EXPECT_EQ(taken["token-" + std::to_string(d)], range(0, 8)) << d;
 }
 
 // A batch waits batch.linger after its first reading (counted from when the forwarder hears of
