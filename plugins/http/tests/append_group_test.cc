@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,46 @@ TEST(AppendGroup, AnOlderHostGetsOneAppendPerBody) {
   EXPECT_EQ(answers[1].outcome.result.code, EDGEGW_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(answers[1].outcome.result.text, "refused: bad two");
   EXPECT_EQ(answers[2].outcome.readings, 5u);
+}
+
+// The source stops (its contexts stop, then the groups go, then the contexts: HttpSource::Workers)
+// while bodies wait for their turn: nothing is appended, no request is answered (its client sees
+// the connection close and sends it again), and each waiting request's coroutine is destroyed
+// with its context (under ASan: without touching the group that is gone).
+TEST(AppendGroup, StoppedBeforeItsTurnAppendsNothingAndFreesTheWaitingRequests) {
+  g_calls.clear();
+  const edgegw_device_api api = host_table(true);
+  int alive = 0;
+  struct Frame {  // lives in a request's coroutine frame
+    int& alive;
+    explicit Frame(int& a) : alive(a) { ++alive; }
+    ~Frame() { --alive; }
+  };
+  std::vector<Answer> answers(3);
+  {
+    asio::io_context ioc(1);
+    auto group = std::make_unique<AppendGroup>(ioc, LocalApi(&api, nullptr));
+    for (Answer& answer : answers) {
+      asio::co_spawn(
+          ioc,
+          [&group, &answer, &alive]() -> asio::awaitable<void> {
+            const Frame frame(alive);
+            answer.outcome = co_await group->append("boiler-1", "a body", 1700000000000);
+            answer.done = true;
+          },
+          asio::detached);
+    }
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(ioc.poll_one(), 1u);  // each request up to its wait
+    EXPECT_EQ(alive, 3);
+    ioc.stop();  // the turn's flush stays queued
+    group.reset();
+    // Asio posts the destruction of a coroutine whose handler went unused: the context's end
+    // destroys it, without running it.
+    for (const Answer& answer : answers) EXPECT_FALSE(answer.done);
+  }
+  EXPECT_EQ(alive, 0) << "a waiting request's coroutine outlived its context";
+  EXPECT_TRUE(g_calls.empty());
+  for (const Answer& answer : answers) EXPECT_FALSE(answer.done);
 }
 
 }  // namespace
