@@ -333,6 +333,16 @@ bool Forwarder::start_sends() {
     const buffer::DeviceId id = loaded_.front();
     loaded_.pop_front();
     Lane& lane = *lanes_.at(id);
+    if (lane.token.empty()) {
+      // Forgotten (set_device with no token) after its batch was read or asked for: a request
+      // without a token would only be refused. The batch stays in the buffer, and the lane waits
+      // for its next token (set_device looks at its queue then).
+      lane.parts.clear();
+      lane.batch.reset();
+      lane.state = LaneState::kIdle;
+      set_listening(lane, Listening::kEveryAppend);
+      continue;
+    }
     if (lane.failing && gives_way_to_the_present(lane)) {
       // Its batch was read before or during the outage (a retry, or one waiting for an open
       // breaker's single probe): not delivered (or a duplicate at worst, as any retry), it stays

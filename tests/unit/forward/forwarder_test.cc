@@ -297,6 +297,38 @@ TEST_F(ForwarderTest, ARefusedTokenHoldsOnlyItsLaneUntilANewTokenComes) {
   EXPECT_EQ(forwarder_->stats().devices_held, 0u);
 }
 
+// A device forgotten (no token) while its batch waits for a free slot sends nothing: its readings
+// stay buffered until its next token, with which they go. (A request without a token was refused
+// with 401 and held the lane: the provisioning suite saw it under load.)
+TEST_F(ForwarderTest, ALaneForgottenWithItsBatchInHandSendsNothingUntilItsNextToken) {
+  cloud_config_.max_in_flight = 1;
+  start([](const Seen& s) {
+    return s.token.empty() ? Response{401, R"({"status":false})", "", ""} : ok();
+  });
+  cloud_->set_latency(100ms);
+  const auto a = device("a", "token-a");
+  const auto b = device("b", "token-b");
+  append(a, 0, 3);
+  append(b, 0, 3);
+  run();
+  ASSERT_EQ(requests(), 1u);  // one in flight; the other lane's batch is read and waits
+  const bool a_first = cloud_->seen()[0].token == "token-a";
+  const auto waiting = a_first ? b : a;
+  const std::string key = a_first ? "b" : "a";
+  forwarder_->set_device(waiting, key, config::Secret{});
+  advance(1s);
+  for (const Seen& s : cloud_->seen()) EXPECT_FALSE(s.token.empty()) << "a request without token";
+  EXPECT_EQ(buffer_->queued(waiting).readings, 3u);
+  EXPECT_EQ(buffer_->queued(a_first ? a : b).readings, 0u);
+  append(waiting, 3, 2);  // appends meanwhile wait too
+  advance(1s);
+  EXPECT_EQ(requests(), 1u);
+  forwarder_->set_device(waiting, key, config::Secret("token-" + key + "2"));
+  ASSERT_TRUE(run_until([&] { return buffer_->queued(waiting).readings == 0; }));
+  EXPECT_EQ(accepted("token-" + key + "2", [](const Seen&) { return true; }), range(0, 5));
+  EXPECT_EQ(forwarder_->stats().devices_held, 0u);
+}
+
 // 503 and no answer at all are retried, without a loss or a duplicate accepted.
 TEST_F(ForwarderTest, TransientFailuresAreRetriedUntilDelivered) {
   int calls = 0;
