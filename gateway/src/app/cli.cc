@@ -13,7 +13,6 @@
 #include "app/cloud_commands.h"
 #include "app/daemon.h"
 #include "app/data_dir.h"
-#include "app/memory_reuse.h"
 #include "app/version.h"
 #include "buffer/buffer.h"
 #include "config/loader.h"
@@ -108,7 +107,6 @@ int run(const std::string& path) {
   }
   config::Config config = std::move(*loaded.config);
   apply_logging(config);
-  (void)reuse_freed_memory();  // before RocksDB's first memtable
   Result<DataDirLock> lock = DataDirLock::acquire(config.gateway.data_dir);
   if (!lock) {
     std::cerr << "edgegw: cannot start: " << lock.status().message() << '\n';
