@@ -6,7 +6,7 @@
 // POST /data rate (it answers from memory). Also: the same ingest with the local history off
 // (buffer.history_per_variable: 0), the history's cost on the ingest path.
 //
-//   build/release/bench/e2e/edgegw-http-ingest-bench [--seconds 3] [--rounds 3]
+//   build/release/bench/e2e/edgegw-http-ingest-bench [--seconds 3] [--rounds 3] [--warmup 3]
 //
 // The gateway's cloud is unreachable (nothing is forwarded: the ingest path alone is measured),
 // and each round runs a fresh gateway on a fresh data directory.
@@ -29,6 +29,10 @@ namespace {
 struct Args {
   int seconds = 3;
   int rounds = 3;
+  // Seconds of the same load before the gateway is measured: a fresh process faults its heap in
+  // until glibc's thresholds settle and RocksDB's first memtables are reused, which a gateway that
+  // has run a while no longer pays (bench/results/analysis.md §8).
+  int warmup = 3;
 };
 
 struct Load {
@@ -64,7 +68,7 @@ double post_loop(const std::string& url, const Load& load, int seconds) {
 }
 
 // One round against a fresh gateway.
-Rate gateway_round(const Load& load, int seconds, std::size_t history) {
+Rate gateway_round(const Load& load, int seconds, int warmup, std::size_t history) {
   testing::TempDir dir;
   const int port = testing::free_port();
   const std::string config =
@@ -86,9 +90,11 @@ Rate gateway_round(const Load& load, int seconds, std::size_t history) {
     std::fprintf(stderr, "the gateway did not start:\n%s\n", gw.err().c_str());
     std::exit(1);
   }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  if (warmup > 0) (void)post_loop(url, load, warmup);
   const double cpu0 = gw.cpu_seconds();
   Rate rate;
-  rate.readings_per_s = post_loop("http://127.0.0.1:" + std::to_string(port), load, seconds);
+  rate.readings_per_s = post_loop(url, load, seconds);
   const double cpu = gw.cpu_seconds() - cpu0;
   rate.cpu_us_per_reading = cpu * 1e6 / (rate.readings_per_s * seconds);
   return rate;
@@ -104,9 +110,11 @@ int run(int argc, char** argv) {
       args.seconds = std::atoi(argv[i + 1]);
     } else if (k == "--rounds") {
       args.rounds = std::atoi(argv[i + 1]);
+    } else if (k == "--warmup") {
+      args.warmup = std::atoi(argv[i + 1]);
     } else {
-      std::fprintf(stderr, "unknown option %s\nusage: %s [--seconds 3] [--rounds 3]\n", k.c_str(),
-                   argv[0]);
+      std::fprintf(stderr, "unknown option %s\nusage: %s [--seconds 3] [--rounds 3] [--warmup 3]\n",
+                   k.c_str(), argv[0]);
       return 2;
     }
   }
@@ -116,14 +124,16 @@ int run(int argc, char** argv) {
   post_loop_path = std::filesystem::path(argv[0]).parent_path().string() + "/edgegw-post-loop";
   testing::CloudEmulator cloud({"--device", "boiler-1=" + testing::fake_token(1), "--keep", "0"});
 
-  std::printf("http ingest, %d s x %d rounds (medians); baseline: the emulator's POST /data\n",
-              args.seconds, args.rounds);
+  std::printf(
+      "http ingest, %d s x %d rounds (medians), after %d s of warm-up; baseline: the emulator's "
+      "POST /data\n",
+      args.seconds, args.rounds, args.warmup);
   std::printf("%-28s %14s %14s %7s %12s\n", "load", "gateway r/s", "baseline r/s", "ratio",
               "CPU us/rdg");
   for (const Load load : {Load{16, 1}, Load{64, 1}, Load{1, 100}, Load{4, 100}, Load{16, 100}}) {
     std::vector<double> gw, base, cpu;
     for (int round = 0; round < args.rounds; ++round) {
-      const Rate r = gateway_round(load, args.seconds, 1000);
+      const Rate r = gateway_round(load, args.seconds, args.warmup, 1000);
       gw.push_back(r.readings_per_s);
       cpu.push_back(r.cpu_us_per_reading);
       base.push_back(post_loop(cloud.url(), load, args.seconds));
@@ -138,8 +148,8 @@ int run(int argc, char** argv) {
   const Load load{4, 100};
   std::vector<double> on, off;
   for (int round = 0; round < args.rounds; ++round) {
-    on.push_back(gateway_round(load, args.seconds, 1000).readings_per_s);
-    off.push_back(gateway_round(load, args.seconds, 0).readings_per_s);
+    on.push_back(gateway_round(load, args.seconds, args.warmup, 1000).readings_per_s);
+    off.push_back(gateway_round(load, args.seconds, args.warmup, 0).readings_per_s);
   }
   std::printf(
       "history_per_variable 1000 vs 0 (4 conn x 100): %.0f vs %.0f readings/s, ratio %.2f\n",
