@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include "config/units.h"
 #include "forward/fresh_pick.h"
 #include "forward/unsynced_times.h"
 
@@ -609,9 +610,8 @@ void Forwarder::on_response(buffer::DeviceId id, Range range, Response response,
       }
       logger_->error(
           "device {}: the cloud refused its token ({}); its readings are kept and sent again "
-          "in {} s or when the config gives it a new token",
-          lane.key, response.status,
-          std::chrono::duration_cast<std::chrono::seconds>(cloud_.retry.max_backoff).count());
+          "in {} or when the config gives it a new token",
+          lane.key, response.status, config::format_duration(cloud_.retry.max_backoff));
       wait_then_ready(lane, cloud_.retry.max_backoff, LaneState::kHeld);
       break;
     case Action::kSplit:
