@@ -117,6 +117,8 @@ void Forwarder::set_device(buffer::DeviceId id, std::string key, config::Secret 
     lane.key = std::move(key);
     lane.token = std::move(token);
     if (!new_token || lane.token.empty()) return;
+    // A lane parked without a token hears appends again before it looks at its queue below.
+    if (lane.state == LaneState::kIdle) set_listening(lane, Listening::kEveryAppend);
     if (lane.state == LaneState::kHeld) {
       logger_->info("device {}: new token; sending its readings again", lane.key);
       lane.timer->cancel();
@@ -261,14 +263,23 @@ void Forwarder::make_ready(Lane& lane) {
     --stats_.devices_held;
     stats_.lanes[lane.id].held = false;
   }
-  if (lane.token.empty()) {  // forgotten: waits for set_device (which looks at the queue)
-    set_listening(lane, Listening::kEveryAppend);
-    lane.state = LaneState::kIdle;
+  if (lane.token.empty()) {  // forgotten
+    park_without_token(lane);
     return;
   }
   set_listening(lane, Listening::kNone);  // its read has not started: it will see the appends
   lane.state = LaneState::kReady;
   ready_.push_back(lane.id);
+}
+
+void Forwarder::park_without_token(Lane& lane) {
+  // A request without a token would only be refused (401, and the lane held). What it had read
+  // stays in the buffer; set_device, with its next token, looks at the queue, so until then no
+  // append needs to wake the forwarder for it.
+  lane.parts.clear();
+  lane.batch.reset();
+  lane.state = LaneState::kIdle;
+  set_listening(lane, Listening::kNone);
 }
 
 void Forwarder::wait_then_ready(Lane& lane, milliseconds wait, LaneState state) {
@@ -334,14 +345,8 @@ bool Forwarder::start_sends() {
     const buffer::DeviceId id = loaded_.front();
     loaded_.pop_front();
     Lane& lane = *lanes_.at(id);
-    if (lane.token.empty()) {
-      // Forgotten (set_device with no token) after its batch was read or asked for: a request
-      // without a token would only be refused. The batch stays in the buffer, and the lane waits
-      // for its next token (set_device looks at its queue then).
-      lane.parts.clear();
-      lane.batch.reset();
-      lane.state = LaneState::kIdle;
-      set_listening(lane, Listening::kEveryAppend);
+    if (lane.token.empty()) {  // forgotten after its batch was read or asked for
+      park_without_token(lane);
       continue;
     }
     if (lane.failing && gives_way_to_the_present(lane)) {

@@ -98,6 +98,7 @@ class Forwarder final : public StatsSource {
   void drain_notifications();
   void on_notify(buffer::DeviceId id);
   void make_ready(Lane& lane);
+  void park_without_token(Lane& lane);  // idle, deaf to appends, until set_device's next token
   void pump();
   bool start_loads();  // ready lanes -> batches read ahead (at most max_in_flight of them)
   bool start_sends();  // loaded lanes -> requests (at most max_in_flight; pacer, breaker)
@@ -191,8 +192,9 @@ class Forwarder final : public StatsSource {
   // no notification while a lane waits out a backoff or a hold (its wait ends in a read), waits
   // for its read (kReady: the read will see it), or has a batch in hand (kLoaded, kInFlight: after
   // it, it looks at the queue), and only a full batch while it lingers. Only an idle lane and a
-  // lane whose read runs listen to every append. During an uplink outage, with the breaker open,
-  // no append wakes the forwarder. Set on the strand, and set back to kEveryAppend before the
+  // lane whose read runs listen to every append; an idle lane without a token (forgotten) to none:
+  // set_device looks at its queue with the next one. During an uplink outage, with the breaker
+  // open, no append wakes the forwarder. Set on the strand, and set back to kEveryAppend before the
   // lane's own look at the queue, so an append it skipped is always in the look that follows.
   enum class Listening : std::uint8_t { kEveryAppend, kFullBatch, kNone };
   std::vector<Listening> listening_;

@@ -320,13 +320,35 @@ TEST_F(ForwarderTest, ALaneForgottenWithItsBatchInHandSendsNothingUntilItsNextTo
   for (const Seen& s : cloud_->seen()) EXPECT_FALSE(s.token.empty()) << "a request without token";
   EXPECT_EQ(buffer_->queued(waiting).readings, 3u);
   EXPECT_EQ(buffer_->queued(a_first ? a : b).readings, 0u);
-  append(waiting, 3, 2);  // appends meanwhile wait too
+  append(waiting, 3, 2);  // appends meanwhile wait too, and wake nothing
+  EXPECT_EQ(io_.poll(), 0u) << "an append to a lane without a token woke the forwarder";
   advance(1s);
   EXPECT_EQ(requests(), 1u);
   forwarder_->set_device(waiting, key, config::Secret("token-" + key + "2"));
   ASSERT_TRUE(run_until([&] { return buffer_->queued(waiting).readings == 0; }));
   EXPECT_EQ(accepted("token-" + key + "2", [](const Seen&) { return true; }), range(0, 5));
   EXPECT_EQ(forwarder_->stats().devices_held, 0u);
+}
+
+// A lane without a token hears no append; its next token makes it listen again even when its
+// queue is empty by then (the local API withdrew what it held), so what comes next goes.
+TEST_F(ForwarderTest, ALaneGivenATokenWithAnEmptyQueueHearsTheNextAppend) {
+  start([](const Seen&) { return ok(); });
+  const auto a = device("a", "");
+  append(a, 0, 3);
+  run();
+  advance(1s);  // its linger ends in make_ready: parked, nothing sent
+  ASSERT_EQ(requests(), 0u);
+  const buffer::Buffer::Span span = buffer_->span(a);
+  std::vector<buffer::Seq> seqs;
+  for (buffer::Seq q = span.first; q < span.next; ++q) seqs.push_back(q);
+  ASSERT_TRUE(buffer_->withdraw(a, seqs));
+  ASSERT_EQ(buffer_->queued(a).readings, 0u);
+  forwarder_->set_device(a, "a", config::Secret("token-a"));
+  settle();
+  append(a, 3, 2);
+  ASSERT_TRUE(run_until([&] { return buffer_->queued(a).readings == 0; }));
+  EXPECT_EQ(accepted("token-a", [](const Seen&) { return true; }), range(3, 5));
 }
 
 // 503 and no answer at all are retried, without a loss or a duplicate accepted.
