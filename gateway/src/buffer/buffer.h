@@ -31,6 +31,10 @@
 #include "buffer/write_hook.h"
 #include "edgegw/status.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace edgegw::buffer {
 
 struct Options {
@@ -47,6 +51,8 @@ struct Options {
   std::uint64_t min_free_bytes = 64ULL << 20;
   std::function<std::int64_t()> clock;  // wall-clock ms for stored_at; default: the system clock
   bool read_only = false;               // for `edgegw buffer stats` while the gateway may run
+  // The store's file access; null: RocksDB's own. Tests give one that can hold a write midway.
+  rocksdb::Env* env = nullptr;
 };
 
 // One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). The
@@ -166,6 +172,8 @@ class Buffer final : public StatsSource {
   // Reads and removals out of the queue's order (out_of_order.cc), for the forwarder's
   // cloud.drain: fresh_first (the present before a backlog).
   // Where a device's queue stands (cheap: no I/O).
+  // `next` counts an append's readings as soon as it is gathered: while its group commit is on
+  // its way, a read does not see the newest of them yet.
   struct Span {
     Seq first = 0;                 // the head (== next: empty)
     Seq next = 0;                  // the next sequence to assign

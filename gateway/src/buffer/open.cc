@@ -27,7 +27,8 @@ std::int64_t Buffer::now_ms() const { return options_.clock(); }
 Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   std::unique_ptr<Buffer> b(new Buffer(std::move(options)));
   const std::string& path = b->options_.path;
-  const rocksdb::DBOptions dbo = db_options();
+  rocksdb::DBOptions dbo = db_options();
+  if (b->options_.env != nullptr) dbo.env = b->options_.env;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = column_families();
   if (!b->options_.read_only) {
     std::error_code ec;

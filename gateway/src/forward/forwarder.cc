@@ -84,6 +84,7 @@ struct Forwarder::Lane {
   Clock::time_point recovered_at{};        // its first request accepted after failures
   Clock::time_point backfill_found{};      // when its backfill began
   bool restarted = false;                  // its backfill gave way to newer readings
+  bool reread = false;  // its batch in hand was read again for the present: it leaves as it is
 };
 
 Forwarder::Forwarder(asio::io_context& io, buffer::Buffer& buffer, const config::CloudConfig& cloud,
@@ -278,6 +279,7 @@ void Forwarder::park_without_token(Lane& lane) {
   // append needs to wake the forwarder for it.
   lane.parts.clear();
   lane.batch.reset();
+  lane.reread = false;
   lane.state = LaneState::kIdle;
   set_listening(lane, Listening::kNone);
 }
@@ -349,20 +351,23 @@ bool Forwarder::start_sends() {
       park_without_token(lane);
       continue;
     }
-    if (lane.failing && gives_way_to_the_present(lane)) {
+    if (lane.failing && !lane.reread && gives_way_to_the_present(lane)) {
       // Its batch was read before or during the outage (a retry, or one waiting for an open
       // breaker's single probe): not delivered (or a duplicate at worst, as any retry), it stays
-      // in the buffer for the backfill, and what is newest now goes instead.
+      // in the buffer for the backfill, and what is newest now goes instead. Once per send: the
+      // batch read again leaves as it is, though readings kept coming during its read.
       lane.parts.clear();
       lane.batch.reset();
       if (lane.backlog_end) {  // the same backlog, grown: picked again from its new end
         end_backfill(lane);
         lane.restarted = true;
       }
+      lane.reread = true;
       load(lane);
       progress = true;
       continue;
     }
+    lane.reread = false;
     pacer_.on_send(now);
     lane.state = LaneState::kInFlight;
     ++in_flight_;
@@ -427,6 +432,17 @@ void Forwarder::end_backfill(Lane& lane) {
   stats_.lanes[lane.id].backlog_end = 0;
 }
 
+void Forwarder::backlog_as_read(Lane& lane, buffer::Seq newest_seen) {
+  // The buffer counts an append's readings before its group commit writes them: a pick made
+  // meanwhile misses them. They are newer than its backlog, then: readings that go next (kLive),
+  // and that the batch in hand gives way to at its retry (gives_way_to_the_present).
+  if (!lane.backlog_end || newest_seen >= *lane.backlog_end) return;
+  lane.backlog_end = newest_seen;
+  lane.live_next = std::min(lane.live_next, newest_seen + 1);
+  std::lock_guard lock(stats_mu_);
+  stats_.lanes[lane.id].backlog_end = newest_seen;
+}
+
 bool Forwarder::backfill_done(Lane& lane) {
   if (!lane.backlog_end) return true;
   const buffer::Buffer::Span span = buffer_.span(lane.id);
@@ -474,19 +490,25 @@ void Forwarder::start_read(Lane& lane) {
                    live = lane.live_next] {
     const std::size_t max_readings = cloud_.batch.max_readings;
     const std::size_t max_bytes = cloud_.batch.max_bytes;
-    Result<buffer::Batch> batch =
-        pick == Pick::kFresh
-            ? newest_per_variable(buffer_, id, end, std::max(kFreshScan, 4 * max_readings),
-                                  max_readings, max_bytes)
-        : pick == Pick::kLive ? buffer_.read_from(id, live, max_readings, max_bytes)
-                              : buffer_.read(id, max_readings, max_bytes);
+    buffer::Seq newest_seen = 0;  // kFresh: the newest reading its scan saw
+    Result<buffer::Batch> batch = [&]() -> Result<buffer::Batch> {
+      if (pick == Pick::kFresh) {
+        Result<FreshPick> fresh = newest_per_variable(
+            buffer_, id, end, std::max(kFreshScan, 4 * max_readings), max_readings, max_bytes);
+        if (!fresh) return std::move(fresh).take_status();
+        newest_seen = fresh->newest_seen;
+        return std::move(fresh->batch);
+      }
+      return pick == Pick::kLive ? buffer_.read_from(id, live, max_readings, max_bytes)
+                                 : buffer_.read(id, max_readings, max_bytes);
+    }();
     // Readings stamped before the clock was synchronised get their real time now, or wait.
     const std::int64_t wait_ms =
         std::chrono::duration_cast<milliseconds>(cloud_.clock_wait).count();
     const bool clock_wait =
         batch && fix_unsynced_times(*batch, clock_, wait_ms) == TimesFixed::kWait;
-    asio::post(strand_, [this, id, batch = std::move(batch), clock_wait]() mutable {
-      on_read(id, std::move(batch), clock_wait);
+    asio::post(strand_, [this, id, batch = std::move(batch), newest_seen, clock_wait]() mutable {
+      on_read(id, std::move(batch), newest_seen, clock_wait);
     });
   });
 }
@@ -496,7 +518,8 @@ void Forwarder::release(Lane& lane, LaneState state) {
   lane.state = state;
 }
 
-void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool clock_wait) {
+void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch, buffer::Seq newest_seen,
+                        bool clock_wait) {
   Lane& lane = *lanes_.at(id);
   --loading_;
   if (clock_wait && !stopping_) {
@@ -525,6 +548,7 @@ void Forwarder::on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool c
   } else {
     lane.parts = {{0, batch->size()}};
     if (lane.pick == Pick::kLive) lane.live_next = batch->entries.back().seq + 1;
+    if (lane.pick == Pick::kFresh) backlog_as_read(lane, newest_seen);
     lane.batch = std::move(batch).value();
     set_listening(lane, Listening::kNone);  // after the batch, it looks at the queue
     lane.state = LaneState::kLoaded;

@@ -114,6 +114,8 @@ class Forwarder final : public StatsSource {
   // (start_sends); it is read again later.
   bool gives_way_to_the_present(const Lane& lane) const;
   void end_backfill(Lane& lane);
+  // A backlog's end is where its pick's scan found the newest reading (newest_per_variable).
+  void backlog_as_read(Lane& lane, buffer::Seq newest_seen);
   bool backfill_done(Lane& lane);  // ends the backfill when the head passed its backlog
   void start_read(Lane& lane);     // the batch of lane.pick, read on the I/O pool
   // A delivered (or dead-lettered) part of a lane's batch to remove from the buffer: an ack of
@@ -133,7 +135,8 @@ class Forwarder final : public StatsSource {
   // that arrive while one write is on its way share the next, instead of a write per request.
   void queue_removal(Removing removing);
   void write_removals();
-  void on_read(buffer::DeviceId id, Result<buffer::Batch> batch, bool clock_wait);
+  void on_read(buffer::DeviceId id, Result<buffer::Batch> batch, buffer::Seq newest_seen,
+               bool clock_wait);
   void send_part(Lane& lane);
   void on_response(buffer::DeviceId id, Range range, Response response, Clock::time_point started);
   void handle_refused(Lane& lane, Range range, const Response& response);

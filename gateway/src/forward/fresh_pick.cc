@@ -27,9 +27,9 @@ std::optional<std::string> variable_of(std::string_view json) {
   return std::string(variable->get_string());
 }
 
-Result<buffer::Batch> newest_per_variable(const buffer::Buffer& buffer, buffer::DeviceId device,
-                                          buffer::Seq last, std::size_t max_scan,
-                                          std::size_t max_readings, std::size_t max_bytes) {
+Result<FreshPick> newest_per_variable(const buffer::Buffer& buffer, buffer::DeviceId device,
+                                      buffer::Seq last, std::size_t max_scan,
+                                      std::size_t max_readings, std::size_t max_bytes) {
   struct Picked {
     buffer::Seq seq;
     std::uint64_t cum_bytes;
@@ -38,7 +38,9 @@ Result<buffer::Batch> newest_per_variable(const buffer::Buffer& buffer, buffer::
   std::vector<Picked> picked;
   std::unordered_set<std::string> seen;
   std::size_t bytes = 2;  // the brackets
+  FreshPick pick;
   Status s = buffer.visit_back(device, last, max_scan, [&](const buffer::Buffer::Stored& r) {
+    if (pick.newest_seen == 0) pick.newest_seen = r.seq;
     auto variable = variable_of(r.json);
     if (!variable || !seen.insert(std::move(*variable)).second) return true;
     if (!picked.empty() && bytes + 1 + r.json.size() > max_bytes) return false;
@@ -47,9 +49,9 @@ Result<buffer::Batch> newest_per_variable(const buffer::Buffer& buffer, buffer::
     return picked.size() < max_readings;
   });
   if (!s) return s;
-  buffer::Batch batch;
+  buffer::Batch& batch = pick.batch;
   batch.device = device;
-  if (picked.empty()) return batch;
+  if (picked.empty()) return pick;
   std::reverse(picked.begin(), picked.end());  // queue order
   batch.body.reserve(bytes);
   batch.body += '[';
@@ -60,7 +62,7 @@ Result<buffer::Batch> newest_per_variable(const buffer::Buffer& buffer, buffer::
     batch.body += p.json;
   }
   batch.body += ']';
-  return batch;
+  return pick;
 }
 
 }  // namespace edgegw::forward

@@ -12,11 +12,13 @@
 #include <boost/json/parse.hpp>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "buffer/buffer.h"
 #include "manual_time.h"
 #include "support/dead_letters.h"
+#include "support/held_wal.h"
 #include "support/subprocess.h"
 #include "support/write_counter.h"
 
@@ -103,6 +105,7 @@ class ForwarderTest : public ::testing::Test {
     buffer::Options o;
     o.path = dir_.path() + "/buffer";
     o.sync = buffer::SyncMode::kNone;
+    if (held_wal_) o.env = held_wal_->env();
     if (buffer_on_test_clock_) {  // the readings' stored_at (their age) on the test's clock too
       o.clock = [this] {
         return 1'700'000'000'000 +
@@ -166,6 +169,34 @@ class ForwarderTest : public ::testing::Test {
     settle();
   }
   std::size_t requests() const { return cloud_->seen().size(); }
+  // fresh_first's outages: the cloud answers 503 while `down`; the readings' age is on the test's
+  // clock. Returns device "a".
+  buffer::DeviceId start_an_outage(bool& down) {
+    buffer_on_test_clock_ = true;
+    start([&down](const Seen&) { return down ? unavailable() : ok(); });
+    const auto a = device("a", "token-a");
+    run();
+    return a;
+  }
+  // Ends an outage (the answer's `down`) and runs until the buffer is empty; returns the index
+  // of the first request after it.
+  std::size_t end_outage(bool& down) {
+    const std::size_t first = requests();
+    down = false;
+    EXPECT_TRUE(run_until([&] { return buffer_->stats().readings == 0; }));
+    EXPECT_GT(requests(), first);
+    return first;
+  }
+  // The values of the requests from index `first` on, sorted.
+  std::vector<std::int64_t> sorted_values_since(std::size_t first) const {
+    std::vector<std::int64_t> out;
+    for (std::size_t i = first; i < requests(); ++i) {
+      const auto& values = cloud_->seen()[i].values;
+      out.insert(out.end(), values.begin(), values.end());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
   std::vector<buffer::DeadLetter> dead_letters() { return testing::dead_letters(*buffer_); }
 
   // The values the cloud accepted (answered 2xx) for `token`, in the order it accepted them.
@@ -192,10 +223,13 @@ class ForwarderTest : public ::testing::Test {
       boost::asio::make_work_guard(io_);
   config::CloudConfig cloud_config_;
   bool buffer_on_test_clock_ = false;
+  std::unique_ptr<testing::HeldWal> held_wal_;  // set before start(): the buffer's WAL writes
   std::unique_ptr<buffer::Buffer> buffer_;
   ScriptedCloud* cloud_ = nullptr;
   std::unique_ptr<Forwarder> forwarder_;
 };
+
+const std::vector<std::string> kVariables = {"temp", "pressure", "humidity"};
 
 std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
   std::vector<std::int64_t> v;
@@ -606,15 +640,11 @@ TEST_F(ForwarderTest, StopWaitsForTheRequestInFlightAndItsAck) {
 // cloud answers again, the first request accepted carries each variable's newest reading, then
 // the backlog goes oldest first; every reading is delivered once.
 TEST_F(ForwarderTest, AfterAnOutageEachVariablesNewestReadingGoesFirst) {
-  buffer_on_test_clock_ = true;
   bool down = true;
-  start([&](const Seen&) { return down ? unavailable() : ok(); });
-  const std::vector<std::string> variables = {"temp", "pressure", "humidity"};
-  const auto a = device("a", "token-a");
-  run();
-  append(a, 0, 300, variables);
+  const auto a = start_an_outage(down);
+  append(a, 0, 300, kVariables);
   advance(2min);  // retried all along; the readings are two minutes old now
-  append(a, 300, 30, variables);
+  append(a, 300, 30, kVariables);
   advance(1s);
   const std::size_t before = requests();
   down = false;
@@ -643,6 +673,56 @@ TEST_F(ForwarderTest, AfterAnOutageEachVariablesNewestReadingGoesFirst) {
   EXPECT_EQ(stats.backfilling, 0u);
   EXPECT_GE(stats.present_delay_seconds, 0.0);
   EXPECT_LT(stats.present_delay_seconds, 0.1);  // the test's clock: one request's answer
+}
+
+// The buffer counts an append's readings before its group commit writes them: a pick of each
+// variable's newest reading made meanwhile does not see them. The batch in hand gives way to them
+// at its next retry, and they are the first readings the cloud accepts after the outage (a CI run
+// had the older pick accepted first).
+TEST_F(ForwarderTest, APickMadeWhileNewerReadingsWereBeingWrittenGivesWayToThem) {
+  held_wal_ = std::make_unique<testing::HeldWal>();
+  bool down = true;
+  const auto a = start_an_outage(down);
+  append(a, 0, 300, kVariables);
+  advance(2min);  // an old backlog, retried all along: its batch is 297, 298, 299
+  held_wal_->hold();
+  std::thread appender([&] { append(a, 300, 3, kVariables); });
+  held_wal_->wait_for_a_held_write();  // 300..302 counted, not written
+  const std::size_t during = requests();
+  advance(200ms);  // retries: each picks the newest again, without 300..302
+  ASSERT_GT(requests(), during);
+  EXPECT_EQ(cloud_->seen().back().values, (std::vector<std::int64_t>{297, 298, 299}));
+  held_wal_->release();
+  appender.join();
+  advance(100ms);
+  const std::size_t first = end_outage(down);
+  ASSERT_GT(requests(), first);
+  EXPECT_EQ(cloud_->seen()[first].values, (std::vector<std::int64_t>{300, 301, 302}));
+  EXPECT_EQ(sorted_values_since(first), range(0, 303));
+}
+
+// Readings withdrawn at the end of a backlog are not newer readings the pick missed: a failing
+// lane's batch is read again at most once per retry (not over and over before it leaves), and
+// what it sends first when the cloud answers is the newest of what is left.
+TEST_F(ForwarderTest, ABacklogWhoseNewestReadingsWereWithdrawnStillRetries) {
+  bool down = true;
+  const auto a = start_an_outage(down);
+  append(a, 0, 300, kVariables);
+  const buffer::Buffer::Span span = buffer_->span(a);
+  const std::vector<buffer::Seq> newest = {span.next - 3, span.next - 2, span.next - 1};
+  ASSERT_EQ(*buffer_->withdraw(a, newest), 3u);  // values 297..299
+  // Each handler counted: a lane reading its batch again before every send would never stop.
+  std::size_t handlers = 0;
+  const Clock::time_point end = time_.now() + 2min;
+  do {
+    while (handlers < 1'000'000 && io_.poll_one() > 0) ++handlers;
+  } while (handlers < 1'000'000 && time_.fire_next(end));
+  ASSERT_LT(handlers, 1'000'000u) << "the lane reads its batch again and again";
+  time_.set(end);
+  const std::size_t first = end_outage(down);
+  ASSERT_GT(requests(), first);
+  EXPECT_EQ(cloud_->seen()[first].values, (std::vector<std::int64_t>{294, 295, 296}));
+  EXPECT_EQ(sorted_values_since(first), range(0, 297));
 }
 
 // Readings that arrive while a backlog is sent go before the rest of it.
