@@ -22,8 +22,7 @@ class HttpGateway {
   // `buffer` and `http_config` are YAML put under buffer: and the source's config:; `cloud_url`
   // empty: the emulator's; `more_sources`: YAML list entries of other sources.
   explicit HttpGateway(const std::string& buffer = "{}", const std::string& http_config = "",
-                       const std::string& cloud_url = "", const std::string& more_sources = "")
-      : port_(free_port()) {
+                       const std::string& cloud_url = "", const std::string& more_sources = "") {
     cloud_ = std::make_unique<CloudEmulator>(std::vector<std::string>{
         "--device", "boiler-1=" + fake_token(1), "--device", "press-7=" + fake_token(2)});
     const std::string c =
@@ -32,16 +31,15 @@ class HttpGateway {
         "cloud:\n  url: " + (cloud_url.empty() ? cloud_->url() : cloud_url) +
         "\n  batch: { linger: 20ms }\n  retry: { initial_backoff: 20ms, max_backoff: 200ms }\n" +
         "sources:\n  - name: local-api\n    plugin: http\n    format: tago_json\n" +
-        "    config: { listen: '127.0.0.1:" + std::to_string(port_) + "'" +
-        (http_config.empty() ? "" : ", " + http_config) + " }\n" + more_sources +
-        "devices:\n  - key: boiler-1\n    token: " + fake_token(1) +
+        "    config: { listen: '127.0.0.1:0'" + (http_config.empty() ? "" : ", " + http_config) +
+        " }\n" + more_sources + "devices:\n  - key: boiler-1\n    token: " + fake_token(1) +
         "\n    local_token: " + fake_token(101) +
         "\n  - key: press-7\n    token: " + fake_token(2) + "\n";
     config_ = dir_.write("gw.yaml", c, 0600);
     gw_ = std::make_unique<Subprocess>(
         std::vector<std::string>{edgegw_binary(), "run", "-c", config_});
-    EXPECT_TRUE(gw_->wait_for_err("local Device API listening on", std::chrono::seconds(15)))
-        << gw_->err();
+    port_ = logged_port(*gw_, "local Device API listening on ", std::chrono::seconds(15));
+    EXPECT_NE(port_, 0) << gw_->err();
   }
   ~HttpGateway() {
     if (gw_ && gw_->running()) {
@@ -58,7 +56,7 @@ class HttpGateway {
 
  private:
   TempDir dir_;
-  int port_;
+  int port_ = 0;  // the local API's: it listens on port 0 and logs the one it got
   std::unique_ptr<CloudEmulator> cloud_;
   std::string config_;
   std::unique_ptr<Subprocess> gw_;

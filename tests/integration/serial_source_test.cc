@@ -67,9 +67,7 @@ class Gateway {
   void start(const std::string& sources, const std::string& log_level = "debug") {
     std::string c = "gateway:\n  data_dir: " + dir_.path() + "/data\n  log_level: " + log_level +
                     "\n  shutdown_timeout: 3s\n"
-                    "metrics: { listen: '127.0.0.1:" +
-                    std::to_string(testing::free_port()) +
-                    "' }\n"
+                    "metrics: { listen: '127.0.0.1:0' }\n"
                     "cloud:\n  url: " +
                     cloud_->url() +
                     "\n  batch: { max_readings: 500, linger: 20ms }\n"

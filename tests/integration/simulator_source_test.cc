@@ -18,13 +18,10 @@ using namespace std::chrono_literals;
 
 constexpr int kDevices = 8;
 
-std::string config(const std::string& data_dir, const std::string& url, int metrics_port,
-                   const std::string& sim) {
+std::string config(const std::string& data_dir, const std::string& url, const std::string& sim) {
   std::string cfg = "gateway:\n  data_dir: " + data_dir +
                     "\n  shutdown_timeout: 3s\n"
-                    "metrics: { listen: '127.0.0.1:" +
-                    std::to_string(metrics_port) +
-                    "' }\n"
+                    "metrics: { listen: '127.0.0.1:0' }\n"
                     "cloud:\n  url: " +
                     url +
                     "\n  batch: { max_readings: 200, linger: 20ms }\n"
@@ -55,18 +52,17 @@ std::int64_t total(testing::CloudEmulator& cloud, const std::string& field) {
 TEST(SimulatorSource, DevicesReachTheCloudInOrderAndMalformedOnesAreCounted) {
   testing::CloudEmulator cloud(cloud_args());
   testing::TempDir dir;
-  const int metrics_port = testing::free_port();
   // 400 messages of two readings, 10% malformed, 200 per second per device at most.
   const std::string cfg =
       dir.write("gw.yaml",
-                config(dir.path() + "/data", cloud.url(), metrics_port,
+                config(dir.path() + "/data", cloud.url(),
                        "{ devices: 8, rate: 25, count: 400, malformed: 0.1, seed: 3, "
                        "variables: [temperature, gps] }"),
                 0600);
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});
   ASSERT_TRUE(gw.wait_for_err("sent 400 message(s)", 20s)) << gw.err();
 
-  auto metrics = testing::metrics_client("127.0.0.1:" + std::to_string(metrics_port));
+  auto metrics = testing::metrics_client(testing::metrics_address(gw));
   const auto samples = testing::parse_metrics(metrics.get("/metrics").body);
   const double decode_rejects =
       samples.at(R"(edgegw_readings_rejected_total{reason="decode",source="sim"})");
@@ -97,7 +93,7 @@ TEST(SimulatorSource, BurstsArriveWholeAndStopIsPrompt) {
   testing::TempDir dir;
   const std::string cfg =
       dir.write("gw.yaml",
-                config(dir.path() + "/data", cloud.url(), testing::free_port(),
+                config(dir.path() + "/data", cloud.url(),
                        "{ devices: 8, rate: 0.5, burst: { every: 1s, messages: 50 }, "
                        "variables: [counter] }"),
                 0600);
@@ -115,11 +111,10 @@ TEST(SimulatorSource, BurstsArriveWholeAndStopIsPrompt) {
 
 TEST(SimulatorSource, BadConfigNamesTheKey) {
   testing::TempDir dir;
-  const std::string cfg =
-      dir.write("gw.yaml",
-                config(dir.path() + "/data", "http://127.0.0.1:9", testing::free_port(),
-                       "{ devices: 8, variables: [humidity] }"),
-                0600);
+  const std::string cfg = dir.write(
+      "gw.yaml",
+      config(dir.path() + "/data", "http://127.0.0.1:9", "{ devices: 8, variables: [humidity] }"),
+      0600);
   const auto r = testing::run_command({testing::edgegw_binary(), "run", "-c", cfg});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("variables[0]: expected one of temperature, counter, switch, gps"),

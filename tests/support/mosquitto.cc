@@ -29,9 +29,7 @@ bool accepts_connections(int port) {
 }  // namespace
 
 Mosquitto::Mosquitto(MosquittoOptions options) : options_(std::move(options)) {
-  port_ = free_port();
   const bool tls = !options_.tls_cert_file.empty();
-  if (tls) tls_port_ = free_port();
   std::string conf;
   conf += "per_listener_settings false\n";
   // Run as root (CI), Mosquitto would switch to its own user, who cannot read the temp dir.
@@ -53,15 +51,29 @@ Mosquitto::Mosquitto(MosquittoOptions options) : options_(std::move(options)) {
     if (r.exit_code != 0) throw std::runtime_error("mosquitto_passwd failed: " + r.err);
     conf += "allow_anonymous false\npassword_file " + file + "\n";
   }
-  conf += "listener " + std::to_string(port_) + " 127.0.0.1\n";
-  if (tls) {
-    conf += "listener " + std::to_string(tls_port_) + " 127.0.0.1\n";
-    conf += "cafile " + options_.tls_ca_file + "\ncertfile " + options_.tls_cert_file +
-            "\nkeyfile " + options_.tls_key_file + "\n";
-    if (options_.tls_require_client_cert) conf += "require_certificate true\n";
+  // Mosquitto cannot be given port 0 and say which it got: free ports, and others when another
+  // test took one of them before Mosquitto could.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    std::string listeners = "listener " + std::to_string(port_) + " 127.0.0.1\n";
+    if (tls) {
+      tls_port_ = free_port();
+      listeners += "listener " + std::to_string(tls_port_) + " 127.0.0.1\n";
+      listeners += "cafile " + options_.tls_ca_file + "\ncertfile " + options_.tls_cert_file +
+                   "\nkeyfile " + options_.tls_key_file + "\n";
+      if (options_.tls_require_client_cert) listeners += "require_certificate true\n";
+    }
+    config_ = dir_.write("mosquitto.conf", conf + listeners);
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error& e) {
+      if (attempt == 5 ||
+          std::string(e.what()).find("Address already in use") == std::string::npos) {
+        throw;
+      }
+    }
   }
-  config_ = dir_.write("mosquitto.conf", conf);
-  start();
 }
 
 Mosquitto::~Mosquitto() { stop(); }

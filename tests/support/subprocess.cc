@@ -186,6 +186,17 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+int logged_port(const Subprocess& process, const std::string& before,
+                std::chrono::milliseconds timeout) {
+  if (!process.wait_for_err(before, timeout)) return 0;
+  const std::string err = process.err();
+  const std::size_t from = err.find(before) + before.size();
+  const std::size_t end = err.find_first_of(" \n", from);
+  const std::string address = err.substr(from, end == std::string::npos ? end : end - from);
+  const std::size_t colon = address.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+}
+
 std::string edgegw_binary() {
   const char* dir = std::getenv("EDGEGW_BINARY_DIR");
   if (dir == nullptr) throw std::runtime_error("EDGEGW_BINARY_DIR is not set (run under ctest)");

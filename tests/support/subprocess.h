@@ -71,8 +71,14 @@ class TempDir {
 // Polls `done` every 20 ms until it is true or `timeout` passes; its last answer.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released).
+// A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). Another
+// test running at the same time may take it before it is used: a server of the gateway's own is
+// better started on port 0 (logged_port).
 int free_port();
+// The port of the address `process` logged on stderr right after `before` ("listening on
+// 127.0.0.1:PORT"): the port a server given port 0 was bound to. 0: not logged within `timeout`.
+int logged_port(const Subprocess& process, const std::string& before,
+                std::chrono::milliseconds timeout);
 
 // The edgegw binary of this build tree (from EDGEGW_BINARY_DIR, set by ctest).
 std::string edgegw_binary();
