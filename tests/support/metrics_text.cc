@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <regex>
 
 #include "support/subprocess.h"
 
@@ -16,11 +15,7 @@ HttpClient metrics_client(const std::string& address) {
 }
 
 std::string metrics_address(const Subprocess& gateway) {
-  if (!gateway.wait_for_err("metrics: http://", std::chrono::seconds(10))) return "";
-  std::smatch m;
-  const std::string err = gateway.err();
-  if (!std::regex_search(err, m, std::regex(R"(metrics: http://([^/]+)/metrics)"))) return "";
-  return m[1];
+  return logged_address(gateway, "metrics: http://", std::chrono::seconds(10));
 }
 
 std::map<std::string, double> parse_metrics(std::string_view text) {

@@ -186,13 +186,20 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-int logged_port(const Subprocess& process, const std::string& before,
-                std::chrono::milliseconds timeout) {
-  if (!process.wait_for_err(before, timeout)) return 0;
+std::string logged_address(const Subprocess& process, const std::string& before,
+                           std::chrono::milliseconds timeout) {
+  if (!process.wait_for_err(before, timeout)) return "";
   const std::string err = process.err();
   const std::size_t from = err.find(before) + before.size();
-  const std::size_t end = err.find_first_of(" \n", from);
-  const std::string address = err.substr(from, end == std::string::npos ? end : end - from);
+  // HOST:PORT, an IPv6 host in brackets; it ends at the first other character ("/metrics", " ").
+  const std::size_t end = err.find_first_not_of(
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.:-[]", from);
+  return err.substr(from, end == std::string::npos ? end : end - from);
+}
+
+int logged_port(const Subprocess& process, const std::string& before,
+                std::chrono::milliseconds timeout) {
+  const std::string address = logged_address(process, before, timeout);
   const std::size_t colon = address.rfind(':');
   return colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
 }

@@ -75,8 +75,11 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 // test running at the same time may take it before it is used: a server of the gateway's own is
 // better started on port 0 (logged_port).
 int free_port();
-// The port of the address `process` logged on stderr right after `before` ("listening on
-// 127.0.0.1:PORT"): the port a server given port 0 was bound to. 0: not logged within `timeout`.
+// The address ("HOST:PORT") `process` first logged on stderr right after `before` ("listening on
+// 127.0.0.1:41234"): where a server given port 0 listens. "": not logged within `timeout`.
+std::string logged_address(const Subprocess& process, const std::string& before,
+                           std::chrono::milliseconds timeout);
+// The port of logged_address; 0: none.
 int logged_port(const Subprocess& process, const std::string& before,
                 std::chrono::milliseconds timeout);
 
