@@ -41,16 +41,21 @@ const std::string kPayloads[] = {
     R"({"variable":"temperature","value":21.53,"unit":"C","time":"1970-01-01T00:01:00.000Z","group":"g-000001"})",
 };
 
-void BM_IngestTimes(benchmark::State& state) {
-  const auto kind = static_cast<std::size_t>(state.range(0));
-  log::init(log::Format::kText, log::Level::err);  // the stamp's rate-limited warning is off
-  const auto dir = std::filesystem::temp_directory_path() / "edgegw-bench-ingest";
+// A buffer without fsync in a new `dir`.
+std::unique_ptr<buffer::Buffer> open_buffer(const std::filesystem::path& dir) {
   std::filesystem::remove_all(dir);
   buffer::Options o;
   o.path = (dir / "buffer").string();
   o.sync = buffer::SyncMode::kNone;
   o.max_bytes = 8ULL << 30;
-  auto buffer = std::move(buffer::Buffer::open(o)).value();
+  return std::move(buffer::Buffer::open(o)).value();
+}
+
+void BM_IngestTimes(benchmark::State& state) {
+  const auto kind = static_cast<std::size_t>(state.range(0));
+  log::init(log::Format::kText, log::Level::err);  // the stamp's rate-limited warning is off
+  const auto dir = std::filesystem::temp_directory_path() / "edgegw-bench-ingest";
+  auto buffer = open_buffer(dir);
   config::DeviceConfig device;
   device.key = "device-0";
   const std::vector<buffer::DeviceId> ids{*buffer->register_device(device.key)};
@@ -128,6 +133,61 @@ void BM_IngestDevice(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_IngestDevice)->ArgNames({"provisioned"})->DenseRange(0, 1)->UseRealTime();
+
+// One round of the modbus source as its bench polls it (plugins/modbus, bench/e2e/modbus_bench.cc):
+// 4 units of 20 f32 points, the 4 polls in one append, each unit's poll
+//   0 one tago_json array with the poll's time (the plugin's JSON before plugin ABI 1.5)
+//   1 typed readings (ABI 1.5: what the modbus source hands over now)
+// Items are readings.
+void BM_IngestPollRound(benchmark::State& state) {
+  const bool typed = state.range(0) == 1;
+  constexpr int kUnits = 4, kPoints = 20;
+  log::init(log::Format::kText, log::Level::err);
+  const auto dir = std::filesystem::temp_directory_path() / "edgegw-bench-ingest-round";
+  auto buffer = open_buffer(dir);
+  std::vector<config::DeviceConfig> devices;
+  std::vector<buffer::DeviceId> ids;
+  std::vector<std::string> payloads;
+  std::vector<std::string> names;
+  std::vector<TypedReading> readings;
+  for (int i = 0; i < kPoints; ++i) names.push_back("p" + std::to_string(i));
+  for (int u = 0; u < kUnits; ++u) {
+    config::DeviceConfig& d = devices.emplace_back();
+    d.key = "meter-" + std::to_string(u);
+    ids.push_back(*buffer->register_device(d.key));
+    std::string p = "[";
+    for (int i = 0; i < kPoints; ++i) {
+      const std::string value = std::to_string(12.04 + u + i * 0.37).substr(0, 7);
+      if (i > 0) p += ',';
+      p += R"({"variable":")" + names[i] + R"(","value":)" + value + R"(,"unit":"V"})";
+      readings.push_back({names[i], std::stod(value), "V", 0});
+    }
+    payloads.push_back(p + "]");
+  }
+  ingest::Mapping mapping;
+  mapping.store(std::make_shared<const ingest::MappingTable>(devices, ids, std::nullopt,
+                                                             ingest::TimeRules{}));
+  config::SourceConfig source;
+  source.name = "plant";
+  source.format = decode::Format::kTagoJson;
+  ingest::Pipeline pipeline(source, mapping, *buffer, nullptr);
+  std::vector<RawMessage> messages;
+  std::vector<TypedMessage> typed_messages;
+  for (int u = 0; u < kUnits; ++u) {
+    messages.push_back(RawMessage{"plant", devices[u].key, {}, payloads[u], kArrival});
+    typed_messages.push_back(
+        {devices[u].key, std::span(readings).subspan(u * kPoints, kPoints), kArrival});
+  }
+  for (auto _ : state) {
+    const Status st = typed ? pipeline.append(std::span<const TypedMessage>(typed_messages))
+                            : pipeline.append(messages);
+    if (!st) state.SkipWithError("append failed");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kUnits * kPoints));
+  buffer.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_IngestPollRound)->ArgNames({"typed"})->DenseRange(0, 1)->UseRealTime();
 
 }  // namespace
 

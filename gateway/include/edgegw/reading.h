@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,6 +35,22 @@ struct RawMessage {
   std::string_view variable;    // for the raw format: {variable} capture or config; may be empty
   std::string_view payload;
   std::int64_t receive_time_ms;  // UTC ms; the time of readings that carry none
+};
+
+// A reading a source hands the host as a value (plugin ABI 1.5's edgegw_reading): nothing to
+// decode. Views borrowed for the append call.
+struct TypedReading {
+  std::string_view variable;
+  std::variant<double, std::int64_t, std::string_view, bool> value;
+  std::string_view unit;
+  std::int32_t unknown_type = 0;  // not 0: the plugin gave a type the host does not know
+};
+
+// One device's typed readings of one moment (edgegw_reading_batch).
+struct TypedMessage {
+  std::string_view device_key;
+  std::span<const TypedReading> readings;
+  std::int64_t receive_time_ms;  // the time of each of its readings
 };
 
 }  // namespace edgegw

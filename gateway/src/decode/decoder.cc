@@ -84,4 +84,16 @@ void decode(Format format, const RawMessage& msg, DecodeOutput& out) noexcept {
   }
 }
 
+void decode(const TypedMessage& msg, DecodeOutput& out) noexcept {
+  const std::size_t first_reading = out.readings.size();
+  const std::size_t invalid_before = out.invalid;
+  try {
+    check_typed(msg, out);
+  } catch (const std::bad_alloc&) {
+    reject(out, first_reading, invalid_before, "out of memory while checking readings");
+  } catch (...) {
+    reject(out, first_reading, invalid_before, "checking readings failed");
+  }
+}
+
 }  // namespace edgegw::decode

@@ -39,6 +39,11 @@ struct DecodeOutput {
 // msg.receive_time_ms. Each reading is validated and normalised (validate.h) before it is kept.
 void decode(Format format, const RawMessage& msg, DecodeOutput& out) noexcept;
 
+// Checks a message's typed readings (a plugin's values, plugin ABI 1.5) by the same rules as
+// decoded ones and appends those kept to out.readings, with msg.receive_time_ms as their time.
+// A refused reading is counted in out.invalid, its problem named by its index and variable.
+void decode(const TypedMessage& msg, DecodeOutput& out) noexcept;
+
 // The largest payload any decoder accepts (a reading's value is at most 6 kB; a message holding
 // thousands of readings is still far below this). Larger payloads are rejected as "decode".
 inline constexpr std::size_t kMaxPayloadBytes = 16 * 1024 * 1024;

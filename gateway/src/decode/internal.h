@@ -20,6 +20,8 @@ void decode_tago_json(const RawMessage& msg, DecodeOutput& out);
 void decode_flat_json(const RawMessage& msg, DecodeOutput& out);
 void decode_csv(const RawMessage& msg, DecodeOutput& out);
 void decode_raw(const RawMessage& msg, DecodeOutput& out);
+// Typed readings (typed.cc). May throw std::bad_alloc.
+void check_typed(const TypedMessage& msg, DecodeOutput& out);
 
 namespace internal {
 

@@ -138,7 +138,27 @@ void Pipeline::apply_time_judgements(std::span<const TimeJudgement> judged,
   }
 }
 
+void Pipeline::decode_message(const RawMessage& msg, decode::DecodeOutput& out) const {
+  if (!msg.variable.empty()) return decode::decode(format_, msg, out);
+  RawMessage with_variable = msg;
+  with_variable.variable = variable_;
+  decode::decode(format_, with_variable, out);
+}
+
+void Pipeline::decode_message(const TypedMessage& msg, decode::DecodeOutput& out) const {
+  decode::decode(msg, out);
+}
+
 Status Pipeline::append(std::span<const RawMessage> messages, const AppendOptions& options) {
+  return append_messages(messages, options);
+}
+
+Status Pipeline::append(std::span<const TypedMessage> messages, const AppendOptions& options) {
+  return append_messages(messages, options);
+}
+
+template <class Message>
+Status Pipeline::append_messages(std::span<const Message> messages, const AppendOptions& options) {
   const std::span<MessageOutcome> each = options.each;
   const bool strict = options.all_or_nothing || !each.empty();
   // Hooks may be added while sources run (the actions, on a reload): asked once per call.
@@ -165,10 +185,9 @@ Status Pipeline::append(std::span<const RawMessage> messages, const AppendOption
   const std::shared_ptr<const MappingTable> table = mapping_.load();
   // One message's readings decoded, checked, mapped and encoded into the scratch; with `strict`,
   // the first problem sets `refusal` and ends it.
-  const auto take = [&](RawMessage msg) {
-    if (msg.variable.empty()) msg.variable = variable_;
+  const auto take = [&](const Message& msg) {
     s.decoded.clear();
-    decode::decode(format_, msg, s.decoded);
+    decode_message(msg, s.decoded);
     received += s.decoded.readings.size();
     if (s.decoded.payload_rejected) {
       ++decode_failed;

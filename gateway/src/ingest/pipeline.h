@@ -18,6 +18,7 @@
 #include "buffer/buffer.h"
 #include "config/config.h"
 #include "core/clock_sync.h"
+#include "decode/decoder.h"
 #include "edgegw/reading.h"
 #include "edgegw/status.h"
 #include "ingest/mapping.h"
@@ -64,10 +65,20 @@ class Pipeline {
   };
   Status append(std::span<const RawMessage> messages, const AppendOptions& options);
 
+  // The same for readings a plugin handed over as values (plugin ABI 1.5): checked instead of
+  // decoded, then mapped and appended exactly as decoded readings are.
+  Status append(std::span<const TypedMessage> messages, const AppendOptions& options);
+  Status append(std::span<const TypedMessage> messages) { return append(messages, {}); }
+
   const std::string& source() const noexcept { return source_; }
   SourceStats& stats() noexcept { return *stats_; }
 
  private:
+  // append() for either kind of message; the readings of one come from decode_message.
+  template <class Message>
+  Status append_messages(std::span<const Message> messages, const AppendOptions& options);
+  void decode_message(const RawMessage& msg, decode::DecodeOutput& out) const;
+  void decode_message(const TypedMessage& msg, decode::DecodeOutput& out) const;
   void log_problem(std::string_view key, std::string_view device_key, std::string_view what);
   // Applies the table's TimePolicy to a device-given time that cannot be right. False: the
   // reading is not to be appended (rejected: dead-lettered once the call's append succeeded, or,

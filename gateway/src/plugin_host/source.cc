@@ -172,6 +172,7 @@ Source::Source(const config::SourceConfig& config, std::string label,
   host_.set_up = &Source::on_set_up;
   host_.device_api = &kDeviceApi;
   host_.source_state = &kSourceState;
+  host_.append_readings = &Source::on_append_readings;
 }
 
 std::string source_label(const config::SourceConfig& config, std::size_t index) {

@@ -101,6 +101,10 @@ class Source {
   static void on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
                      std::size_t len) noexcept;
   static void on_set_up(edgegw_host_ctx* host_ptr, std::int32_t up) noexcept;
+  // ABI 1.5 edgegw_host.append_readings (source_readings.cc).
+  static std::int32_t on_append_readings(edgegw_host_ctx* host_ptr,
+                                         const edgegw_reading_batch* batches, std::size_t count,
+                                         char* error, std::size_t error_size) noexcept;
   std::int32_t append_messages(const edgegw_raw_message* messages, std::size_t count,
                                const ingest::Pipeline::AppendOptions& options, char* error,
                                std::size_t error_size) noexcept;

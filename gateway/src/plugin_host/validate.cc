@@ -30,6 +30,11 @@ std::int32_t on_append(edgegw_host_ctx*, const edgegw_raw_message*, std::size_t,
   return refuse(error, error_size);
 }
 
+std::int32_t on_append_readings(edgegw_host_ctx*, const edgegw_reading_batch*, std::size_t,
+                                char* error, std::size_t error_size) noexcept {
+  return refuse(error, error_size);
+}
+
 void on_log(edgegw_host_ctx* host_ptr, std::int32_t level, const char* message,
             std::size_t len) noexcept {
   const auto* checking = reinterpret_cast<const Checking*>(host_ptr);
@@ -103,6 +108,7 @@ Status validate(const config::SourceConfig& config, std::size_t index,
   host.set_up = &on_set_up;
   host.device_api = &kRefusingDeviceApi;
   host.source_state = &kRefusingSourceState;
+  host.append_readings = &on_append_readings;
   auto instance = create_instance(**loaded, host, config, scratch + "/sources", label);
   if (instance) (*loaded)->table->destroy(*instance);
   std::filesystem::remove_all(scratch, ec);

@@ -32,7 +32,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 4u
+#define EDGEGW_PLUGIN_ABI_MINOR 5u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -182,6 +182,37 @@ typedef struct edgegw_source_state {
   void* reserved[6];
 } edgegw_source_state;
 
+/* Since 1.5: the type of an edgegw_reading's value. Appended, never renumbered. */
+#define EDGEGW_VALUE_NUMBER 1  /* `number`: a finite double */
+#define EDGEGW_VALUE_INTEGER 2 /* `integer`: exact (a 64-bit counter keeps its last digits) */
+#define EDGEGW_VALUE_TEXT 3    /* `text`: UTF-8 */
+#define EDGEGW_VALUE_BOOL 4    /* `integer`: 0 false, anything else true */
+
+/* Since 1.5: one reading a plugin already holds as a value (a register it read, a sample it
+ * measured): nothing to encode in the plugin, nothing to decode in the host. The host checks it
+ * by the same rules as a decoded one (the variable's name, a finite number, UTF-8 text, the
+ * unit's length) and lower-cases the variable. */
+typedef struct edgegw_reading {
+  size_t struct_size;    /* sizeof(edgegw_reading) as the plugin knew it */
+  edgegw_bytes variable; /* the cloud's `variable` */
+  int32_t type;          /* EDGEGW_VALUE_* */
+  double number;         /* EDGEGW_VALUE_NUMBER */
+  int64_t integer;       /* EDGEGW_VALUE_INTEGER and _BOOL */
+  edgegw_bytes text;     /* EDGEGW_VALUE_TEXT */
+  edgegw_bytes unit;     /* empty: none */
+  void* reserved[2];
+} edgegw_reading;
+
+/* Since 1.5: readings of one device taken at one moment (one poll of a unit, say). */
+typedef struct edgegw_reading_batch {
+  size_t struct_size;             /* sizeof(edgegw_reading_batch) as the plugin knew it */
+  edgegw_bytes device_key;        /* as edgegw_raw_message.device_key */
+  const edgegw_reading* readings; /* `count` elements, element size readings[0].struct_size */
+  size_t count;
+  int64_t time_ms; /* UTC ms since the Unix epoch: the time of every reading of the batch */
+  void* reserved[2];
+} edgegw_reading_batch;
+
 /* Callbacks the host gives to create(). Valid until destroy() returns; callable from any thread,
  * concurrently, between create() and the return of stop(). */
 typedef struct edgegw_host {
@@ -212,7 +243,14 @@ typedef struct edgegw_host {
   /* Since 1.3 (NULL from an older host): the source's own durable state. */
   const edgegw_source_state* source_state;
 
-  void* reserved[6];
+  /* Since 1.5 (NULL from an older host): as append, for readings the plugin holds as values
+   * (`count` batches, element size batches[0].struct_size): mapped, checked and made durable as
+   * append does with decoded ones, in one write. A reading the host refuses (a bad variable name,
+   * a non-finite number, an unknown type) is counted and logged, and is not an error. */
+  int32_t (*append_readings)(edgegw_host_ctx* host_ptr, const edgegw_reading_batch* batches,
+                             size_t count, char* error, size_t error_size);
+
+  void* reserved[5];
 } edgegw_host;
 
 /* What create() is told about the source it serves. */

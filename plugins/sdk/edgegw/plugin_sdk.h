@@ -96,6 +96,55 @@ inline edgegw_raw_message message(std::string_view device_key, std::string_view 
   return m;
 }
 
+// A typed reading (ABI 1.5) over borrowed views (they must outlive the append call).
+inline edgegw_reading reading(std::string_view variable, std::string_view unit = {}) noexcept {
+  edgegw_reading r{};
+  r.struct_size = sizeof(edgegw_reading);
+  r.variable = bytes(variable);
+  r.unit = bytes(unit);
+  return r;
+}
+inline edgegw_reading number_reading(std::string_view variable, double value,
+                                     std::string_view unit = {}) noexcept {
+  edgegw_reading r = reading(variable, unit);
+  r.type = EDGEGW_VALUE_NUMBER;
+  r.number = value;
+  return r;
+}
+inline edgegw_reading integer_reading(std::string_view variable, std::int64_t value,
+                                      std::string_view unit = {}) noexcept {
+  edgegw_reading r = reading(variable, unit);
+  r.type = EDGEGW_VALUE_INTEGER;
+  r.integer = value;
+  return r;
+}
+inline edgegw_reading text_reading(std::string_view variable, std::string_view value,
+                                   std::string_view unit = {}) noexcept {
+  edgegw_reading r = reading(variable, unit);
+  r.type = EDGEGW_VALUE_TEXT;
+  r.text = bytes(value);
+  return r;
+}
+inline edgegw_reading bool_reading(std::string_view variable, bool value,
+                                   std::string_view unit = {}) noexcept {
+  edgegw_reading r = reading(variable, unit);
+  r.type = EDGEGW_VALUE_BOOL;
+  r.integer = value ? 1 : 0;
+  return r;
+}
+// One device's readings of one moment (ABI 1.5).
+inline edgegw_reading_batch reading_batch(std::string_view device_key,
+                                          std::span<const edgegw_reading> readings,
+                                          std::int64_t time_ms) noexcept {
+  edgegw_reading_batch b{};
+  b.struct_size = sizeof(edgegw_reading_batch);
+  b.device_key = bytes(device_key);
+  b.readings = readings.data();
+  b.count = readings.size();
+  b.time_ms = time_ms;
+  return b;
+}
+
 // The result of Host::append: code EDGEGW_OK, or the code and the host's reason.
 struct AppendResult {
   std::int32_t code = EDGEGW_OK;
@@ -118,6 +167,24 @@ class Host {
     return result;
   }
   AppendResult append(const edgegw_raw_message& message) const { return append({&message, 1}); }
+
+  // As append, for readings held as values (ABI 1.5). EDGEGW_ERR_UNSUPPORTED from an older host.
+  AppendResult append_readings(std::span<const edgegw_reading_batch> batches) const {
+    AppendResult result;
+    if ((host_->abi_version & 0xffffu) < 5 ||
+        host_->struct_size <
+            offsetof(edgegw_host, append_readings) + sizeof(host_->append_readings) ||
+        host_->append_readings == nullptr) {
+      result.code = EDGEGW_ERR_UNSUPPORTED;
+      result.message = "this gateway takes no typed readings (plugin ABI 1.5)";
+      return result;
+    }
+    char error[512] = {};
+    result.code = host_->append_readings(host_->host_ptr, batches.data(), batches.size(), error,
+                                         sizeof error);
+    if (result.code != EDGEGW_OK) result.message = error;
+    return result;
+  }
 
   void log(std::int32_t level, std::string_view message) const noexcept {
     host_->log(host_->host_ptr, level, message.data(), message.size());

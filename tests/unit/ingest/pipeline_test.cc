@@ -105,6 +105,58 @@ TEST_F(PipelineTest, InvalidReadingsAreCountedAndTheOthersKept) {
   EXPECT_EQ(p.stats().appended, 1u);
 }
 
+TEST_F(PipelineTest, TypedReadingsAreMappedAndQueuedAsDecodedOnesAre) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  // One poll of a unit, as the modbus source hands it over (plugin ABI 1.5): no payload.
+  const TypedReading poll[] = {
+      {"Temp", std::int64_t{215}, "", 0},                // mapped: renamed, scaled, its unit set
+      {"flow", 12.5, "m3/h", 0},                         // a number
+      {"count", std::int64_t{9007199254740993}, "", 0},  // exact beyond a double's 53 bits
+      {"model", std::string_view("M1-\"X\""), "", 0},    // text, escaped when encoded
+      {"door", true, "", 0}};
+  const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000}};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(
+      queued(boiler_),
+      R"([{"variable":"temperature","value":21.5,"unit":"C","time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"flow","value":12.5,"unit":"m3/h","time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"count","value":9007199254740993,"time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"model","value":"M1-\"X\"","time":"2023-11-14T22:13:20.000Z"},)"
+      R"({"variable":"door","value":true,"time":"2023-11-14T22:13:20.000Z"}])");
+  EXPECT_EQ(p.stats().messages, 1u);
+  EXPECT_EQ(p.stats().received, 5u);
+  EXPECT_EQ(p.stats().appended, 5u);
+}
+
+TEST_F(PipelineTest, TypedReadingsAreCheckedByTheRulesOfDecodedOnes) {
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  const TypedReading poll[] = {
+      {"a-b", 1.0, "", 0},                                       // a forbidden character
+      {"nan", std::numeric_limits<double>::quiet_NaN(), "", 0},  // not finite
+      {"latin", std::string_view("caf\xe9"), "", 0},             // not UTF-8
+      {"odd", 0.0, "", 9},                                       // a type the host does not know
+      {"unit", 1.0, "a unit longer than the cloud's 25 characters", 0},
+      {"good", 2.0, "", 0}};
+  const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000},
+                                   {"stranger", std::span(poll).last(1), 1700000000000}};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().received, 2u);  // the readings that passed the checks, as for a decoder
+  EXPECT_EQ(p.stats().rejected_invalid, 5u);
+  EXPECT_EQ(p.stats().rejected_unmapped, 1u);
+  EXPECT_EQ(p.stats().appended, 1u);
+  EXPECT_EQ(queued(boiler_),
+            R"([{"variable":"good","value":2.0,"time":"2023-11-14T22:13:20.000Z"}])");
+  // The strict mode names the first refused reading, by its index (and name, past its variable).
+  const TypedMessage one[] = {{"boiler-1", std::span(poll).subspan(1, 1), 1700000000000}};
+  Pipeline::AppendOptions strict;
+  strict.all_or_nothing = true;
+  const Status st = p.append(one, strict);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            "reading refused: reading 0 (\"nan\"): value is not a finite number (the cloud's "
+            "JSON cannot carry it)");
+}
+
 TEST_F(PipelineTest, UnmappedIsRejectedOrSentToTheDefaultDevice) {
   Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const RawMessage messages[] = {
