@@ -10,7 +10,7 @@
 // time; with many (--units 32) a round outlasts 1 ms and neither sleeps.
 //
 //   build/release/bench/e2e/edgegw-modbus-bench [--units 4] [--points 20] [--spread 2]
-//       [--type f32] [--seconds 5] [--rounds 3] [--warmup 10]
+//       [--type f32] [--seconds 5] [--rounds 3] [--warmup 10] [--append-interval 20ms]
 //
 // Each unit has `--points` points `--spread` registers apart: with f32 (2 registers) and spread 2
 // they are adjacent, one request per unit per poll (a meter's block of values); a larger spread
@@ -55,8 +55,9 @@ struct Args {
   // heap until glibc's thresholds settle and the first memtables are reused (~10 s here): 6% of
   // its CPU in the first seconds, next to nothing after. A gateway runs for months.
   double warmup = 10;
-  int client_port = 0;  // --client PORT: be the baseline's client loop
-  bool paced = false;   // --paced 1: the client loop makes a round every 1 ms at most
+  std::string append_interval;  // --append-interval 0: the source's key (empty: its default)
+  int client_port = 0;          // --client PORT: be the baseline's client loop
+  bool paced = false;           // --paced 1: the client loop makes a round every 1 ms at most
 };
 
 Args parse(int argc, char** argv) {
@@ -78,6 +79,8 @@ Args parse(int argc, char** argv) {
       a.rounds = std::atoi(v.c_str());
     } else if (k == "--warmup") {
       a.warmup = std::atof(v.c_str());
+    } else if (k == "--append-interval") {
+      a.append_interval = v;
     } else if (k == "--client") {
       a.client_port = std::atoi(v.c_str());
     } else if (k == "--paced") {
@@ -216,7 +219,9 @@ Result run_gateway(const Args& a, int port, const std::string& dir, int round) {
       << "buffer: { sync: batch, max_bytes: 4GiB }\n"
       << "cloud:\n  url: http://127.0.0.1:1\n  retry: { initial_backoff: 1m, max_backoff: 5m }\n"
       << "sources:\n  - name: bench\n    plugin: modbus\n    config:\n"
-      << "      transport: tcp\n      host: 127.0.0.1\n      port: " << port << "\n      units:\n"
+      << "      transport: tcp\n      host: 127.0.0.1\n      port: " << port << "\n"
+      << (a.append_interval.empty() ? "" : "      append_interval: " + a.append_interval + "\n")
+      << "      units:\n"
       << units << "devices:\n"
       << devices;
   testing::Subprocess gw({testing::edgegw_binary(), "run", "-c", cfg});

@@ -20,10 +20,11 @@ using sdk::config_error;
 using sdk::index_path;
 using sdk::key_path;
 
-constexpr std::array<std::string_view, 18> kSourceKeys = {
+constexpr std::array<std::string_view, 19> kSourceKeys = {
     "transport",   "host",      "port",     "connect_timeout", "baud",       "parity",
     "data_bits",   "stop_bits", "rs485",    "request_delay",   "timeout",    "initial_backoff",
-    "max_backoff", "max_gap",   "interval", "word_order",      "byte_order", "units"};
+    "max_backoff", "max_gap",   "interval", "append_interval", "word_order", "byte_order",
+    "units"};
 constexpr std::array<std::string_view, 5> kUnitKeys = {"id", "device", "groups", "word_order",
                                                        "byte_order"};
 constexpr std::array<std::string_view, 3> kGroupKeys = {"name", "interval", "points"};
@@ -429,6 +430,9 @@ Config parse_config(std::string_view config_json) {
           duration_in(key, v, std::chrono::milliseconds(10), std::chrono::hours(24), "10ms … 24h");
     } else if (key == "max_gap") {
       c.max_gap = static_cast<std::uint16_t>(sdk::read_integer(key, v, 0, 124));
+    } else if (key == "append_interval") {
+      c.append_interval =
+          duration_in(key, v, std::chrono::milliseconds(0), std::chrono::seconds(1), "0 … 1s");
     } else if (key == "interval") {
       interval =
           duration_in(key, v, std::chrono::milliseconds(1), std::chrono::hours(24), "1ms … 24h");

@@ -84,6 +84,10 @@ struct Config {
   std::chrono::milliseconds initial_backoff{1000};  // a silent unit, a lost connection …
   std::chrono::milliseconds max_backoff{60000};     // … retried after this, doubling up to this
   std::uint16_t max_gap = 0;  // unused registers (bits: x16) one request may read across
+  // When rounds come faster than this, their polls are handed to the buffer together once per
+  // interval (one durable write instead of one per round); a poll is held about that long at
+  // most, and not at all when the next round would end later. 0: every round on its own.
+  std::chrono::milliseconds append_interval{20};
   std::vector<Unit> units;
 };
 

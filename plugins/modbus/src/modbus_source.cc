@@ -5,14 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <utility>
-
-#include <boost/json/serialize.hpp>
-#include <boost/json/string_view.hpp>
 
 #include "edgegw/plugin_worker.h"
 #include "value.h"
@@ -65,6 +63,25 @@ const char* exception_name(int code) {
   }
 }
 
+// A reading's value as text that is equal exactly when the values are (on_change without a
+// deadband): the type, and the shortest text of the number, the integer or the string.
+std::string same_value(const edgegw_reading& r, const std::string& text) {
+  char buf[40];
+  std::to_chars_result end{};
+  switch (r.type) {
+    case EDGEGW_VALUE_TEXT:
+      return "s" + text;
+    case EDGEGW_VALUE_BOOL:
+      return r.integer != 0 ? "b1" : "b0";
+    case EDGEGW_VALUE_INTEGER:
+      end = std::to_chars(buf, buf + sizeof buf, r.integer);
+      return "i" + std::string(buf, end.ptr);
+    default:
+      end = std::to_chars(buf, buf + sizeof buf, r.number);
+      return "n" + std::string(buf, end.ptr);
+  }
+}
+
 }  // namespace
 
 ModbusSource::ModbusSource(sdk::Host host, std::string_view name, std::string_view config_json)
@@ -102,17 +119,7 @@ ModbusSource::ModbusSource(sdk::Host host, std::string_view name, std::string_vi
       GroupState& gs = us.groups.emplace_back();
       gs.config = &g;
       gs.requests = plan_requests(g.points, config_.max_gap);
-      for (const Point& p : g.points) {
-        PointState& ps = gs.points.emplace_back();
-        // The config's text is UTF-8 and may hold any character the cloud allows: escaped as
-        // JSON (Boost.JSON keeps UTF-8 as it is).
-        ps.prefix = "{\"variable\":" + boost::json::serialize(boost::json::string_view(p.name)) +
-                    ",\"value\":";
-        ps.suffix =
-            p.unit.empty()
-                ? "}"
-                : ",\"unit\":" + boost::json::serialize(boost::json::string_view(p.unit)) + "}";
-      }
+      gs.points.resize(g.points.size());
       host_.info(us.label + ", group '" + g.name + "' every " + format_ms(g.interval) + ": " +
                  describe(gs.requests, g.points.size()));
       ++groups;
@@ -167,9 +174,8 @@ void ModbusSource::stop() {
   }
   limited_.flush(EDGEGW_LOG_WARN, true);  // the counts no later line said
   for (const UnitState& u : units_) host_.info("stopped: " + summary(u));
-  if (!pending_.empty() || readings_lost_ > 0) {
-    std::size_t waiting = 0;
-    for (const Pending& p : pending_) waiting += p.readings;
+  if (refused_ || readings_lost_ > 0) {
+    const std::size_t waiting = refused_ ? readings_.size() : 0;
     host_.warn("stopped with " + std::to_string(waiting + readings_lost_) +
                " reading(s) the buffer did not take (full)");
   }
@@ -214,8 +220,8 @@ void ModbusSource::run() {
   while (!stopping()) {
     // Back-pressure: while the buffer refuses a round, no new poll is taken (a device keeps its
     // values; a poll not taken loses nothing), and the held one is handed over again, in order.
-    if (!pending_.empty()) {
-      if (!flush_pending()) {
+    if (refused_) {
+      if (!deliver_round()) {
         if (!wait_until(Clock::now() + held_retry_)) break;
         held_retry_ = std::min<std::chrono::milliseconds>(held_retry_ * 2, kHeldRetryMax);
         continue;
@@ -223,6 +229,7 @@ void ModbusSource::run() {
       held_retry_ = kHeldRetryMin;
     }
     if (!connected_) {
+      deliver_round();  // what was polled before the link went: no reason to hold it
       if (!connect()) {
         if (!wait_until(Clock::now() + reconnect_backoff_)) break;
         reconnect_backoff_ = std::min(reconnect_backoff_ * 2, config_.max_backoff);
@@ -247,7 +254,7 @@ void ModbusSource::run() {
       silence = poll(u, due, now) || silence;
       if (!connected_ || stopping()) break;
     }
-    deliver_round();
+    deliver_when_due(now);
     if (silence && connected_ && config_.transport == Transport::kTcp &&
         std::all_of(units_.begin(), units_.end(), [](const UnitState& u) { return u.down; })) {
       // No unit answers: the connection may be dead without a reset (a NAT or a cellular link
@@ -258,6 +265,7 @@ void ModbusSource::run() {
     }
     update_up();
   }
+  deliver_round();  // stopping: what was polled goes to the buffer (stop() waits for it)
 }
 
 bool ModbusSource::connect() {
@@ -359,18 +367,14 @@ ModbusSource::Outcome ModbusSource::read(const Request& r, int& error) {
   return Outcome::kLinkLost;  // reset, broken pipe, I/O error of a vanished adapter, ...
 }
 
-void ModbusSource::add_readings(UnitState& unit, GroupState& group, const Request& r,
-                                std::size_t& count) {
+void ModbusSource::add_readings(UnitState& unit, GroupState& group, const Request& r) {
   for (const Request::Member& m : r.members) {
     const Point& p = group.config->points[m.point];
     PointState& ps = group.points[m.point];
-    const std::size_t mark = payload_.size();
-    if (count > 0) payload_ += ',';
-    payload_ += ps.prefix;
-    const std::size_t value_at = payload_.size();
+    edgegw_reading reading = sdk::reading(p.name, p.unit);
     double number = 0;
-    if (!append_value(p, regs_.data() + m.offset, bits_[m.offset] != 0, payload_, &number)) {
-      payload_.resize(mark);
+    if (!typed_value(p, regs_.data() + m.offset, bits_[m.offset] != 0, reading, value_text_,
+                     value_scratch_, &number)) {
       ++unit.counters.not_a_number;
       limited_.log(EDGEGW_LOG_WARN, "nan-" + std::to_string(unit.config->id),
                    unit.label + ": '" + p.name + "' is not a number (NaN or infinity): left out; " +
@@ -378,20 +382,23 @@ void ModbusSource::add_readings(UnitState& unit, GroupState& group, const Reques
       continue;
     }
     if (p.report == Report::kOnChange) {
-      const std::string_view text(payload_.data() + value_at, payload_.size() - value_at);
+      std::string value = same_value(reading, value_text_);
       const bool changed =
-          !ps.has_last ||
-          (p.deadband > 0 ? std::fabs(number - ps.last_number) > p.deadband : text != ps.last_text);
-      if (!changed) {
-        payload_.resize(mark);
-        continue;
-      }
+          !ps.has_last || (p.deadband > 0 ? std::fabs(number - ps.last_number) > p.deadband
+                                          : value != ps.last_value);
+      if (!changed) continue;
       ps.has_last = true;
       ps.last_number = number;
-      ps.last_text.assign(text);
+      ps.last_value = std::move(value);
     }
-    payload_ += ps.suffix;
-    ++count;
+    std::size_t text_at = std::string::npos;
+    if (reading.type == EDGEGW_VALUE_TEXT) {
+      text_at = texts_.size();
+      texts_ += value_text_;
+      reading.text.len = value_text_.size();  // its ptr is set when the polls are handed over
+    }
+    readings_.push_back(reading);
+    text_at_.push_back(text_at);
   }
 }
 
@@ -436,9 +443,7 @@ bool ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
   const std::int64_t time_ms = sdk::now_ms();  // the time of every reading of this poll
   ++unit.counters.polls;
   (void)modbus_set_slave(ctx_, unit.config->id);
-  const std::size_t begin = payload_.size();  // this poll's array, after the round's others
-  payload_ += '[';
-  std::size_t count = 0;
+  const std::size_t begin = readings_.size();  // this poll's, after the held polls' readings
   bool answered = false;
   bool timed_out = false;
   const Request* timed_out_request = nullptr;
@@ -453,11 +458,11 @@ bool ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
       ++unit.counters.requests;
       if (outcome == Outcome::kOk) {
         answered = true;
-        add_readings(unit, *g, r, count);
+        add_readings(unit, *g, r);
         continue;
       }
       if (outcome == Outcome::kLinkLost) {
-        end_poll(unit, begin, time_ms, count);
+        end_poll(unit, begin, time_ms);
         disconnect(std::string(modbus_strerror(error)) + " (" + unit.label + ", " + describe(r) +
                    ")");
         return false;
@@ -477,7 +482,7 @@ bool ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
     }
     if (timed_out) break;
   }
-  end_poll(unit, begin, time_ms, count);
+  end_poll(unit, begin, time_ms);
 
   if (answered) {
     if (timed_out) {
@@ -517,40 +522,58 @@ bool ModbusSource::poll(UnitState& unit, std::vector<GroupState*>& due, Clock::t
   return true;
 }
 
-void ModbusSource::end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms,
-                            std::size_t readings) {
-  if (readings == 0) {
-    payload_.resize(begin);
-    return;
-  }
-  payload_ += ']';
+void ModbusSource::end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms) {
+  const std::size_t readings = readings_.size() - begin;
+  if (readings == 0) return;
   unit.counters.readings += readings;  // read; any the buffer never took are readings_lost_
-  round_.push_back({&unit, begin, payload_.size(), time_ms, readings});
+  round_.push_back({&unit, begin, readings_.size(), time_ms});
 }
 
-void ModbusSource::deliver_round() {
+void ModbusSource::deliver_when_due(Clock::time_point round_start) {
   if (round_.empty()) return;
-  messages_.clear();
+  const Clock::time_point now = Clock::now();
+  if (held_since_ == Clock::time_point{}) held_since_ = now;
+  const Clock::time_point deadline = held_since_ + config_.append_interval;
+  // The next round joins if it is due, and likely over (it takes what this one took), in time.
+  if (connected_ && next_wake() + (now - round_start) < deadline) return;
+  deliver_round();
+}
+
+bool ModbusSource::deliver_round() {
+  if (round_.empty()) return true;
+  for (std::size_t i = 0; i < readings_.size(); ++i) {  // texts_ has its final address now
+    if (text_at_[i] != std::string::npos) readings_[i].text.ptr = texts_.data() + text_at_[i];
+  }
+  batches_.clear();
   for (const Poll& p : round_) {
-    messages_.push_back(sdk::message(p.unit->config->device,
-                                     std::string_view(payload_).substr(p.begin, p.end - p.begin),
-                                     p.time_ms));
+    batches_.push_back(sdk::reading_batch(
+        p.unit->config->device,
+        std::span<const edgegw_reading>(readings_).subspan(p.begin, p.end - p.begin), p.time_ms));
   }
-  const sdk::AppendResult r = host_.append(messages_);
+  const sdk::AppendResult r = host_.append_readings(batches_);
   if (held(r)) {
-    limited_.log(EDGEGW_LOG_WARN, "refused", [&] {
-      return "the buffer refused a round of polls (" + r.message +
-             "): holding it, and taking no new poll until the buffer takes it";
-    });
-    for (const Poll& p : round_) {
-      pending_.push_back({p.unit->config->device, payload_.substr(p.begin, p.end - p.begin),
-                          p.time_ms, p.readings});
+    if (!refused_) {
+      limited_.log(EDGEGW_LOG_WARN, "refused", [&] {
+        return "the buffer refused a round of polls (" + r.message +
+               "): holding it, and taking no new poll until the buffer takes it";
+      });
     }
-  } else if (!r.ok()) {
-    for (const Poll& p : round_) readings_lost_ += p.readings;
+    refused_ = true;
+    return false;
   }
+  if (r.ok() && refused_) {
+    host_.info("the buffer takes polls again: " + std::to_string(round_.size()) +
+               " held poll(s) appended; polling goes on");
+  } else if (!r.ok()) {
+    readings_lost_ += readings_.size();
+  }
+  refused_ = false;
+  held_since_ = {};
   round_.clear();
-  payload_.clear();
+  readings_.clear();
+  text_at_.clear();
+  texts_.clear();
+  return true;
 }
 
 bool ModbusSource::held(const sdk::AppendResult& r) {
@@ -563,22 +586,6 @@ bool ModbusSource::held(const sdk::AppendResult& r) {
                 "): dropped; the next polls go on");
   }
   return false;
-}
-
-bool ModbusSource::flush_pending() {
-  messages_.clear();
-  for (const Pending& p : pending_)
-    messages_.push_back(sdk::message(p.device, p.payload, p.time_ms));
-  const sdk::AppendResult r = host_.append(messages_);
-  if (held(r)) return false;
-  if (r.ok()) {
-    host_.info("the buffer takes polls again: " + std::to_string(pending_.size()) +
-               " held poll(s) appended; polling goes on");
-  } else {
-    for (const Pending& p : pending_) readings_lost_ += p.readings;
-  }
-  pending_.clear();
-  return true;
 }
 
 }  // namespace edgegw::plugins::modbus

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // One modbus source: one bus (a TCP connection, or a serial line) polled by one thread with
 // libmodbus. Each unit's groups are due at their own interval; the points of one unit that one
-// poll read are one message, a tago_json array carrying the poll's time, and the messages of the
-// units polled in one round (those due at the same moment) go to the host in one append.
+// poll read are one batch of typed readings (plugin ABI 1.5: no JSON to write or parse) carrying
+// the poll's time, and the batches of the units polled in one round (those due at the same
+// moment) go to the host in one append. When
+// rounds come faster than `append_interval`, the rounds of one interval share that append: one
+// durable write per interval rather than per round (a write costs the gateway more than a round's
+// requests, see bench/results/analysis.md). A poll is held about that long at most (the next
+// round's length is foreseen as the last one's), and not at all when the next round would end
+// later than that, or the bus is about to reconnect or stop.
 //
 // Faults, per unit: a request without an answer (timeout) ends that unit's poll; a unit that
 // answered nothing in a poll is backed off (initial_backoff doubling to max_backoff) so that it
@@ -17,7 +23,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -47,11 +52,9 @@ class ModbusSource {
   using Clock = std::chrono::steady_clock;
 
   struct PointState {
-    std::string prefix;  // {"variable":"voltage","value":
-    std::string suffix;  // ,"unit":"V"}
     bool has_last = false;
     double last_number = 0;
-    std::string last_text;  // the JSON text last reported (on_change)
+    std::string last_value;  // the value last reported, as same_value() writes it (on_change)
   };
   struct GroupState {
     const Group* config = nullptr;
@@ -80,19 +83,12 @@ class ModbusSource {
     Counters counters;
   };
   enum class Outcome { kOk, kTimeout, kCrc, kException, kBadResponse, kLinkLost };
-  // A poll of this round: its tago_json array in payload_[begin, end).
+  // A held poll: its readings are readings_[begin, end).
   struct Poll {
     const UnitState* unit = nullptr;
     std::size_t begin = 0;
     std::size_t end = 0;
     std::int64_t time_ms = 0;
-    std::size_t readings = 0;
-  };
-  struct Pending {
-    std::string device;
-    std::string payload;
-    std::int64_t time_ms = 0;
-    std::size_t readings = 0;
   };
 
   void run();
@@ -105,15 +101,18 @@ class ModbusSource {
   // True when the unit answered nothing (it is backed off now).
   bool poll(UnitState& unit, std::vector<GroupState*>& due, Clock::time_point now);
   Outcome read(const Request& r, int& error);
-  void add_readings(UnitState& unit, GroupState& group, const Request& r, std::size_t& count);
+  void add_readings(UnitState& unit, GroupState& group, const Request& r);
   void note_failure(UnitState& unit, const Request& r, Outcome outcome, int error);
-  void end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms, std::size_t readings);
-  // Appends this round's polls in one call; a round the buffer refuses is held (pending_).
-  void deliver_round();
+  void end_poll(UnitState& unit, std::size_t begin, std::int64_t time_ms);
+  // Appends the polls held since the last append unless the next round, started at its due time
+  // and as long as the one started at `round_start`, ends before the oldest has waited
+  // append_interval (a poll slower than that is never held).
+  void deliver_when_due(Clock::time_point round_start);
+  // Appends the held polls in one call. Polls the buffer refuses (full) stay held, refused_ set:
+  // no new poll is taken until they are taken. False while they are refused.
+  bool deliver_round();
   // Whether `r` asks to hold what it refused (full buffer or disk); logs a refusal for good.
   bool held(const sdk::AppendResult& r);
-  // Hands the held polls over again: true when none is held any more.
-  bool flush_pending();
   void update_up();
   std::string summary(const UnitState& unit) const;
 
@@ -133,11 +132,15 @@ class ModbusSource {
   Clock::time_point last_request_end_{};
   std::vector<std::uint16_t> regs_;
   std::vector<std::uint8_t> bits_;
-  std::string payload_;                       // the arrays of this round's polls
-  std::vector<Poll> round_;                   // … and where each one is
-  std::vector<edgegw_raw_message> messages_;  // one per poll of the round, for one append
-  std::deque<Pending> pending_;               // refused by a full buffer, retried in order
-  std::chrono::milliseconds held_retry_{20};  // the next retry of pending_ (doubling)
+  std::vector<edgegw_reading> readings_;       // the readings of the polls held for one append
+  std::vector<std::size_t> text_at_;           // … per reading: its text's offset in texts_
+  std::string texts_;                          // … the text values' bytes
+  std::vector<Poll> round_;                    // … and which are each poll's
+  Clock::time_point held_since_{};             // when round_ got its first poll
+  std::vector<edgegw_reading_batch> batches_;  // one per held poll, for one append
+  std::string value_text_, value_scratch_;     // typed_value's
+  bool refused_ = false;                       // the held polls were refused by a full buffer
+  std::chrono::milliseconds held_retry_{20};   // their next retry (doubling)
   std::uint64_t readings_lost_ = 0;
 
   std::mutex mu_;

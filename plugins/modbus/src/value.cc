@@ -76,8 +76,9 @@ bool append_float(const Point& p, F raw, int precision, std::string& out, double
   return true;
 }
 
-void append_string_registers(const Point& p, const std::uint16_t* regs, std::string& out) {
-  std::string text;
+// A string's bytes: up to the first NUL, without trailing spaces.
+void string_registers(const Point& p, const std::uint16_t* regs, std::string& text) {
+  text.clear();
   text.reserve(2u * p.count);
   for (std::size_t k = 0; k < p.count; ++k) {
     const std::uint16_t r = reg(p, regs, k);
@@ -88,10 +89,66 @@ void append_string_registers(const Point& p, const std::uint16_t* regs, std::str
     text += lo;
   }
   while (!text.empty() && text.back() == ' ') text.pop_back();
+}
+
+void append_string_registers(const Point& p, const std::uint16_t* regs, std::string& out) {
+  std::string text;
+  string_registers(p, regs, text);
   sdk::append_json_string(text, out, /*latin1=*/true);  // a device's bytes: Latin-1
 }
 
+void latin1_to_utf8(std::string_view bytes, std::string& out) {
+  out.clear();
+  for (const char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80) {
+      out += c;
+    } else {
+      out += static_cast<char>(0xc0 | (u >> 6));
+      out += static_cast<char>(0x80 | (u & 0x3f));
+    }
+  }
+}
+
+// A JSON number's text as a JSON reader types it: an integer that fits int64, else a double.
+void type_number(std::string_view t, edgegw_reading& out) {
+  const char* end = t.data() + t.size();
+  if (t.find_first_of(".eE") == std::string_view::npos) {
+    std::int64_t i = 0;
+    const auto r = std::from_chars(t.data(), end, i);
+    if (r.ec == std::errc() && r.ptr == end) {
+      out.type = EDGEGW_VALUE_INTEGER;
+      out.integer = i;
+      return;
+    }
+  }
+  double d = 0;
+  (void)std::from_chars(t.data(), end, d);  // our own finite number's text
+  out.type = EDGEGW_VALUE_NUMBER;
+  out.number = d;
+}
+
 }  // namespace
+
+bool typed_value(const Point& p, const std::uint16_t* regs, bool bit, edgegw_reading& out,
+                 std::string& text, std::string& scratch, double* number) {
+  switch (p.type) {
+    case Type::kBool:
+      out.type = EDGEGW_VALUE_BOOL;
+      out.integer = (is_bit_kind(p.kind) ? bit : ((reg(p, regs, 0) >> p.bit) & 1u) != 0) ? 1 : 0;
+      return true;
+    case Type::kString:
+      string_registers(p, regs, scratch);
+      latin1_to_utf8(scratch, text);
+      out.type = EDGEGW_VALUE_TEXT;
+      return true;
+    default:
+      scratch.clear();
+      if (!append_value(p, regs, bit, scratch, number)) return false;
+      type_number(scratch, out);
+      return true;
+  }
+}
 
 bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
                   double* number) {

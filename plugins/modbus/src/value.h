@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config.h"
+#include "edgegw/plugin.h"
 
 namespace edgegw::plugins::modbus {
 
@@ -23,5 +24,13 @@ namespace edgegw::plugins::modbus {
 // trailing spaces, and its bytes are read as Latin-1 (control and non-ASCII bytes escaped).
 bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
                   double* number);
+
+// The same value typed for the host (plugin ABI 1.5's edgegw_reading: out.type and its field),
+// exactly as the host would read the text above: a bool; an integer where that text is an integer
+// that fits 64 bits signed; a number otherwise; a string's text (its bytes read as Latin-1) into
+// *text as UTF-8 (out.text is left for the caller to point at where it keeps it). False, with
+// nothing set, as append_value. `scratch` is reused between calls.
+bool typed_value(const Point& p, const std::uint16_t* regs, bool bit, edgegw_reading& out,
+                 std::string& text, std::string& scratch, double* number);
 
 }  // namespace edgegw::plugins::modbus

@@ -40,6 +40,7 @@ TEST(ModbusConfig, DefaultsOfTcp) {
   EXPECT_EQ(c.initial_backoff.count(), 1000);
   EXPECT_EQ(c.max_backoff.count(), 60000);
   EXPECT_EQ(c.max_gap, 0);
+  EXPECT_EQ(c.append_interval.count(), 20);
   ASSERT_EQ(c.units.size(), 1u);
   const Unit& u = c.units[0];
   EXPECT_EQ(u.id, 1);
@@ -76,7 +77,7 @@ TEST(ModbusConfig, EveryKey) {
     "transport": "rtu", "port": "/dev/serial/by-id/usb-FTDI-if00-port0", "baud": 9600,
     "parity": "none", "data_bits": 8, "stop_bits": 2, "rs485": true, "request_delay": "5ms",
     "timeout": "250ms", "initial_backoff": "100ms", "max_backoff": "10s", "max_gap": 4,
-    "interval": "2s", "word_order": "little", "byte_order": "big",
+    "interval": "2s", "append_interval": "0s", "word_order": "little", "byte_order": "big",
     "units": [{"id": 7, "device": "meter-7", "byte_order": "little", "groups": [
       {"name": "fast", "interval": "500ms", "points": [
         {"name": "energy", "kind": "input", "address": 100, "type": "u64", "word_order": "big",
@@ -95,6 +96,7 @@ TEST(ModbusConfig, EveryKey) {
   EXPECT_EQ(c.initial_backoff.count(), 100);
   EXPECT_EQ(c.max_backoff.count(), 10000);
   EXPECT_EQ(c.max_gap, 4);
+  EXPECT_EQ(c.append_interval.count(), 0);
   const Unit& u = c.units[0];
   EXPECT_EQ(u.id, 7);
   EXPECT_EQ(u.device, "meter-7");
@@ -162,6 +164,7 @@ TEST(ModbusConfig, ErrorsNameTheKey) {
       {tcp(R"("initial_backoff":"10s","max_backoff":"1s",)"),
        "max_backoff: is shorter than initial_backoff"},
       {tcp(R"("max_gap":125,)"), "max_gap: 125 is out of range 0 … 124"},
+      {tcp(R"("append_interval":"2s",)"), "append_interval: 2000ms is out of range (0 … 1s)"},
       {tcp(R"("word_order":"middle",)"), "word_order: 'middle' is not big or little"},
       {R"({"transport":"tcp","host":"h"})", "units: required"},
       {R"({"transport":"tcp","host":"h","units":[]})", "units: is empty"},

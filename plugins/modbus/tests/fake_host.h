@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host's callbacks as a recorder, for running a source in the test's own process: every
-// append (its messages copied), every log line and every set_up. An append can be made to fail
-// as a full buffer does.
+// append (its messages copied; typed readings written as the tago_json array the host would
+// forward, so that a test reads both alike), every log line and every set_up. An append can be
+// made to fail as a full buffer does.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,10 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "edgegw/plugin_sdk.h"
 #include "support/subprocess.h"
@@ -29,6 +34,7 @@ class FakeHost {
     host_.abi_version = EDGEGW_PLUGIN_ABI_VERSION;
     host_.host_ptr = reinterpret_cast<edgegw_host_ctx*>(this);
     host_.append = &FakeHost::on_append;
+    host_.append_readings = &FakeHost::on_append_readings;
     host_.log = &FakeHost::on_log;
     host_.set_up = &FakeHost::on_set_up;
   }
@@ -83,20 +89,55 @@ class FakeHost {
  private:
   static FakeHost& self(edgegw_host_ctx* p) { return *reinterpret_cast<FakeHost*>(p); }
 
-  static std::int32_t on_append(edgegw_host_ctx* p, const edgegw_raw_message* messages,
-                                std::size_t count, char* error, std::size_t error_size) {
+  // The modbus source hands typed readings (append_readings): a raw append is a regression.
+  static std::int32_t on_append(edgegw_host_ctx*, const edgegw_raw_message*, std::size_t,
+                                char* error, std::size_t error_size) {
+    sdk::write_error(error, error_size, "the modbus source appends typed readings (test)");
+    return EDGEGW_ERR_UNSUPPORTED;
+  }
+
+  // A typed reading as its tago_json object: {"variable", "value"[, "unit"]}.
+  static boost::json::object object_of(const edgegw_reading& r) {
+    boost::json::object o;
+    o["variable"] = sdk::view(r.variable);
+    switch (r.type) {
+      case EDGEGW_VALUE_NUMBER:
+        o["value"] = r.number;
+        break;
+      case EDGEGW_VALUE_INTEGER:
+        o["value"] = r.integer;
+        break;
+      case EDGEGW_VALUE_TEXT:
+        o["value"] = sdk::view(r.text);
+        break;
+      case EDGEGW_VALUE_BOOL:
+        o["value"] = r.integer != 0;
+        break;
+      default:
+        o["value"] = "unknown type " + std::to_string(r.type);
+    }
+    if (r.unit.len > 0) o["unit"] = sdk::view(r.unit);
+    return o;
+  }
+
+  static std::int32_t on_append_readings(edgegw_host_ctx* p, const edgegw_reading_batch* batches,
+                                         std::size_t count, char* error, std::size_t error_size) {
     FakeHost& h = self(p);
     std::lock_guard lock(h.mu_);
     if (h.full_) {
       std::vector<std::int64_t>& times = h.refused_.emplace_back();
-      for (std::size_t i = 0; i < count; ++i) times.push_back(messages[i].receive_time_ms);
+      for (std::size_t i = 0; i < count; ++i) times.push_back(batches[i].time_ms);
       sdk::write_error(error, error_size, "the buffer is full (test)");
       return EDGEGW_ERR_FULL;
     }
     std::vector<Message>& a = h.appends_.emplace_back();
     for (std::size_t i = 0; i < count; ++i) {
-      a.push_back({std::string(sdk::view(messages[i].device_key)),
-                   std::string(sdk::view(messages[i].payload)), messages[i].receive_time_ms});
+      boost::json::array items;
+      for (std::size_t k = 0; k < batches[i].count; ++k) {
+        items.push_back(object_of(batches[i].readings[k]));
+      }
+      a.push_back({std::string(sdk::view(batches[i].device_key)), boost::json::serialize(items),
+                   batches[i].time_ms});
     }
     return EDGEGW_OK;
   }

@@ -496,6 +496,64 @@ TEST(ModbusSource, GarbageOnTheSerialLineNeverBecomesAValue) {
       << log;
 }
 
+// The readings a unit read, as its stop summary counts them ("stopped: unit 1 (a): 12 poll(s),
+// 12 request(s), 12 reading(s); ...").
+std::size_t readings_logged(const FakeHost& host, const std::string& label) {
+  const std::string log = host.log();
+  const auto line = log.find("stopped: " + label + ": ");
+  const auto at = log.find(" request(s), ", line);
+  return line == std::string::npos || at == std::string::npos
+             ? 0
+             : std::stoul(log.substr(at + std::string(" request(s), ").size()));
+}
+
+TEST(ModbusSource, RoundsFasterThanTheAppendIntervalShareOneAppendAndStopHandsTheRestOver) {
+  auto server = TestServer::tcp();
+  for (int unit : {1, 2}) {
+    server->add_unit(unit);
+    server->set_registers(unit, Table::kHolding, 0, {static_cast<std::uint16_t>(unit)});
+  }
+  FakeHost host;
+  auto s = source(host, tcp_config(server->port(),
+                                   "[" + unit_json(1, "a", kOnePoint, "5ms") + "," +
+                                       unit_json(2, "b", kOnePoint, "5ms") + "]",
+                                   R"("append_interval":"200ms",)"));
+  ASSERT_TRUE(FakeHost::wait([&] {
+    return host.appends().size() >= 3 && host.messages().size() >= 80;
+  })) << host.log();
+  s->stop();
+  // Rounds every 5 ms, appends every 200 ms: an append holds many rounds (about 40 polls; a busy
+  // machine makes fewer rounds), each round's polls in order.
+  const std::size_t appends = host.appends().size();
+  EXPECT_GE(host.messages().size(), 4 * appends) << appends << " appends";
+  std::map<std::string, std::int64_t> last;
+  for (const Message& m : host.messages()) {
+    // In order (two polls of a unit may share a millisecond: a round's polls start one after
+    // the other, and a busy machine may start one late, just before the next round).
+    EXPECT_GE(m.time_ms, last[m.device]) << m.device;
+    last[m.device] = m.time_ms;
+    EXPECT_EQ(readings_of(m).values.at("v"), m.device == "a" ? "1" : "2");
+  }
+
+  // Nothing read stays behind at the stop, and nothing twice: every reading the units gave was
+  // handed over once (one per poll here).
+  EXPECT_EQ(appends_of(host, "a"), readings_logged(host, "unit 1 (a)")) << host.log();
+  EXPECT_EQ(appends_of(host, "b"), readings_logged(host, "unit 2 (b)")) << host.log();
+}
+
+TEST(ModbusSource, APollSlowerThanTheAppendIntervalIsNotHeld) {
+  auto server = tcp_server_holding(3);
+  FakeHost host;
+  // Polls every 300 ms, append_interval 100 ms: the next round is due after the interval, so
+  // each poll goes at once.
+  auto s =
+      source(host, tcp_config(server->port(), "[" + unit_json(1, "m", kOnePoint, "300ms") + "]",
+                              R"("append_interval":"100ms",)"));
+  ASSERT_TRUE(FakeHost::wait([&] { return host.appends().size() >= 3; })) << host.log();
+  s->stop();
+  for (const auto& a : host.appends()) EXPECT_EQ(a.size(), 1u);
+}
+
 TEST(ModbusSource, AFullBufferHoldsItsRoundAndTakesNoNewPollUntilItIsTaken) {
   auto server = tcp_server_holding(1);
   FakeHost host;

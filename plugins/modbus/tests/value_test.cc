@@ -10,6 +10,10 @@
 #include <limits>
 #include <vector>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 namespace edgegw::plugins::modbus {
 namespace {
 
@@ -192,6 +196,74 @@ TEST(ModbusValue, Strings) {
   s.byte_swap = false;
   EXPECT_EQ(text(s, {0x2241, 0x5c01, 0xe900, 0}), R"("\"A\\\u0001\u00e9")");
   EXPECT_EQ(text(s, {0, 0, 0, 0}), R"("")");
+}
+
+// typed_value (plugin ABI 1.5) is the JSON text above as a JSON reader takes it: what the host
+// made of the tago_json this plugin wrote before, so the cloud gets the same values.
+TEST(ModbusValue, TypedValuesAreTheirJsonTextAsReadByTheHost) {
+  struct Case {
+    Point point;
+    std::vector<std::uint16_t> regs;
+  };
+  Point scaled = point(Type::kI16);
+  scaled.scale = 0.1;
+  scaled.offset = -1;
+  scaled.decimals = 1;
+  Point scaled_float = point(Type::kF32);
+  scaled_float.scale = 0.001;
+  Point bit = point(Type::kBool);
+  bit.bit = 3;
+  Point text_point = point(Type::kString);
+  text_point.count = 4;
+  const Case cases[] = {
+      {point(Type::kU16), {65534}},
+      {point(Type::kI16), {0xfffe}},
+      {point(Type::kI64), {0x8000, 0, 0, 0}},                      // the least int64
+      {point(Type::kU64), {0xffff, 0xffff, 0xffff, 0xffff}},       // beyond int64: a number
+      {point(Type::kF32), float_registers(230.1f, false, false)},  // the float's shortest text
+      {point(Type::kF64), {0x405c, 0xc666, 0x6666, 0x6666}},       // 115.1
+      {scaled, {0xff9c}},                                          // -100 x 0.1 - 1 = -11
+      {scaled_float, float_registers(49.99f, false, false)},
+      {bit, {0x0008}},
+      {text_point, {0x2241, 0x5c01, 0xe900, 0}},  // a quote, a backslash, a control, Latin-1 é
+  };
+  for (const Case& c : cases) {
+    const std::string json = text(c.point, c.regs);
+    edgegw_reading r{};
+    std::string value_text, scratch;
+    double number = 0;
+    ASSERT_TRUE(typed_value(c.point, c.regs.data(), false, r, value_text, scratch, &number))
+        << json;
+    boost::json::value typed;
+    switch (r.type) {
+      case EDGEGW_VALUE_NUMBER:
+        typed = r.number;
+        break;
+      case EDGEGW_VALUE_INTEGER:
+        typed = r.integer;
+        break;
+      case EDGEGW_VALUE_TEXT:
+        typed = value_text;
+        break;
+      case EDGEGW_VALUE_BOOL:
+        typed = r.integer != 0;
+        break;
+      default:
+        FAIL() << "type " << r.type;
+    }
+    boost::json::value parsed = boost::json::parse(json);
+    // The host keeps an integer beyond int64 as a number (edgegw/reading.h), as typed_value does.
+    if (parsed.is_uint64()) parsed = static_cast<double>(parsed.as_uint64());
+    EXPECT_EQ(typed, parsed) << json << " typed as " << boost::json::serialize(typed);
+    EXPECT_EQ(typed.kind(), parsed.kind()) << json;
+  }
+  // Not a number: nothing, as append_value.
+  edgegw_reading r{};
+  std::string value_text, scratch;
+  EXPECT_FALSE(
+      typed_value(point(Type::kF32),
+                  float_registers(std::numeric_limits<float>::quiet_NaN(), false, false).data(),
+                  false, r, value_text, scratch, nullptr));
 }
 
 }  // namespace
