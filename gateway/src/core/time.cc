@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 namespace edgegw::core {
 
@@ -24,13 +25,13 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexce
   return true;
 }
 
-void append_digits(std::string& out, int value, int width) {
-  char buf[8];
+// Writes `value` as `width` digits at `at`; returns the end.
+char* put_digits(char* at, int value, int width) {
   for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + value % 10);
+    at[i] = static_cast<char>('0' + value % 10);
     value /= 10;
   }
-  out.append(buf, static_cast<std::size_t>(width));
+  return at + width;
 }
 
 }  // namespace
@@ -42,24 +43,33 @@ std::int64_t now_ms() noexcept {
 
 void append_iso8601_ms(std::int64_t ms, std::string& out) {
   using namespace std::chrono;
-  const sys_time<milliseconds> tp{milliseconds{ms}};
-  const sys_days day = floor<days>(tp);
-  const year_month_day ymd{day};
-  const hh_mm_ss<milliseconds> hms{tp - day};
-  append_digits(out, static_cast<int>(ymd.year()), 4);
-  out += '-';
-  append_digits(out, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
-  out += '-';
-  append_digits(out, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
-  out += 'T';
-  append_digits(out, static_cast<int>(hms.hours().count()), 2);
-  out += ':';
-  append_digits(out, static_cast<int>(hms.minutes().count()), 2);
-  out += ':';
-  append_digits(out, static_cast<int>(hms.seconds().count()), 2);
-  out += '.';
-  append_digits(out, static_cast<int>(hms.subseconds().count()), 3);
-  out += 'Z';
+  // The readings of one message, request or poll mostly share one time: each thread keeps the
+  // text of the last one.
+  constexpr std::size_t kSize = 24;  // 2024-01-02T03:04:05.678Z
+  thread_local std::int64_t last_ms = std::numeric_limits<std::int64_t>::min();
+  thread_local char last[kSize];
+  if (ms != last_ms) {
+    const sys_time<milliseconds> tp{milliseconds{ms}};
+    const sys_days day = floor<days>(tp);
+    const year_month_day ymd{day};
+    const hh_mm_ss<milliseconds> hms{tp - day};
+    char* at = put_digits(last, static_cast<int>(ymd.year()), 4);
+    *at++ = '-';
+    at = put_digits(at, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+    *at++ = '-';
+    at = put_digits(at, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+    *at++ = 'T';
+    at = put_digits(at, static_cast<int>(hms.hours().count()), 2);
+    *at++ = ':';
+    at = put_digits(at, static_cast<int>(hms.minutes().count()), 2);
+    *at++ = ':';
+    at = put_digits(at, static_cast<int>(hms.seconds().count()), 2);
+    *at++ = '.';
+    at = put_digits(at, static_cast<int>(hms.subseconds().count()), 3);
+    *at = 'Z';
+    last_ms = ms;
+  }
+  out.append(last, kSize);
 }
 
 std::string format_iso8601_ms(std::int64_t ms) {

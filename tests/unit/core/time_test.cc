@@ -15,6 +15,18 @@ TEST(Time, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(format_iso8601_ms(253402300799999), "9999-12-31T23:59:59.999Z");
 }
 
+TEST(Time, TheSameTimeAgainAndAnotherAfterItAreEachTheirOwn) {
+  // The thread's last text is kept (append_iso8601_ms): a repeat reuses it, a change replaces it.
+  std::string out;
+  for (const std::int64_t ms : {k2024, k2024, k2024 + 1, k2024, std::int64_t{0}, std::int64_t{0}}) {
+    append_iso8601_ms(ms, out);
+    out += ' ';
+  }
+  EXPECT_EQ(out,
+            "2024-01-01T00:00:00.000Z 2024-01-01T00:00:00.000Z 2024-01-01T00:00:00.001Z "
+            "2024-01-01T00:00:00.000Z 1970-01-01T00:00:00.000Z 1970-01-01T00:00:00.000Z ");
+}
+
 TEST(Time, ParsesTheCloudsForms) {
   EXPECT_EQ(parse_iso8601("2024-01-01T00:00:00Z"), k2024);
   EXPECT_EQ(parse_iso8601("2024-01-01T00:00:00.123Z"), k2024 + 123);
