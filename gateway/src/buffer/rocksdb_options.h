@@ -11,4 +11,8 @@ rocksdb::DBOptions db_options();
 rocksdb::ColumnFamilyOptions queue_cf_options();
 rocksdb::ColumnFamilyOptions small_cf_options();  // meta, dead_letter
 
+// Whether RocksDB's CRC32C checksums run on the CPU's crc32 instruction (crc32c.cc), or on the
+// library's own tables.
+bool crc32c_in_hardware() noexcept;
+
 }  // namespace edgegw::buffer
