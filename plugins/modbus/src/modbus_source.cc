@@ -20,9 +20,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Polls refused by a full buffer wait in memory, retried in order; beyond this many the oldest
-// are dropped (counted): a poll can be read again, a buffer that stays full cannot be waited for.
-// Held polls are handed over again after this, doubling up to a second (as the serial source).
+// Polls refused by a full buffer stay held (no new poll is taken meanwhile: a device keeps its
+// values) and are handed over again after this, doubling up to a second (as the serial source).
 constexpr auto kHeldRetryMin = 20ms;
 constexpr auto kHeldRetryMax = 1000ms;
 
