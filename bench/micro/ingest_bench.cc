@@ -160,7 +160,7 @@ void BM_IngestPollRound(benchmark::State& state) {
       const std::string value = std::to_string(12.04 + u + i * 0.37).substr(0, 7);
       if (i > 0) p += ',';
       p += R"({"variable":")" + names[i] + R"(","value":)" + value + R"(,"unit":"V"})";
-      readings.push_back({names[i], std::stod(value), "V", 0});
+      readings.push_back({names[i], std::stod(value), "V", {}});
     }
     payloads.push_back(p + "]");
   }

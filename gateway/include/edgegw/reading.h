@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,7 +44,7 @@ struct TypedReading {
   std::string_view variable;
   std::variant<double, std::int64_t, std::string_view, bool> value;
   std::string_view unit;
-  std::int32_t unknown_type = 0;  // not 0: the plugin gave a type the host does not know
+  std::optional<std::int32_t> unknown_type;  // a type code the host does not know, as given
 };
 
 // One device's typed readings of one moment (edgegw_reading_batch).

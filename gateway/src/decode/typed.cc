@@ -29,9 +29,9 @@ void check_typed(const TypedMessage& msg, DecodeOutput& out) {
   out.readings.reserve(out.readings.size() + msg.readings.size());
   for (std::size_t i = 0; i < msg.readings.size(); ++i) {
     const TypedReading& t = msg.readings[i];
-    if (t.unknown_type != 0) {
+    if (t.unknown_type) {
       note(out, i, t.variable,
-           {"value", "has type " + std::to_string(t.unknown_type) +
+           {"value", "has type " + std::to_string(*t.unknown_type) +
                          ", not one this gateway knows (EDGEGW_VALUE_NUMBER, _INTEGER, _TEXT or "
                          "_BOOL)"});
       continue;

@@ -32,7 +32,7 @@ TypedReading typed(const edgegw_reading& r) {
       t.value = r.integer != 0;
       break;
     default:
-      t.unknown_type = r.type == 0 ? -1 : r.type;  // 0 would read as "known"
+      t.unknown_type = r.type;
       break;
   }
   return t;

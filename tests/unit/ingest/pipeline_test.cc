@@ -109,11 +109,11 @@ TEST_F(PipelineTest, TypedReadingsAreMappedAndQueuedAsDecodedOnesAre) {
   Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   // One poll of a unit, as the modbus source hands it over (plugin ABI 1.5): no payload.
   const TypedReading poll[] = {
-      {"Temp", std::int64_t{215}, "", 0},                // mapped: renamed, scaled, its unit set
-      {"flow", 12.5, "m3/h", 0},                         // a number
-      {"count", std::int64_t{9007199254740993}, "", 0},  // exact beyond a double's 53 bits
-      {"model", std::string_view("M1-\"X\""), "", 0},    // text, escaped when encoded
-      {"door", true, "", 0}};
+      {"Temp", std::int64_t{215}, "", {}},                // mapped: renamed, scaled, its unit set
+      {"flow", 12.5, "m3/h", {}},                         // a number
+      {"count", std::int64_t{9007199254740993}, "", {}},  // exact beyond a double's 53 bits
+      {"model", std::string_view("M1-\"X\""), "", {}},    // text, escaped when encoded
+      {"door", true, "", {}}};
   const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000}};
   ASSERT_TRUE(p.append(messages));
   EXPECT_EQ(
@@ -131,12 +131,12 @@ TEST_F(PipelineTest, TypedReadingsAreMappedAndQueuedAsDecodedOnesAre) {
 TEST_F(PipelineTest, TypedReadingsAreCheckedByTheRulesOfDecodedOnes) {
   Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
   const TypedReading poll[] = {
-      {"a-b", 1.0, "", 0},                                       // a forbidden character
-      {"nan", std::numeric_limits<double>::quiet_NaN(), "", 0},  // not finite
-      {"latin", std::string_view("caf\xe9"), "", 0},             // not UTF-8
-      {"odd", 0.0, "", 9},                                       // a type the host does not know
-      {"unit", 1.0, "a unit longer than the cloud's 25 characters", 0},
-      {"good", 2.0, "", 0}};
+      {"a-b", 1.0, "", {}},                                       // a forbidden character
+      {"nan", std::numeric_limits<double>::quiet_NaN(), "", {}},  // not finite
+      {"latin", std::string_view("caf\xe9"), "", {}},             // not UTF-8
+      {"odd", 0.0, "", 9},                                        // a type the host does not know
+      {"unit", 1.0, "a unit longer than the cloud's 25 characters", {}},
+      {"good", 2.0, "", {}}};
   const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000},
                                    {"stranger", std::span(poll).last(1), 1700000000000}};
   ASSERT_TRUE(p.append(messages));
