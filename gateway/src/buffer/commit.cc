@@ -10,7 +10,6 @@
 #include <rocksdb/write_batch.h>
 
 #include "buffer/internal.h"
-#include "buffer/rocksdb_options.h"
 
 namespace edgegw::buffer {
 
@@ -60,13 +59,8 @@ Status Buffer::check_disk_full(std::unique_lock<std::mutex>& lock, std::string_v
 Status Buffer::check_free_space(std::string_view blocked) {
   if (options_.min_free_bytes == 0) return Status::ok();
   const auto now = std::chrono::steady_clock::now();
-  // Appends are counted; a new WAL file is not: it takes its preallocation at once. So the look
-  // comes sooner as the room above the reserve nears that, and at every write within it.
-  const std::uint64_t room = room_above_reserve_ > kWalPreallocationBytes
-                                 ? room_above_reserve_ - kWalPreallocationBytes
-                                 : 0;
   if (now - space_checked_at_ >= std::chrono::milliseconds(kSpaceCheckIntervalMs) ||
-      written_since_space_check_ >= room / 2) {
+      written_since_space_check_ >= room_above_reserve_ / 2) {
     struct statvfs fs {};
     // A filesystem that cannot be asked is not called full: the write itself will say.
     if (::statvfs(options_.path.c_str(), &fs) == 0) {

@@ -51,7 +51,7 @@ rocksdb::ColumnFamilyOptions queue_cf_options() {
   rocksdb::ColumnFamilyOptions o;
   // 16 MiB memtables, at most 3: ~48 MiB of RAM at worst for the queue. A burst fits in memory and
   // is usually acked (range-deleted) before it is ever flushed.
-  o.write_buffer_size = kQueueMemtableBytes;
+  o.write_buffer_size = 16 << 20;
   o.max_write_buffer_number = 3;
   o.min_write_buffer_number_to_merge = 1;
   // Level compaction: DeleteRange tombstones are dropped when compaction reaches the bottom, so the

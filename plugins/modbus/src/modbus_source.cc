@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -62,22 +61,18 @@ const char* exception_name(int code) {
   }
 }
 
-// A reading's value as text that is equal exactly when the values are (on_change without a
-// deadband): the type, and the shortest text of the number, the integer or the string.
-std::string same_value(const edgegw_reading& r, const std::string& text) {
-  char buf[40];
-  std::to_chars_result end{};
-  switch (r.type) {
+// Whether two reported values are the same (on_change without a deadband); a string's texts are
+// given apart.
+bool same_value(const edgegw_reading& a, std::string_view a_text, const edgegw_reading& b,
+                std::string_view b_text) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
     case EDGEGW_VALUE_TEXT:
-      return "s" + text;
-    case EDGEGW_VALUE_BOOL:
-      return r.integer != 0 ? "b1" : "b0";
-    case EDGEGW_VALUE_INTEGER:
-      end = std::to_chars(buf, buf + sizeof buf, r.integer);
-      return "i" + std::string(buf, end.ptr);
-    default:
-      end = std::to_chars(buf, buf + sizeof buf, r.number);
-      return "n" + std::string(buf, end.ptr);
+      return a_text == b_text;
+    case EDGEGW_VALUE_NUMBER:
+      return a.number == b.number;
+    default:  // integer, bool
+      return a.integer == b.integer;
   }
 }
 
@@ -381,14 +376,15 @@ void ModbusSource::add_readings(UnitState& unit, GroupState& group, const Reques
       continue;
     }
     if (p.report == Report::kOnChange) {
-      std::string value = same_value(reading, value_text_);
       const bool changed =
-          !ps.has_last || (p.deadband > 0 ? std::fabs(number - ps.last_number) > p.deadband
-                                          : value != ps.last_value);
+          !ps.has_last ||
+          (p.deadband > 0 ? std::fabs(number - ps.last_number) > p.deadband
+                          : !same_value(reading, value_text_, ps.last, ps.last_text));
       if (!changed) continue;
       ps.has_last = true;
       ps.last_number = number;
-      ps.last_value = std::move(value);
+      ps.last = reading;
+      if (reading.type == EDGEGW_VALUE_TEXT) ps.last_text = value_text_;
     }
     std::size_t text_at = std::string::npos;
     if (reading.type == EDGEGW_VALUE_TEXT) {
@@ -540,8 +536,10 @@ void ModbusSource::deliver_when_due(Clock::time_point round_start) {
 
 bool ModbusSource::deliver_round() {
   if (round_.empty()) return true;
-  for (std::size_t i = 0; i < readings_.size(); ++i) {  // texts_ has its final address now
-    if (text_at_[i] != std::string::npos) readings_[i].text.ptr = texts_.data() + text_at_[i];
+  if (!texts_.empty()) {  // texts_ has its final address now
+    for (std::size_t i = 0; i < readings_.size(); ++i) {
+      if (text_at_[i] != std::string::npos) readings_[i].text.ptr = texts_.data() + text_at_[i];
+    }
   }
   batches_.clear();
   for (const Poll& p : round_) {

@@ -51,10 +51,11 @@ class ModbusSource {
  private:
   using Clock = std::chrono::steady_clock;
 
-  struct PointState {
+  struct PointState {  // on_change's memory
     bool has_last = false;
-    double last_number = 0;
-    std::string last_value;  // the value last reported, as same_value() writes it (on_change)
+    double last_number = 0;  // the value last reported, as read (the deadband's)
+    edgegw_reading last{};   // … as reported: its type and number or integer
+    std::string last_text;   // … and its text, for a string
   };
   struct GroupState {
     const Group* config = nullptr;

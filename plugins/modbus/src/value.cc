@@ -4,6 +4,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <optional>
 
 #include "edgegw/json_text.h"
 
@@ -110,6 +112,60 @@ void latin1_to_utf8(std::string_view bytes, std::string& out) {
   }
 }
 
+void set_integer(std::int64_t v, edgegw_reading& out, double* number) {
+  out.type = EDGEGW_VALUE_INTEGER;
+  out.integer = v;
+  if (number != nullptr) *number = static_cast<double>(v);
+}
+void set_number(double v, edgegw_reading& out, double* number) {
+  out.type = EDGEGW_VALUE_NUMBER;
+  out.number = v;
+  if (number != nullptr) *number = v;
+}
+
+// An unscaled integer or f64 typed directly (its text would read back as the same value): whether
+// it is a finite number. nullopt for the others, whose text decides (an f32's shortest float text,
+// a scaled value's digits).
+std::optional<bool> typed_directly(const Point& p, const std::uint16_t* regs, edgegw_reading& out,
+                                   double* number) {
+  if (p.scaled()) return std::nullopt;
+  switch (p.type) {
+    case Type::kU16:
+      set_integer(static_cast<std::uint16_t>(compose(p, regs, 1)), out, number);
+      return true;
+    case Type::kI16:
+      set_integer(static_cast<std::int16_t>(compose(p, regs, 1)), out, number);
+      return true;
+    case Type::kU32:
+      set_integer(static_cast<std::uint32_t>(compose(p, regs, 2)), out, number);
+      return true;
+    case Type::kI32:
+      set_integer(static_cast<std::int32_t>(compose(p, regs, 2)), out, number);
+      return true;
+    case Type::kI64:
+      set_integer(static_cast<std::int64_t>(compose(p, regs, 4)), out, number);
+      return true;
+    case Type::kU64: {
+      const std::uint64_t v = compose(p, regs, 4);
+      // Beyond int64 the host keeps a number (edgegw/reading.h), as it read the text.
+      if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        set_integer(static_cast<std::int64_t>(v), out, number);
+      } else {
+        set_number(static_cast<double>(v), out, number);
+      }
+      return true;
+    }
+    case Type::kF64: {
+      const double v = std::bit_cast<double>(compose(p, regs, 4));
+      if (!std::isfinite(v)) return false;
+      set_number(v, out, number);
+      return true;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 // A JSON number's text as a JSON reader types it: an integer that fits int64, else a double.
 void type_number(std::string_view t, edgegw_reading& out) {
   const char* end = t.data() + t.size();
@@ -142,11 +198,13 @@ bool typed_value(const Point& p, const std::uint16_t* regs, bool bit, edgegw_rea
       latin1_to_utf8(scratch, text);
       out.type = EDGEGW_VALUE_TEXT;
       return true;
-    default:
+    default: {
+      if (const auto finite = typed_directly(p, regs, out, number)) return *finite;
       scratch.clear();
       if (!append_value(p, regs, bit, scratch, number)) return false;
       type_number(scratch, out);
       return true;
+    }
   }
 }
 

@@ -96,40 +96,13 @@ inline edgegw_raw_message message(std::string_view device_key, std::string_view 
   return m;
 }
 
-// A typed reading (ABI 1.5) over borrowed views (they must outlive the append call).
+// A typed reading (ABI 1.5) over borrowed views (they must outlive the append call); the caller
+// sets its `type` and the one field that type reads.
 inline edgegw_reading reading(std::string_view variable, std::string_view unit = {}) noexcept {
   edgegw_reading r{};
   r.struct_size = sizeof(edgegw_reading);
   r.variable = bytes(variable);
   r.unit = bytes(unit);
-  return r;
-}
-inline edgegw_reading number_reading(std::string_view variable, double value,
-                                     std::string_view unit = {}) noexcept {
-  edgegw_reading r = reading(variable, unit);
-  r.type = EDGEGW_VALUE_NUMBER;
-  r.number = value;
-  return r;
-}
-inline edgegw_reading integer_reading(std::string_view variable, std::int64_t value,
-                                      std::string_view unit = {}) noexcept {
-  edgegw_reading r = reading(variable, unit);
-  r.type = EDGEGW_VALUE_INTEGER;
-  r.integer = value;
-  return r;
-}
-inline edgegw_reading text_reading(std::string_view variable, std::string_view value,
-                                   std::string_view unit = {}) noexcept {
-  edgegw_reading r = reading(variable, unit);
-  r.type = EDGEGW_VALUE_TEXT;
-  r.text = bytes(value);
-  return r;
-}
-inline edgegw_reading bool_reading(std::string_view variable, bool value,
-                                   std::string_view unit = {}) noexcept {
-  edgegw_reading r = reading(variable, unit);
-  r.type = EDGEGW_VALUE_BOOL;
-  r.integer = value ? 1 : 0;
   return r;
 }
 // One device's readings of one moment (ABI 1.5).
