@@ -12,7 +12,12 @@
 //
 //   build/release/bench/e2e/edgegw-drain-bench [--devices 1000] [--readings 1000000]
 //       [--in-flight 8] [--batch 500] [--baseline-seconds 5] [--threads N] [--cpus split|shared]
-//       [--sync none|batch|always]
+//       [--sync none|batch|always] [--stored metadata|json|values]
+//
+// --stored: the backlog's readings. metadata (the default): the design's 120-byte reading, with
+// metadata, stored as its JSON; json and values: a plain reading (variable, value, unit, time),
+// stored as its JSON or as its values (buffer/values.h, read back into JSON by the forwarder's
+// reads), to set the cost of rebuilding its JSON against that of storing it.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -30,6 +35,7 @@
 #include <boost/json.hpp>
 
 #include "buffer/buffer.h"
+#include "buffer/values.h"
 #include "core/cpus.h"
 #include "forward/forwarder.h"
 #include "launcher.h"
@@ -57,6 +63,7 @@ struct Args {
   unsigned threads = 0;  // I/O threads; 0: one per usable CPU, as the daemon
   bool split_cpus = true;
   buffer::SyncMode sync = buffer::SyncMode::kNone;  // buffer.sync
+  std::string stored = "metadata";
 };
 
 Args parse(int argc, char** argv) {
@@ -64,7 +71,13 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const long long v = std::atoll(argv[i + 1]);
-    if (k == "--cpus") {
+    if (k == "--stored") {
+      a.stored = argv[i + 1];
+      if (a.stored != "metadata" && a.stored != "json" && a.stored != "values") {
+        std::fprintf(stderr, "--stored takes metadata, json or values, not %s\n", a.stored.c_str());
+        std::exit(2);
+      }
+    } else if (k == "--cpus") {
       const std::string mode = argv[i + 1];
       if (mode != "split" && mode != "shared") {
         std::fprintf(stderr, "--cpus takes split or shared, not %s\n", mode.c_str());
@@ -159,10 +172,23 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "filling the buffer: %d devices x %lld readings\n", args.devices,
                per_device);
   for (int d = 0; d < args.devices; ++d) {
-    std::vector<std::string> jsons;
-    for (long long s = 1; s <= per_device; ++s) jsons.push_back(reading(s));
+    std::vector<std::string> stored;
+    for (long long s = 1; s <= per_device; ++s) {
+      if (args.stored == "metadata") {
+        stored.push_back(reading(s));
+        continue;
+      }
+      // A plain reading; its value and time differ from one to the next, as a meter's do.
+      const buffer::ReadingValues v{"temperature", 20.0 + static_cast<double>(s % 1000) / 8, "C",
+                                    1'764'072'000'000 + s * 1000};
+      std::string& bytes = stored.emplace_back();
+      (args.stored == "values" ? buffer::encode_values : buffer::append_values_json)(v, bytes);
+    }
     std::vector<buffer::Record> records;
-    for (const auto& j : jsons) records.push_back({ids[static_cast<std::size_t>(d)], j});
+    for (const auto& j : stored) {
+      buffer::Record& r = records.emplace_back(buffer::Record{ids[static_cast<std::size_t>(d)], j});
+      if (args.stored == "values") std::swap(r.json, r.values);
+    }
     if (!buf->append(records)) return 1;
   }
   const auto total = static_cast<double>(per_device * args.devices);

@@ -3,8 +3,10 @@
 // decoder is given the input as it comes (a store on disk can hold anything), and values read
 // from the input go through encode -> decode. Invariants: no crash; a decode that succeeds
 // re-encodes to the very bytes it read; encode -> decode gives back what was encoded; queue keys
-// sort bytewise in (device, seq) order.
+// sort bytewise in (device, seq) order; a reading's values (values.h) likewise.
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "buffer/key_format.h"
+#include "buffer/values.h"
+#include "core/time.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -67,13 +71,32 @@ void decode_anything(std::string_view in) {
   if (buffer::decode_entry(qkey, qvalue, entry)) {
     check(!entry.readings.empty() && entry.readings.back().seq == buffer::queue_key_seq(qkey),
           "an entry's last reading is not its key's");
-    if (entry.readings.size() > 1) {
+    if (static_cast<std::uint8_t>(qvalue[0]) == buffer::kMixedRunValueVersion) {
+      std::vector<buffer::StoredReading> stored;
+      for (const auto& r : entry.readings) stored.push_back({r.stored, r.values});
+      std::string again;
+      buffer::encode_mixed_run(again, entry.readings.back().cum_bytes, entry.stored_at_ms, stored);
+      check(again == qvalue, "a run of format 3 re-encodes differently");
+      for (const auto& r : entry.readings) {
+        check(!r.values || (r.json.starts_with("{\"variable\":") && r.json.ends_with("}")),
+              "a reading's rebuilt JSON is not a data item");
+      }
+    } else if (entry.readings.size() > 1) {
       std::vector<std::string_view> jsons;
       for (const auto& r : entry.readings) jsons.push_back(r.json);
       std::string again;
       buffer::encode_run(again, entry.readings.back().cum_bytes, entry.stored_at_ms, jsons);
       check(again == qvalue, "a run re-encodes differently");
     }
+  }
+  // A reading's values: what decodes re-encodes to the very bytes (one encoding per reading).
+  buffer::ReadingValues values;
+  if (buffer::decode_values(in, values)) {
+    std::string again;
+    buffer::encode_values(values, again);
+    check(again == in, "a reading's values re-encode differently");
+    std::string json;
+    buffer::append_values_json(values, json);
   }
   if (const auto head = buffer::decode_head(in)) {
     check(buffer::encode_head(*head) == in, "a head mark re-encodes differently");
@@ -135,6 +158,43 @@ void round_trip(std::string_view in) {
               decoded.readings[1].cum_bytes == run_cum - buffer::entry_bytes(j3.size()),
           "a run's cum_bytes differ");
   }
+
+  // A reading's values read next, alone and in a run of format 3 after a JSON one.
+  const std::string variable = r.str(), unit = r.str(), text = r.str();
+  const std::uint64_t bits = r.u64();
+  const auto time_ms = static_cast<std::int64_t>(r.u64() % (edgegw::core::kMaxTimeMs + 1));
+  edgegw::core::ValueView given;
+  switch (bits % 5) {
+    case 0:
+      given = std::bit_cast<double>(bits);
+      if (!std::isfinite(std::get<double>(given))) given = 0.5;
+      break;
+    case 1:
+      given = static_cast<std::int64_t>(bits);
+      break;
+    case 2:
+      given = std::string_view(text);
+      break;
+    case 3:
+      given = (bits & 8) != 0;
+      break;
+    default:
+      break;  // none
+  }
+  std::string stored_values;
+  buffer::encode_values({variable, given, unit, time_ms}, stored_values);
+  buffer::ReadingValues read_back;
+  check(buffer::decode_values(stored_values, read_back) && read_back.variable == variable &&
+            read_back.unit == unit && read_back.time_ms == time_ms &&
+            read_back.value.index() == given.index(),
+        "values round trip");
+  const buffer::StoredReading mixed[2] = {{j1, false}, {stored_values, true}};
+  std::string mixed_run;
+  buffer::encode_mixed_run(mixed_run, run_cum, header.stored_at_ms, mixed);
+  check(buffer::decode_entry(view(run_key), mixed_run, decoded) && decoded.readings.size() == 2 &&
+            decoded.readings[0].json == j1 && decoded.readings[1].stored == stored_values &&
+            decoded.readings[1].values && decoded.readings[1].cum_bytes == run_cum,
+        "run of format 3 round trip");
 
   const buffer::HeadMark mark{r.u64(), r.u64()};
   const auto head = buffer::decode_head(buffer::encode_head(mark));

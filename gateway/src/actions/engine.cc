@@ -156,6 +156,12 @@ Status Engine::load() {
 
 Status Engine::configure(std::span<const config::ActionConfig> actions,
                          std::span<const std::pair<buffer::DeviceId, std::string>> configured) {
+  // Whether the appenders are to fill in the readings follows the rules: told on every way out,
+  // once this engine's lock is free (an append holds the buffer's lock, then takes this one).
+  struct TellBuffer {
+    buffer::Buffer& buffer;
+    ~TellBuffer() { buffer.hooks_changed(); }
+  } tell{buffer_};
   // The config's devices, and those added (provisioned) that it does not list. added_ only
   // grows: what add_device() appends while the rules are built is taken under the lock below.
   std::vector<std::pair<buffer::DeviceId, std::string>> devices(configured.begin(),

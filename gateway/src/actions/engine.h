@@ -87,6 +87,8 @@ class Engine final : public buffer::WriteHook {
   void on_append(rocksdb::WriteBatch& batch, const buffer::Record& record, buffer::Seq seq,
                  std::int64_t stored_ms) override;
   void on_written(const rocksdb::WriteBatch& batch, bool ok) override;
+  // Only while some action is configured: without, appenders need not fill in the readings.
+  bool wants_readings() const override { return has_rules_.load(std::memory_order_acquire); }
 
  private:
   // Devices by id (the buffer's ids are small and dense): a bit each, no hashing per reading.

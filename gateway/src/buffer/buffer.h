@@ -55,8 +55,10 @@ struct Options {
   rocksdb::Env* env = nullptr;
 };
 
-// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json). The
-// rest is for the write hooks (the local history, the actions), when there are any.
+// One reading to append: the cloud JSON object of the reading (decode::append_cloud_json), and/or
+// its values (values.h: encode_values), which the queue then stores instead: a quarter of the
+// bytes, read back as the same JSON. The rest is for the write hooks (the local history, the
+// actions), when there are any: they are given the JSON (rebuilt from the values when none).
 struct Record {
   DeviceId device;
   std::string_view json;
@@ -65,6 +67,10 @@ struct Record {
   // The value when it is a number, as the decoder read it: the actions compare it without reading
   // the JSON again. None: not a number, or not given (a hook then reads json).
   std::optional<double> number = {};
+  std::string_view values = {};  // see above: stored instead of json when set
+
+  // What it takes in the store, which the byte accounting counts (entry_bytes).
+  std::size_t stored_size() const noexcept { return values.empty() ? json.size() : values.size(); }
 };
 
 // A change to a source plugin's own durable state (meta_source_key), written in the same batch as
@@ -188,6 +194,7 @@ class Buffer final : public StatsSource {
     Seq seq;
     std::uint64_t cum_bytes;
     std::string_view json;  // valid during the visit only
+    std::uint32_t stored_size = static_cast<std::uint32_t>(json.size());  // Batch::Entry's
   };
   // Visits the readings at or before `last`, newest first, at most `max_visits` of them, until
   // `visit` returns false.
@@ -210,8 +217,13 @@ class Buffer final : public StatsSource {
   void add_write_hook(std::unique_ptr<WriteHook> hook);
   // The hooks added, in order.
   std::vector<WriteHook*> write_hooks() const;
-  // Whether any hook is set: appenders then fill Record::variable and time_ms. Cheap (no lock).
-  bool has_write_hooks() const noexcept { return has_hooks_.load(std::memory_order_acquire); }
+  // Whether any hook wants the readings (WriteHook::wants_readings): appenders then fill
+  // Record::json, variable, time_ms and number. Cheap (no lock).
+  bool hooks_want_readings() const noexcept {
+    return hooks_want_readings_.load(std::memory_order_acquire);
+  }
+  // A hook's wants_readings() changed: asks them all again.
+  void hooks_changed();
   // Writes a hook's own changes (`fill` adds them to the batch, under the buffer's lock) in the
   // group commit, not synced (like an ack: a power cut may bring back what they removed). The
   // hooks' on_written is told of the batch as of any other.
@@ -289,6 +301,7 @@ class Buffer final : public StatsSource {
   Status load_device(DeviceId id, std::string key);
   Status load_withdrawn();  // after every device is loaded
   std::int64_t now_ms() const;
+  void hooks_changed_locked();  // mu_ held
 
   // commit.cc: the group commit and the sync thread.
   Group& pending_locked();  // the group being gathered, created on demand (mu_ held)
@@ -358,7 +371,7 @@ class Buffer final : public StatsSource {
   rocksdb::ColumnFamilyHandle* history_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* actions_cf_ = nullptr;
   std::vector<std::unique_ptr<WriteHook>> hooks_;  // guarded by mu_
-  std::atomic<bool> has_hooks_{false};
+  std::atomic<bool> hooks_want_readings_{false};
 
   mutable std::mutex mu_;
   std::unordered_map<DeviceId, Device> devices_;

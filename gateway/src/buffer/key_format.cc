@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "buffer/values.h"
+
 namespace edgegw::buffer {
 
 std::uint32_t load_be32(const char* p) noexcept {
@@ -74,6 +76,79 @@ void encode_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_a
   for (const std::string_view j : jsons) out.append(j);
 }
 
+void encode_mixed_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_at_ms,
+                      std::span<const StoredReading> readings) {
+  std::size_t size = kRunHeaderSize;
+  for (const StoredReading& r : readings) size += 5 + r.bytes.size();
+  out.resize(kRunHeaderSize);
+  out.reserve(size);
+  out[0] = static_cast<char>(kMixedRunValueVersion);
+  store_be64(out.data() + 1, cum_bytes);
+  store_be64(out.data() + 9, static_cast<std::uint64_t>(stored_at_ms));
+  store_be32(out.data() + 17, static_cast<std::uint32_t>(readings.size()));
+  for (const StoredReading& r : readings) {
+    append_varint(std::uint64_t{r.bytes.size()} * 2 + (r.values ? 1 : 0), out);
+    out += r.bytes;
+  }
+}
+
+namespace {
+
+// Each reading's cum_bytes, from the run's (that of its last reading) and their stored sizes.
+bool set_cum_bytes(std::uint64_t cum, std::vector<EntryReading>& readings) {
+  std::uint64_t sizes = 0;
+  for (const EntryReading& r : readings) sizes += entry_bytes(r.stored_size());
+  if (sizes > cum) return false;
+  std::uint64_t c = cum - sizes;  // just before the run
+  for (EntryReading& r : readings) {
+    c += entry_bytes(r.stored_size());
+    r.cum_bytes = c;
+  }
+  return true;
+}
+
+bool decode_mixed_run(Seq last, std::string_view value, DecodedEntry& out) {
+  if (value.size() < kRunHeaderSize) return false;
+  const std::uint64_t cum = load_be64(value.data() + 1);
+  out.stored_at_ms = static_cast<std::int64_t>(load_be64(value.data() + 9));
+  const std::uint32_t count = load_be32(value.data() + 17);
+  if (count == 0 || count > last || count > kMaxRunReadings) return false;
+  out.rebuilt.clear();
+  out.readings.resize(count);
+  // The rebuilt JSON's place, set as views once `rebuilt` no longer grows.
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> spans;
+  spans.assign(count, {0, 0});
+  std::string_view in = value.substr(kRunHeaderSize);
+  ReadingValues values;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint64_t prefix = 0;
+    if (!read_varint(in, prefix) || prefix / 2 > in.size()) return false;
+    const std::string_view bytes = in.substr(0, prefix / 2);
+    in.remove_prefix(bytes.size());
+    EntryReading& r = out.readings[i];
+    r.seq = last - count + 1 + i;
+    r.stored = bytes;
+    r.values = (prefix & 1) != 0;
+    if (!r.values) {
+      r.json = bytes;
+      continue;
+    }
+    if (!decode_values(bytes, values)) return false;
+    spans[i].first = out.rebuilt.size();
+    append_values_json(values, out.rebuilt);
+    spans[i].second = out.rebuilt.size() - spans[i].first;
+  }
+  if (!in.empty()) return false;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (spans[i].second != 0) {
+      out.readings[i].json = std::string_view(out.rebuilt).substr(spans[i].first, spans[i].second);
+    }
+  }
+  return set_cum_bytes(cum, out.readings);
+}
+
+}  // namespace
+
 bool decode_entry(std::string_view key, std::string_view value, DecodedEntry& out) {
   out.readings.clear();
   const Seq last = queue_key_seq(key);
@@ -82,8 +157,12 @@ bool decode_entry(std::string_view key, std::string_view value, DecodedEntry& ou
     auto h = decode_value_header(value);
     if (!h) return false;
     out.stored_at_ms = h->stored_at_ms;
-    out.readings.push_back({last, h->cum_bytes, value_json(value)});
+    const std::string_view json = value_json(value);
+    out.readings.push_back({last, h->cum_bytes, json, json});
     return true;
+  }
+  if (static_cast<std::uint8_t>(value[0]) == kMixedRunValueVersion) {
+    return decode_mixed_run(last, value, out);
   }
   if (static_cast<std::uint8_t>(value[0]) != kRunValueVersion || value.size() < kRunHeaderSize) {
     return false;
@@ -94,23 +173,17 @@ bool decode_entry(std::string_view key, std::string_view value, DecodedEntry& ou
   if (count == 0 || count > last || (value.size() - kRunHeaderSize) / 4 < count) return false;
   const char* lengths = value.data() + kRunHeaderSize;
   std::size_t offset = kRunHeaderSize + 4 * std::size_t{count};
-  std::uint64_t sizes = 0;
   out.readings.resize(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint32_t n = load_be32(lengths + 4 * i);
     if (n > value.size() - offset) return false;
     out.readings[i].seq = last - count + 1 + i;
     out.readings[i].json = value.substr(offset, n);
+    out.readings[i].stored = out.readings[i].json;
     offset += n;
-    sizes += entry_bytes(n);
   }
-  if (offset != value.size() || sizes > cum) return false;
-  std::uint64_t c = cum - sizes;  // just before the run
-  for (EntryReading& r : out.readings) {
-    c += entry_bytes(r.json.size());
-    r.cum_bytes = c;
-  }
-  return true;
+  if (offset != value.size()) return false;
+  return set_cum_bytes(cum, out.readings);
 }
 
 std::string meta_device_key(std::string_view device_key) {

@@ -16,10 +16,12 @@ namespace edgegw::buffer {
 using DeviceId = std::uint32_t;
 using Seq = std::uint64_t;
 
-// Bumped when any layout below changes; stored in meta as "format". Version 2 added runs (below);
-// a store of version 1 holds none and opens as it is (its "format" then says 2).
-inline constexpr std::string_view kFormatVersion = "2";
+// Bumped when any layout below changes; stored in meta as "format". Version 2 added runs (below),
+// version 3 runs that hold readings as their values (values.h); a store of an earlier version
+// holds none and opens as it is (its "format" then says 3).
+inline constexpr std::string_view kFormatVersion = "3";
 inline constexpr std::string_view kFormatVersion1 = "1";
+inline constexpr std::string_view kFormatVersion2 = "2";
 
 // queue: key = device (4) | seq (8)
 inline constexpr std::size_t kQueueKeySize = 12;
@@ -66,15 +68,33 @@ inline constexpr std::size_t kMaxRunJsonBytes = 64 << 10;
 // The run's value for these readings' JSON: `cum_bytes` of the last one.
 void encode_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_at_ms,
                 std::span<const std::string_view> jsons);
-// A stored entry's readings, of either version (`key` gives the last one's sequence).
+
+// queue: a run of format 3, whose readings are each their cloud JSON or their values (values.h),
+// written when an append gives values: version 3 (1) | cum_bytes (8) | stored_at_ms (8) |
+// count (4) | per reading: varint (its bytes' length x 2 + 1 for values, + 0 for JSON) | the bytes.
+// A reading's size in the byte accounting is entry_bytes() of its bytes' length (as stored).
+inline constexpr std::uint8_t kMixedRunValueVersion = 3;
+struct StoredReading {
+  std::string_view bytes;
+  bool values = false;  // bytes are values.h's, not cloud JSON
+};
+void encode_mixed_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_at_ms,
+                      std::span<const StoredReading> readings);
+
+// A stored entry's readings, of any version (`key` gives the last one's sequence).
 struct EntryReading {
   Seq seq = 0;
   std::uint64_t cum_bytes = 0;
-  std::string_view json;  // into the value
+  std::string_view json;    // into the value, or the cloud JSON rebuilt from its values
+  std::string_view stored;  // its bytes as stored (its JSON, or its values), into the value
+  bool values = false;      // stored as its values (values.h)
+  // What the byte accounting counts (entry_bytes).
+  std::uint32_t stored_size() const noexcept { return static_cast<std::uint32_t>(stored.size()); }
 };
 struct DecodedEntry {
   std::int64_t stored_at_ms = 0;
   std::vector<EntryReading> readings;  // in sequence order; never empty once decoded
+  std::string rebuilt;                 // the JSON of the readings stored as values
 };
 // False for a value that is too short, inconsistent or of an unknown version (corruption).
 bool decode_entry(std::string_view key, std::string_view value, DecodedEntry& out);

@@ -74,12 +74,14 @@ Result<std::unique_ptr<Buffer>> Buffer::open(Options options) {
   std::string format;
   s = b->db_->Get(rocksdb::ReadOptions(), b->meta_, kMetaFormat, &format);
   if (!s.ok() && !s.IsNotFound()) return from_rocksdb(s, "cannot read the buffer's format");
-  if (s.ok() && format != kFormatVersion && format != kFormatVersion1) {
+  if (s.ok() && format != kFormatVersion && format != kFormatVersion1 &&
+      format != kFormatVersion2) {
     return Status::corruption("the buffer at '" + path + "' has format version '" + format +
                               "'; this edgegw reads version " + std::string(kFormatVersion));
   }
-  // A new store, or one of version 1: version 1 holds no runs and reads as version 2. Say 2 from
-  // now on, so that an older edgegw refuses the runs this one writes instead of misreading them.
+  // A new store, or one of version 1 or 2: they hold none of the later entries and read as they
+  // are. Say 3 from now on, so that an older edgegw refuses the entries this one writes instead of
+  // misreading them.
   if (format != kFormatVersion && !b->options_.read_only) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -170,7 +172,7 @@ Status Buffer::load_device(DeviceId id, std::string key) {
   if (Status st = reader.seek(head.removed_up_to + 1); !st) return in_queue_of(st, key);
   if (reader.valid()) {
     d.first_seq = reader.reading().seq;
-    d.head_cum = reader.reading().cum_bytes - entry_bytes(reader.reading().json.size());
+    d.head_cum = reader.reading().cum_bytes - entry_bytes(reader.reading().stored_size());
     d.head_stored_ms = reader.stored_at_ms();
     // The tail: the last entry's last reading.
     if (Status st = reader.seek_back(std::numeric_limits<Seq>::max() - 1); !st) {
@@ -231,7 +233,18 @@ void Buffer::add_write_hook(std::unique_ptr<WriteHook> hook) {
   if (!hook) return;
   std::lock_guard lock(mu_);
   hooks_.push_back(std::move(hook));
-  has_hooks_.store(true, std::memory_order_release);
+  hooks_changed_locked();
+}
+
+void Buffer::hooks_changed() {
+  std::lock_guard lock(mu_);
+  hooks_changed_locked();
+}
+
+void Buffer::hooks_changed_locked() {
+  const bool want = std::any_of(hooks_.begin(), hooks_.end(),
+                                [](const auto& hook) { return hook->wants_readings(); });
+  hooks_want_readings_.store(want, std::memory_order_release);
 }
 
 std::vector<WriteHook*> Buffer::write_hooks() const {

@@ -50,7 +50,7 @@ Status Buffer::visit_back(DeviceId device, Seq last, std::size_t max_visits,
     const EntryReading& r = reader.reading();
     if (r.seq < first) break;
     ++visited;
-    if (!visit({r.seq, r.cum_bytes, r.json})) break;
+    if (!visit({r.seq, r.cum_bytes, r.json, r.stored_size()})) break;
   }
   return unreadable(s, device);
 }

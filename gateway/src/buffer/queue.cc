@@ -11,6 +11,7 @@
 
 #include "buffer/internal.h"
 #include "buffer/queue_reader.h"
+#include "buffer/values.h"
 #include "core/bug.h"
 
 namespace edgegw::buffer {
@@ -20,11 +21,50 @@ void Buffer::set_on_append(std::function<void(DeviceId)> callback) {
   on_append_ = std::move(callback);
 }
 
+namespace {
+
+// The run's records as the hooks take them: a reading given as values alone with its JSON,
+// variable, time and number filled in from them (valid until the next call on this thread).
+std::span<const Record* const> with_json(std::span<const Record* const> records) {
+  thread_local std::string text;
+  thread_local std::vector<Record> copies;
+  thread_local std::vector<const Record*> pointers;
+  thread_local std::vector<std::size_t> ends;  // of each record's JSON in text (0: none)
+  text.clear();
+  ends.assign(records.size(), 0);
+  copies.resize(records.size());
+  ReadingValues values;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Record& r = copies[i] = *records[i];
+    if (!r.json.empty() || !decode_values(r.values, values)) continue;
+    append_values_json(values, text);
+    ends[i] = text.size();
+    r.variable = values.variable;  // views into r.values
+    r.time_ms = values.time_ms;
+    if (const auto* d = std::get_if<double>(&values.value)) r.number = *d;
+    if (const auto* n = std::get_if<std::int64_t>(&values.value)) {
+      r.number = static_cast<double>(*n);
+    }
+  }
+  pointers.clear();
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (ends[i] != 0) {  // the JSON's place is known once text no longer grows
+      copies[i].json = std::string_view(text).substr(begin, ends[i] - begin);
+      begin = ends[i];
+    }
+    pointers.push_back(&copies[i]);
+  }
+  return pointers;
+}
+
+}  // namespace
+
 Status Buffer::append(std::span<const Record> records, std::span<const StateChange> state) {
   if (records.empty() && state.empty()) return Status::ok();
   if (options_.read_only) return Status::permission_denied("the buffer is open read-only");
   std::uint64_t needed = 0;
-  for (const auto& r : records) needed += entry_bytes(r.json.size());
+  for (const auto& r : records) needed += entry_bytes(r.stored_size());
 
   std::unique_lock lock(mu_);
   Status full = check_disk_full(lock, "take more readings");
@@ -71,6 +111,7 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
   const std::int64_t now = now_ms();
   // Each device's readings go in as runs (key_format.h): one entry per run, not per reading.
   thread_local std::vector<std::string_view> jsons;
+  thread_local std::vector<StoredReading> stored;
   thread_local std::vector<const Record*> run_records;
   thread_local std::string value;
   std::size_t run = 0;
@@ -79,25 +120,40 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
     const DeviceId id = records[order[k]].device;
     if (d->readings() == 0) d->head_stored_ms = now;
     for (std::size_t end = k; k < order.size() && records[order[k]].device == id; k = end) {
-      std::size_t json_bytes = 0;
+      std::size_t run_bytes = 0;
+      bool any_values = false;
+      bool missing_json = false;
       jsons.clear();
+      stored.clear();
       run_records.clear();
       for (; end < order.size() && records[order[end]].device == id &&
-             jsons.size() < kMaxRunReadings && (jsons.empty() || json_bytes < kMaxRunJsonBytes);
+             jsons.size() < kMaxRunReadings && (jsons.empty() || run_bytes < kMaxRunJsonBytes);
            ++end) {
         const Record& r = records[order[end]];
         ++d->next_seq;
-        d->tail_cum += entry_bytes(r.json.size());
-        json_bytes += r.json.size();
+        d->tail_cum += entry_bytes(r.stored_size());
+        run_bytes += r.stored_size();
         jsons.push_back(r.json);
+        stored.push_back({r.values.empty() ? r.json : r.values, !r.values.empty()});
+        any_values = any_values || !r.values.empty();
+        missing_json = missing_json || r.json.empty();
         run_records.push_back(&r);
       }
-      for (const auto& hook : hooks_) {
-        hook->on_append_run(*g.batch, run_records, d->next_seq - run_records.size(), now);
+      if (!hooks_.empty()) {
+        // A record without JSON: the appender asked before a hook came to want it (rare).
+        const bool rebuild = missing_json && hooks_want_readings_.load(std::memory_order_relaxed);
+        const std::span<const Record* const> hooked =
+            rebuild ? with_json(run_records) : std::span<const Record* const>(run_records);
+        for (const auto& hook : hooks_) {
+          hook->on_append_run(*g.batch, hooked, d->next_seq - run_records.size(), now);
+        }
       }
       const QueueKey key = queue_key(id, d->next_seq - 1);
       const rocksdb::Slice key_part = slice(key);
-      if (jsons.size() == 1) {
+      if (any_values) {
+        encode_mixed_run(value, d->tail_cum, now, stored);
+        (void)g.batch->Put(queue_, key_part, value);
+      } else if (jsons.size() == 1) {
         const ValueHeaderBytes header = encode_value_header({d->tail_cum, now});
         const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header.data(), header.size()),
                                                rocksdb::Slice(jsons[0].data(), jsons[0].size())};
@@ -318,7 +374,8 @@ Result<Batch> Buffer::read_from(DeviceId device, Seq from, std::size_t max_readi
     if (!batch.empty() && batch.body.size() + 1 + r.json.size() + 1 > max_bytes) break;
     if (!batch.empty()) batch.body += ',';
     batch.entries.push_back({r.seq, static_cast<std::uint32_t>(batch.body.size()),
-                             static_cast<std::uint32_t>(r.json.size()), r.cum_bytes});
+                             static_cast<std::uint32_t>(r.json.size()), r.cum_bytes,
+                             r.stored_size()});
     batch.body += r.json;
   }
   if (!s) return unreadable(s, device);

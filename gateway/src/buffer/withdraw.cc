@@ -47,7 +47,7 @@ Result<std::uint64_t> Buffer::withdraw(DeviceId device, std::span<const Seq> seq
     }
     if (!reader.valid()) break;
     if (reader.reading().seq != seq) continue;
-    found.emplace_back(seq, entry_bytes(reader.reading().json.size()));
+    found.emplace_back(seq, entry_bytes(reader.reading().stored_size()));
     if (Status s = reader.next(); !s) return unreadable(s, device);
   }
   if (found.empty()) return std::uint64_t{0};

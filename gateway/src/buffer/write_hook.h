@@ -47,6 +47,10 @@ class WriteHook {
       on_append(batch, *records[i], first_seq + i, stored_ms);
     }
   }
+  // Whether on_append needs the records' variable, time, number and JSON now; false: appenders
+  // may leave them out (Buffer::hooks_want_readings). A hook whose answer changes says so with
+  // Buffer::hooks_changed(), outside any lock of its own that on_append takes.
+  virtual bool wants_readings() const { return true; }
   // After the write of each group (`batch` is the one on_append was given), under the buffer's
   // lock: ok, or failed — then none of the batch's entries exist and the buffer re-reads its own
   // state from the store; a hook that keeps state in memory must do the same. Must be cheap.

@@ -10,6 +10,9 @@
 
 namespace edgegw::core {
 
+// Latest time the cloud's ISO 8601 form can carry: 9999-12-31T23:59:59.999Z.
+inline constexpr std::int64_t kMaxTimeMs = 253402300799999;
+
 // Milliseconds since the Unix epoch, from the system clock.
 std::int64_t now_ms() noexcept;
 

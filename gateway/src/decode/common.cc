@@ -151,15 +151,6 @@ std::string quote(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
-void append_double(double value, std::string& out) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-  out += text;
-  // "1" would read back as an integer; "1e+20" and "0.5" are doubles already.
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
-}
-
 ScalarResult type_scalar(std::string_view text) {
   ScalarResult result;
   if (text == "true") {

@@ -1,46 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decode/encode.h"
 
-#include <charconv>
 #include <variant>
 
-#include "core/time.h"
+#include "core/json_text.h"
 #include "decode/internal.h"
 #include "decode/json_util.h"
 
 namespace edgegw::decode {
 
-void append_cloud_json(const Reading& reading, std::string& out) {
-  out += "{\"variable\":";
-  internal::append_json_string(reading.variable, out);
-  std::visit(
-      [&out](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return;
+core::ValueView value_view(const Value& value) noexcept {
+  return std::visit(
+      [](const auto& v) -> core::ValueView {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+          return std::string_view(v);
         } else {
-          out += ",\"value\":";
-          if constexpr (std::is_same_v<T, double>) {
-            internal::append_double(v, out);
-          } else if constexpr (std::is_same_v<T, std::int64_t>) {
-            char buf[24];
-            const auto r = std::to_chars(buf, buf + sizeof buf, v);
-            out.append(buf, r.ptr);
-          } else if constexpr (std::is_same_v<T, std::string>) {
-            internal::append_json_string(v, out);
-          } else {
-            out += v ? "true" : "false";
-          }
+          return v;
         }
       },
-      reading.value);
-  if (!reading.unit.empty()) {
-    out += ",\"unit\":";
-    internal::append_json_string(reading.unit, out);
-  }
-  out += ",\"time\":\"";
-  core::append_iso8601_ms(reading.time_ms, out);
-  out += '"';
+      value);
+}
+
+void append_cloud_json(const Reading& reading, std::string& out) {
+  core::append_reading_json_head(reading.variable, value_view(reading.value), reading.unit,
+                                 reading.time_ms, out);
   if (!reading.group.empty()) {
     out += ",\"group\":";
     internal::append_json_string(reading.group, out);

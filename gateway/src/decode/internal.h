@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_text.h"
+#include "core/time.h"
 #include "decode/decoder.h"
 #include "edgegw/reading.h"
 
@@ -55,9 +57,7 @@ std::size_t count_code_points(std::string_view text) noexcept;
 std::string quote(std::string_view text, std::size_t max_chars = 40);
 void append_quoted(std::string_view text, std::string& out, std::size_t max_chars = 40);
 
-// Shortest text that reads back as the same double (std::to_chars), with ".0" added when it
-// would otherwise read back as an integer. `value` must be finite.
-void append_double(double value, std::string& out);
+using core::append_double;  // core/json_text.h
 
 // Types an unquoted text value (csv field, trimmed raw payload): int64, finite double, bool
 // (`true`/`false`), or, when it is none of these, nullopt (the caller keeps it as a string).
@@ -71,8 +71,7 @@ ScalarResult type_scalar(std::string_view text);
 // A time given as text: ISO 8601 (core::parse_iso8601) or a Unix timestamp in seconds or ms.
 std::optional<std::int64_t> parse_time_text(std::string_view text) noexcept;
 
-// Latest time the cloud's ISO 8601 form can carry: 9999-12-31T23:59:59.999Z.
-inline constexpr std::int64_t kMaxTimeMs = 253402300799999;
+using core::kMaxTimeMs;  // core/time.h
 
 }  // namespace internal
 }  // namespace edgegw::decode

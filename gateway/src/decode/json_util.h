@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_text.h"
 #include "decode/internal.h"
 #include "edgegw/reading.h"
 
@@ -43,9 +44,7 @@ class JsonDocument {
   std::string error_;
 };
 
-// A JSON string literal with the quotes: \" \\ escaped, control characters as \n \r \t or
-// \u00XX; everything else (valid UTF-8 included) passes through.
-void append_json_string(std::string_view text, std::string& out);
+using core::append_json_string;  // core/json_text.h
 
 // `value` as compact JSON text (no spaces), numbers in their shortest round-trip form.
 // False (out partly written) when it holds a non-finite double (a number like 1e400).

@@ -34,6 +34,7 @@ Result<FreshPick> newest_per_variable(const buffer::Buffer& buffer, buffer::Devi
     buffer::Seq seq;
     std::uint64_t cum_bytes;
     std::string json;
+    std::uint32_t stored_size;
   };
   std::vector<Picked> picked;
   std::unordered_set<std::string> seen;
@@ -45,7 +46,7 @@ Result<FreshPick> newest_per_variable(const buffer::Buffer& buffer, buffer::Devi
     if (!variable || !seen.insert(std::move(*variable)).second) return true;
     if (!picked.empty() && bytes + 1 + r.json.size() > max_bytes) return false;
     bytes += r.json.size() + (picked.empty() ? 0 : 1);
-    picked.push_back({r.seq, r.cum_bytes, std::string(r.json)});
+    picked.push_back({r.seq, r.cum_bytes, std::string(r.json), r.stored_size});
     return picked.size() < max_readings;
   });
   if (!s) return s;
@@ -58,7 +59,8 @@ Result<FreshPick> newest_per_variable(const buffer::Buffer& buffer, buffer::Devi
   for (const Picked& p : picked) {
     if (!batch.empty()) batch.body += ',';
     batch.entries.push_back({p.seq, static_cast<std::uint32_t>(batch.body.size()),
-                             static_cast<std::uint32_t>(p.json.size()), p.cum_bytes});
+                             static_cast<std::uint32_t>(p.json.size()), p.cum_bytes,
+                             p.stored_size});
     batch.body += p.json;
   }
   batch.body += ']';

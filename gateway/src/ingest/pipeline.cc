@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "buffer/values.h"
 #include "core/time.h"
 #include "core/unsynced_stamp.h"
 #include "decode/decoder.h"
@@ -28,6 +29,10 @@ struct Scratch {
   std::string json;                   // the encoded readings of one call, back to back
   std::vector<buffer::DeviceId> ids;  // per encoded reading
   std::vector<std::size_t> ends;      // per encoded reading: its end in json
+  // The values (buffer/values.h) of the readings the queue stores so, back to back; per encoded
+  // reading, its end there (its JSON in json is then for the hooks only, empty without them).
+  std::string values;
+  std::vector<std::size_t> value_ends;
   // Only when the buffer has write hooks (the local history, the actions), which need them:
   std::string variables;              // the readings' variables back to back
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
@@ -44,11 +49,11 @@ thread_local Scratch t_scratch;
 
 // Where a message's part of the scratch begins: what a message refused alone is rolled back to.
 struct Marks {
-  std::size_t json, ids, variables, var_ends, judged, rejected;
+  std::size_t json, values, ids, variables, var_ends, judged, rejected;
 };
 
 Marks marks_of(const Scratch& s) {
-  return {s.json.size(),     s.ids.size(),    s.variables.size(),
+  return {s.json.size(),     s.values.size(), s.ids.size(),     s.variables.size(),
           s.var_ends.size(), s.judged.size(), s.rejected.size()};
 }
 
@@ -56,6 +61,8 @@ void roll_back(Scratch& s, const Marks& m) {
   s.json.resize(m.json);
   s.ids.resize(m.ids);
   s.ends.resize(m.ids);
+  s.values.resize(m.values);
+  s.value_ends.resize(m.ids);
   s.variables.resize(m.variables);
   s.var_ends.resize(m.var_ends);
   s.times.resize(m.var_ends);
@@ -161,13 +168,16 @@ template <class Message>
 Status Pipeline::append_messages(std::span<const Message> messages, const AppendOptions& options) {
   const std::span<MessageOutcome> each = options.each;
   const bool strict = options.all_or_nothing || !each.empty();
-  // Hooks may be added while sources run (the actions, on a reload): asked once per call.
-  const bool keep_variables = buffer_.has_write_hooks();
+  // Hooks may come to want the readings while sources run (actions, on a reload): asked once
+  // per call.
+  const bool keep_variables = buffer_.hooks_want_readings();
   if (options.appended != nullptr) *options.appended = 0;
   Scratch& s = t_scratch;
   s.json.clear();
   s.ids.clear();
   s.ends.clear();
+  s.values.clear();
+  s.value_ends.clear();
   s.variables.clear();
   s.var_ends.clear();
   s.times.clear();
@@ -257,9 +267,17 @@ Status Pipeline::append_messages(std::span<const Message> messages, const Append
           r.metadata_json = with_unsynced_stamp(r.metadata_json, stamp.text());
         }
       }
-      decode::append_cloud_json(r, s.json);
+      // A plain reading is queued as its values, a quarter of its JSON's bytes (the forwarder
+      // reads the same JSON back); the hooks, when there are any, take its JSON.
+      const bool as_values = r.group.empty() && r.location_json.empty() && r.metadata_json.empty();
+      if (as_values) {
+        buffer::encode_values({r.variable, decode::value_view(r.value), r.unit, r.time_ms},
+                              s.values);
+      }
+      if (!as_values || keep_variables) decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);
       s.ends.push_back(s.json.size());
+      s.value_ends.push_back(s.values.size());
       if (keep_variables) {
         s.variables += r.variable;
         s.var_ends.push_back(s.variables.size());
@@ -300,12 +318,14 @@ Status Pipeline::append_messages(std::span<const Message> messages, const Append
     status = Status::invalid_argument(std::move(refusal));  // nothing of the call is appended
   } else if (!s.ids.empty() || !options.state.empty()) {
     s.records.clear();
-    std::size_t begin = 0, var_begin = 0;
+    std::size_t begin = 0, value_begin = 0, var_begin = 0;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
       buffer::Record& record = s.records.emplace_back();
       record.device = s.ids[i];
       record.json = std::string_view(s.json).substr(begin, s.ends[i] - begin);
+      record.values = std::string_view(s.values).substr(value_begin, s.value_ends[i] - value_begin);
       begin = s.ends[i];
+      value_begin = s.value_ends[i];
       if (keep_variables) {
         record.variable =
             std::string_view(s.variables).substr(var_begin, s.var_ends[i] - var_begin);

@@ -12,6 +12,7 @@
 
 #include <rocksdb/db.h>
 
+#include "buffer/values.h"
 #include "support/dead_letters.h"
 #include "support/subprocess.h"
 #include "support/write_counter.h"
@@ -671,6 +672,96 @@ TEST_F(BufferTest, ReadOnlyOpenSeesTheDataOfARunningWriter) {
   EXPECT_EQ(stats[0].key, "d");
   EXPECT_EQ(stats[0].readings, 7u);
   EXPECT_EQ(reader->append(std::vector<Record>{{d, "{}"}}).code(), Code::kPermissionDenied);
+}
+
+// Readings given as values (values.h) are stored so, counted as stored, read back as their JSON,
+// and taken out exactly by withdrawals, acks and removals of delivered readings, across a reopen.
+TEST_F(BufferTest, ReadingsGivenAsValuesAreCountedAsStoredAndReadAsJson) {
+  std::vector<std::string> values(6), jsons(6);
+  for (int i = 0; i < 6; ++i) {
+    const ReadingValues v{"v", std::int64_t{i}, "", now_ + i};
+    encode_values(v, values[i]);
+    append_values_json(v, jsons[i]);
+  }
+  const std::string plain =
+      R"({"variable":"g","value":1,"time":"2024-11-26T00:00:00.000Z","group":"x"})";
+  std::uint64_t bytes = 0;
+  std::vector<Record> records;
+  for (int i = 0; i < 6; ++i) {
+    records.push_back({.device = 1, .json = {}, .values = values[i]});
+    bytes += entry_bytes(values[i].size());
+    if (i == 2) {
+      records.push_back({1, plain});  // among them, one given as JSON
+      bytes += entry_bytes(plain.size());
+    }
+  }
+  {
+    auto b = open();
+    const DeviceId d = *b->register_device("dev");
+    ASSERT_EQ(d, 1u);
+    ASSERT_TRUE(b->append(records));
+    std::vector<std::string> expected(jsons.begin(), jsons.begin() + 3);
+    expected.push_back(plain);
+    expected.insert(expected.end(), jsons.begin() + 3, jsons.end());
+    EXPECT_EQ(all(*b, d), expected);
+    EXPECT_EQ(b->queued(d).bytes, bytes);
+    EXPECT_EQ(b->stats().bytes, bytes);
+    // Withdraw the JSON one (seq 4) and a values one (seq 6); ack 1..2; remove 3 as delivered.
+    const Seq gone[2] = {4, 6};
+    ASSERT_EQ(*b->withdraw(d, gone), 2u);
+    bytes -= entry_bytes(plain.size()) + entry_bytes(values[4].size());
+    EXPECT_EQ(b->queued(d).bytes, bytes);
+    auto batch = b->read(d, 2, 1 << 20);
+    ASSERT_TRUE(batch);
+    ASSERT_EQ(batch->size(), 2u);
+    EXPECT_EQ(batch->entries[1].stored_size, values[1].size());
+    ASSERT_TRUE(b->ack(d, AckPoint::through(*batch)));
+    bytes -= entry_bytes(values[0].size()) + entry_bytes(values[1].size());
+    auto third = b->read(d, 1, 1 << 20);
+    ASSERT_TRUE(third);
+    ASSERT_TRUE(b->remove_delivered(d, third->entries));
+    bytes -= entry_bytes(values[2].size());
+    EXPECT_EQ(b->queued(d).bytes, bytes);
+    EXPECT_EQ(b->queued(d).readings, 2u);
+  }
+  auto b = open();
+  const DeviceId d = *b->register_device("dev");
+  EXPECT_EQ(all(*b, d), (std::vector<std::string>{jsons[3], jsons[5]}));
+  EXPECT_EQ(b->queued(d).bytes, bytes);
+}
+
+// A hook that wants the readings gets each one's JSON, variable, time and number, even when the
+// appender gave only its values (it asked before the hook came to want them); one that does not
+// want them does not make appenders fill them in.
+TEST_F(BufferTest, AHookGetsTheJsonOfReadingsGivenAsValues) {
+  struct Seen final : WriteHook {
+    void on_append(rocksdb::WriteBatch&, const Record& r, Seq, std::int64_t) override {
+      got.push_back(std::string(r.json) + " " + std::string(r.variable) + " " +
+                    std::to_string(r.time_ms) + " " + (r.number ? std::to_string(*r.number) : "-"));
+    }
+    bool wants_readings() const override { return wants; }
+    bool wants = false;
+    std::vector<std::string> got;
+  };
+  auto b = open();
+  const DeviceId d = *b->register_device("dev");
+  auto hook = std::make_unique<Seen>();
+  Seen& seen = *hook;
+  b->add_write_hook(std::move(hook));
+  EXPECT_FALSE(b->hooks_want_readings());
+  seen.wants = true;
+  b->hooks_changed();
+  EXPECT_TRUE(b->hooks_want_readings());
+  std::string a, t;
+  encode_values({"a", 2.5, "C", 5}, a);
+  encode_values({"t", std::string_view("x"), "", 6}, t);
+  ASSERT_TRUE(b->append(std::vector<Record>{{.device = d, .json = {}, .values = a},
+                                            {.device = d, .json = {}, .values = t}}));
+  EXPECT_EQ(
+      seen.got,
+      (std::vector<std::string>{
+          R"({"variable":"a","value":2.5,"unit":"C","time":"1970-01-01T00:00:00.005Z"} a 5 2.500000)",
+          R"({"variable":"t","value":"x","time":"1970-01-01T00:00:00.006Z"} t 6 -)"}));
 }
 
 }  // namespace

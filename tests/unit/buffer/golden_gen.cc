@@ -10,7 +10,9 @@
 //                           2 came and it is now a store of format 2 that holds no runs
 //   format2-runs            format 2: runs of readings keyed by their last sequence, one acked in
 //                           part, a reading alone among them, a reading withdrawn inside a run
-//   format3-unsupported     a store of a later format ("3"), which this gateway must refuse
+//   format3-values          format 3: a run whose readings are stored as values and as JSON, and
+//                           a reading alone stored as values
+//   format4-unsupported     a store of a later format ("4"), which this gateway must refuse
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -229,6 +231,66 @@ void format2_runs(const fs::path& dir) {
   s.close(true);
 }
 
+// A varint as buffer_format.md says (LEB128), by hand.
+void varint(std::string& out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7f) | 0x80);
+  out += static_cast<char>(v);
+}
+
+// A reading's values as buffer_format.md says, by hand: type | time (zigzag) | variable | unit |
+// the value (`value_bytes`, already encoded).
+std::string values_of(char type, std::int64_t time_ms, std::string_view variable,
+                      std::string_view unit, std::string_view value_bytes) {
+  std::string v(1, type);
+  varint(v, static_cast<std::uint64_t>(time_ms) << 1);  // zigzag of a positive time
+  varint(v, variable.size());
+  v += variable;
+  varint(v, unit.size());
+  v += unit;
+  v += value_bytes;
+  return v;
+}
+
+// Format 3: dev-a holds a run 1..3 (1 and 3 as values, 2 as JSON) and reading 4 alone, as values
+// (a run of one). 1767225601000 ms is 2026-01-01T00:00:01.000Z.
+void format3_values(const fs::path& dir) {
+  Store s(dir / "format3-values", true);
+  rocksdb::WriteBatch b;
+  b.Put(s.meta(), "format", "3");
+  std::string index(4, '\0');
+  store_be32(index.data(), 1);
+  b.Put(s.meta(), meta_device_key("dev-a"), index);
+  const std::string half("\0\0\0\0\0\0\xf4\x3f", 8);  // 1.25, little-endian
+  const std::vector<std::vector<std::pair<bool, std::string>>> runs = {
+      {{true, values_of(2, 1'767'225'601'000, "temperature", "C", half)},
+       {false, reading(2)},
+       {true, values_of(4, 1'767'225'603'000, "state", "", std::string("\x04on \"", 5))}},
+      {{true, values_of(3, 1'767'225'604'000, "count", "", "\x83\x01")}},  // zigzag(-66)
+  };
+  std::uint64_t cum = 0;
+  Seq seq = 0;
+  for (const auto& run : runs) {
+    std::string body;
+    for (const auto& [values, bytes] : run) {
+      cum += entry_bytes(bytes.size());
+      ++seq;
+      varint(body, bytes.size() * 2 + (values ? 1 : 0));
+      body += bytes;
+    }
+    // version 3 | cum | stored_at | count | per reading: varint (length x 2 + values) | bytes
+    std::string value(kRunHeaderSize, '\0');
+    value[0] = 3;
+    store_be64(value.data() + 1, cum);
+    store_be64(value.data() + 9, 1'767'225'600'000);
+    store_be32(value.data() + 17, static_cast<std::uint32_t>(run.size()));
+    value += body;
+    const QueueKey k = queue_key(1, seq);
+    b.Put(s.queue(), slice(std::string_view(k.data(), k.size())), value);
+  }
+  s.write(b);
+  s.close(true);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -242,7 +304,8 @@ int main(int argc, char** argv) {
   truncated_wal(dir);
   two_readings_as(dir / "unsupported-version", "2");
   format2_runs(dir);
-  two_readings_as(dir / "format3-unsupported", "3");
+  format3_values(dir);
+  two_readings_as(dir / "format4-unsupported", "4");
   // Only what a store needs: no LOG files, no LOCK, the newest OPTIONS file alone.
   for (const auto& store : fs::directory_iterator(dir)) {
     std::vector<fs::path> options;

@@ -127,7 +127,7 @@ std::string format_of(const std::string& path) {
   return format;
 }
 
-TEST_F(GoldenStore, Format1IsReadAsFormat2AndSaysSoFromThen) {
+TEST_F(GoldenStore, Format1IsReadAsItIsAndTheStoreSaysFormat3FromThen) {
   const Options o = copy_of("format1-before-history");
   {
     auto opened = Buffer::open(o);
@@ -142,7 +142,7 @@ TEST_F(GoldenStore, Format1IsReadAsFormat2AndSaysSoFromThen) {
                                                            reading(4), reading(5), reading(6)}));
   }
   // An older edgegw would misread the run: it must now refuse the store.
-  EXPECT_EQ(format_of(o.path), "2");
+  EXPECT_EQ(format_of(o.path), "3");
 }
 
 TEST_F(GoldenStore, TheStoreOnceOfAnUnsupportedVersionIsFormat2WithoutRuns) {
@@ -195,14 +195,57 @@ TEST_F(GoldenStore, Format2RunsOpenWithTheirReadingsInOrder) {
   EXPECT_EQ((*again)->queued(*a).bytes, 3 * entry);
 }
 
+// Readings stored as values are read back as the cloud JSON they stand for; the byte accounting
+// counts them as stored.
+TEST_F(GoldenStore, Format3ValuesAreReadAsTheirCloudJson) {
+  const Options o = copy_of("format3-values");
+  const std::vector<std::string> expected = {
+      R"({"variable":"temperature","value":1.25,"unit":"C","time":"2026-01-01T00:00:01.000Z"})",
+      reading(2), R"({"variable":"state","value":"on \"","time":"2026-01-01T00:00:03.000Z"})",
+      R"({"variable":"count","value":-66,"time":"2026-01-01T00:00:04.000Z"})"};
+  // What readings 1, 3 and 4 take as values: type, time, variable, unit, value.
+  const std::uint64_t entry = kQueueKeySize + kValueHeaderSize;
+  const std::uint64_t sizes[4] = {entry + 1 + 6 + 1 + 11 + 1 + 1 + 8, entry + reading(2).size(),
+                                  entry + 1 + 6 + 1 + 5 + 1 + 5, entry + 1 + 6 + 1 + 5 + 1 + 2};
+  {
+    auto opened = Buffer::open(o);
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    Buffer& b = **opened;
+    auto a = b.register_device("dev-a");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(all(b, *a), expected);
+    EXPECT_EQ(b.queued(*a).readings, 4u);
+    EXPECT_EQ(b.queued(*a).bytes, sizes[0] + sizes[1] + sizes[2] + sizes[3]);
+    std::vector<std::string> back;
+    ASSERT_TRUE(b.visit_back(*a, 100, 100, [&](const Buffer::Stored& r) {
+      back.emplace_back(r.json);
+      return true;
+    }));
+    EXPECT_EQ(back, (std::vector<std::string>(expected.rbegin(), expected.rend())));
+    // An ack inside the run: 3 and 4 wait.
+    auto batch = b.read(*a, 2, std::size_t{1} << 20);
+    ASSERT_TRUE(batch);
+    ASSERT_EQ(batch->size(), 2u);
+    ASSERT_TRUE(b.ack(*a, AckPoint::through(*batch)));
+    EXPECT_EQ(b.queued(*a).readings, 2u);
+  }
+  auto again = Buffer::open(o);
+  ASSERT_TRUE(again) << again.status().to_string();
+  auto a = (*again)->register_device("dev-a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(all(**again, *a), (std::vector<std::string>{expected[2], expected[3]}));
+  EXPECT_EQ((*again)->queued(*a).bytes, sizes[2] + sizes[3]);
+  EXPECT_EQ(format_of(o.path), "3");
+}
+
 TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
-  const Options o = copy_of("format3-unsupported");
+  const Options o = copy_of("format4-unsupported");
   auto opened = Buffer::open(o);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.status().code(), Code::kCorruption);
-  EXPECT_NE(opened.status().to_string().find("has format version '3'"), std::string::npos)
+  EXPECT_NE(opened.status().to_string().find("has format version '4'"), std::string::npos)
       << opened.status().to_string();
-  EXPECT_NE(opened.status().to_string().find("this edgegw reads version 2"), std::string::npos);
+  EXPECT_NE(opened.status().to_string().find("this edgegw reads version 3"), std::string::npos);
   // Never rewritten or wiped: the format and the readings are still there.
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   std::vector<std::string> names;
@@ -218,7 +261,7 @@ TEST_F(GoldenStore, AnUnsupportedVersionIsRefusedAndLeftAsItWas) {
   };
   std::string format;
   ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handle("meta"), "format", &format).ok());
-  EXPECT_EQ(format, "3");
+  EXPECT_EQ(format, "4");
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle("queue")));
   int n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;

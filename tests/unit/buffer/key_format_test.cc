@@ -58,7 +58,7 @@ TEST(KeyFormat, RunBytesAndItsReadings) {
   const QueueKey first = queue_key(3, 1);
   EXPECT_FALSE(decode_entry(std::string_view(first.data(), first.size()), value, entry));
   std::string other = value;
-  other[0] = 3;
+  other[0] = 4;
   EXPECT_FALSE(decode_entry(std::string_view(key.data(), key.size()), other, entry));
 }
 

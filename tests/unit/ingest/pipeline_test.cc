@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <set>
 
 #include <boost/json/parse.hpp>
 
 #include "core/clock_sync.h"
 #include "core/unsynced_stamp.h"
+#include "decode/decoder.h"
+#include "decode/encode.h"
 #include "history/history.h"
 #include "support/dead_letters.h"
 #include "support/subprocess.h"
@@ -304,6 +307,79 @@ TEST_F(PipelineTest, FeedsTheLocalHistoryOnlyWhenItIsOn) {
                      {"temperature", 1700000000000},
                      {"temperature", 1704164645000},
                  }));
+}
+
+// A plain reading (no group, location or metadata) is stored as its values, without a hook that
+// wants its JSON; every reading reads back as the JSON the decoder's encoding gives it, whichever
+// way it was stored, and the byte accounting counts what was stored.
+TEST_F(PipelineTest, PlainReadingsAreStoredAsTheirValuesAndReadBackAsTheirJson) {
+  const RawMessage messages[] = {
+      msg("boiler-1",
+          R"([{"variable":"temp","value":215},{"variable":"n","value":-9007199254740993},)"
+          R"({"variable":"s","value":"a\"\u0001b ü","unit":"x"},{"variable":"b","value":false},)"
+          R"({"variable":"none"},{"variable":"g","value":1.5,"group":"g1"},)"
+          R"({"variable":"l","value":1,"location":{"lat":1.5,"lng":2}},)"
+          R"({"variable":"m","value":1,"metadata":{"k":"v"}},{"variable":"t","value":1e300}])")};
+  decode::DecodeOutput decoded;
+  decode::decode(decode::Format::kTagoJson, messages[0], decoded);
+  ASSERT_EQ(decoded.readings.size(), 9u) << decoded.first_error;
+  decoded.readings[0] = {"temperature", 21.5, "C", 1700000000000, {}, {}, {}};  // mapped
+  std::string expected = "[";
+  std::uint64_t json_bytes = 0;
+  for (const Reading& r : decoded.readings) {
+    const std::string json = decode::to_cloud_json(r);
+    expected += (expected.size() > 1 ? "," : "") + json;
+    json_bytes += buffer::entry_bytes(json.size());
+  }
+  expected += "]";
+  std::uint64_t stored_bytes = 0;
+  {
+    Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+    ASSERT_TRUE(p.append(messages));
+    EXPECT_EQ(queued(boiler_), expected);
+    // Six readings as values (a third of their JSON here, short as their variables are), three
+    // (group, location, metadata) as their JSON.
+    stored_bytes = buffer_->queued(boiler_).bytes;
+    EXPECT_LT(stored_bytes, json_bytes * 3 / 4);
+  }
+  // With the history on, its hook takes each reading's JSON; the queue stores the same.
+  open_buffer(10, "with-history");
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(queued(boiler_), expected);
+  EXPECT_EQ(buffer_->queued(boiler_).bytes, stored_bytes);
+  auto kept = history::of(*buffer_)->entries(boiler_, {});
+  ASSERT_TRUE(kept) << kept.status().to_string();
+  std::set<std::string> history_json, expected_json;
+  for (const auto& e : *kept) history_json.insert(e.json);
+  for (const Reading& r : decoded.readings) expected_json.insert(decode::to_cloud_json(r));
+  EXPECT_EQ(history_json, expected_json);
+}
+
+// The readings' JSON, variable, time and number are filled in only while a hook wants them (the
+// actions engine, only while an action is configured).
+TEST_F(PipelineTest, ReadingsAreFilledInForTheHooksOnlyWhileOneWantsThem) {
+  struct Seen final : buffer::WriteHook {
+    void on_append(rocksdb::WriteBatch&, const buffer::Record& r, buffer::Seq,
+                   std::int64_t) override {
+      got.push_back(std::string(r.json) + "|" + std::string(r.variable));
+    }
+    bool wants_readings() const override { return wants; }
+    bool wants = false;
+    std::vector<std::string> got;
+  };
+  auto hook = std::make_unique<Seen>();
+  Seen& seen = *hook;
+  buffer_->add_write_hook(std::move(hook));
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  const RawMessage messages[] = {msg("boiler-1", R"({"variable":"hum","value":40})")};
+  ASSERT_TRUE(p.append(messages));
+  seen.wants = true;
+  buffer_->hooks_changed();
+  ASSERT_TRUE(p.append(messages));
+  const std::string json = R"({"variable":"hum","value":40,"time":"2023-11-14T22:13:20.000Z"})";
+  EXPECT_EQ(seen.got, (std::vector<std::string>{"|", json + "|hum"}));
+  EXPECT_EQ(queued(boiler_), "[" + json + "," + json + "]");
 }
 
 // cloud.implausible_time, on a clock the test says is synchronised or not.

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// The JSON text the gateway writes for the cloud: string literals, numbers, and a reading's data
+// item. One writer, so that a reading encoded at ingest (decode/encode.h) and one rebuilt from the
+// buffer's stored values (buffer/values.h) are the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace edgegw::core {
+
+// A JSON string literal with the quotes: \" \\ escaped, control characters as \n \r \t or
+// \u00XX; everything else (valid UTF-8 included) passes through.
+void append_json_string(std::string_view text, std::string& out);
+
+// Shortest text that reads back as the same double (std::to_chars), with ".0" added when it
+// would otherwise read back as an integer. `value` must be finite.
+void append_double(double value, std::string& out);
+
+// A reading's value, borrowed (monostate: none).
+using ValueView = std::variant<std::monostate, double, std::int64_t, std::string_view, bool>;
+
+// The cloud data item's first fields, {"variable":..,"value":..,"unit":..,"time":"..", without
+// the closing brace (the caller may add group, location, metadata): no "value" for monostate, no
+// "unit" when empty, the time as ISO 8601 UTC with milliseconds.
+void append_reading_json_head(std::string_view variable, const ValueView& value,
+                              std::string_view unit, std::int64_t time_ms, std::string& out);
+
+}  // namespace edgegw::core
