@@ -33,7 +33,7 @@ struct Scratch {
   // reading, its end there (its JSON in json is then for the hooks only, empty without them).
   std::string values;
   std::vector<std::size_t> value_ends;
-  // Only when the buffer has write hooks (the local history, the actions), which need them:
+  // Only while a write hook wants the readings (the local history, configured actions):
   std::string variables;              // the readings' variables back to back
   std::vector<std::size_t> var_ends;  // per encoded reading: its variable's end in variables
   std::vector<std::optional<double>> numbers;  // per encoded reading: its value if a number
