@@ -156,8 +156,14 @@ Status Engine::load() {
 
 Status Engine::configure(std::span<const config::ActionConfig> actions,
                          std::span<const std::pair<buffer::DeviceId, std::string>> configured) {
-  // Whether the appenders are to fill in the readings follows the rules: told on every way out,
-  // once this engine's lock is free (an append holds the buffer's lock, then takes this one).
+  // Whether the appenders are to fill in the readings follows the rules, and is told the buffer
+  // with this engine's lock free (an append holds the buffer's lock, then takes this one). Turned
+  // on before new rules can see a reading, so that none reaches them without its fields (an
+  // append that asked before gets them rebuilt by the buffer); turned off on the way out.
+  if (!actions.empty()) {
+    has_rules_.store(true, std::memory_order_release);  // rules_ may still be the old ones
+    buffer_.hooks_changed();
+  }
   struct TellBuffer {
     buffer::Buffer& buffer;
     ~TellBuffer() { buffer.hooks_changed(); }

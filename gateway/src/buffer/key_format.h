@@ -65,14 +65,16 @@ inline constexpr std::size_t kRunHeaderSize = 21;
 // run decodes all of it.
 inline constexpr std::size_t kMaxRunReadings = 256;
 inline constexpr std::size_t kMaxRunJsonBytes = 64 << 10;
-// The run's value for these readings' JSON: `cum_bytes` of the last one.
+// The run's value for these readings' JSON: `cum_bytes` of the last one. Format 2's writer: this
+// gateway writes runs of format 3 (below) and reads both; the tests and the fuzzer write this.
 void encode_run(std::string& out, std::uint64_t cum_bytes, std::int64_t stored_at_ms,
                 std::span<const std::string_view> jsons);
 
 // queue: a run of format 3, whose readings are each their cloud JSON or their values (values.h),
-// written when an append gives values: version 3 (1) | cum_bytes (8) | stored_at_ms (8) |
-// count (4) | per reading: varint (its bytes' length x 2 + 1 for values, + 0 for JSON) | the bytes.
-// A reading's size in the byte accounting is entry_bytes() of its bytes' length (as stored).
+// written for every run but a reading alone given as its JSON (a version-1 value): version 3 (1) |
+// cum_bytes (8) | stored_at_ms (8) | count (4) | per reading: varint (its bytes' length x 2 + 1 for
+// values, + 0 for JSON) | the bytes. A reading's size in the byte accounting is entry_bytes() of
+// its bytes' length (as stored).
 inline constexpr std::uint8_t kMixedRunValueVersion = 3;
 struct StoredReading {
   std::string_view bytes;

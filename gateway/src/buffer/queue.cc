@@ -110,7 +110,6 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
   g.durable = true;
   const std::int64_t now = now_ms();
   // Each device's readings go in as runs (key_format.h): one entry per run, not per reading.
-  thread_local std::vector<std::string_view> jsons;
   thread_local std::vector<StoredReading> stored;
   thread_local std::vector<const Record*> run_records;
   thread_local std::string value;
@@ -121,21 +120,17 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
     if (d->readings() == 0) d->head_stored_ms = now;
     for (std::size_t end = k; k < order.size() && records[order[k]].device == id; k = end) {
       std::size_t run_bytes = 0;
-      bool any_values = false;
       bool missing_json = false;
-      jsons.clear();
       stored.clear();
       run_records.clear();
       for (; end < order.size() && records[order[end]].device == id &&
-             jsons.size() < kMaxRunReadings && (jsons.empty() || run_bytes < kMaxRunJsonBytes);
+             stored.size() < kMaxRunReadings && (stored.empty() || run_bytes < kMaxRunJsonBytes);
            ++end) {
         const Record& r = records[order[end]];
         ++d->next_seq;
         d->tail_cum += entry_bytes(r.stored_size());
         run_bytes += r.stored_size();
-        jsons.push_back(r.json);
         stored.push_back({r.values.empty() ? r.json : r.values, !r.values.empty()});
-        any_values = any_values || !r.values.empty();
         missing_json = missing_json || r.json.empty();
         run_records.push_back(&r);
       }
@@ -150,17 +145,15 @@ Status Buffer::append_locked(std::unique_lock<std::mutex>& lock, std::span<const
       }
       const QueueKey key = queue_key(id, d->next_seq - 1);
       const rocksdb::Slice key_part = slice(key);
-      if (any_values) {
-        encode_mixed_run(value, d->tail_cum, now, stored);
-        (void)g.batch->Put(queue_, key_part, value);
-      } else if (jsons.size() == 1) {
+      if (stored.size() == 1 && !stored[0].values) {  // a reading alone, as its JSON: version 1
+        const std::string_view json = stored[0].bytes;
         const ValueHeaderBytes header = encode_value_header({d->tail_cum, now});
         const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header.data(), header.size()),
-                                               rocksdb::Slice(jsons[0].data(), jsons[0].size())};
+                                               rocksdb::Slice(json.data(), json.size())};
         (void)g.batch->Put(queue_, rocksdb::SliceParts(&key_part, 1),
                            rocksdb::SliceParts(value_parts, 2));
       } else {
-        encode_run(value, d->tail_cum, now, jsons);
+        encode_mixed_run(value, d->tail_cum, now, stored);
         (void)g.batch->Put(queue_, key_part, value);
       }
     }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include "edgegw/json_text.h"
 
@@ -22,6 +23,31 @@ std::uint64_t compose(const Point& p, const std::uint16_t* regs, std::size_t n) 
   std::uint64_t v = 0;
   for (std::size_t k = 0; k < n; ++k) v = (v << 16) | reg(p, regs, p.word_swap ? n - 1 - k : k);
   return v;
+}
+
+// Calls f with a numeric point's registers as its own C++ type (uint16_t ... int64_t, float,
+// double): the one place that maps a Type to its width and signedness.
+template <typename F>
+auto with_raw(const Point& p, const std::uint16_t* regs, F&& f) {
+  switch (p.type) {
+    case Type::kU16:
+      return f(static_cast<std::uint16_t>(compose(p, regs, 1)));
+    case Type::kI16:
+      return f(static_cast<std::int16_t>(compose(p, regs, 1)));
+    case Type::kU32:
+      return f(static_cast<std::uint32_t>(compose(p, regs, 2)));
+    case Type::kI32:
+      return f(static_cast<std::int32_t>(compose(p, regs, 2)));
+    case Type::kU64:
+      return f(compose(p, regs, 4));
+    case Type::kI64:
+      return f(static_cast<std::int64_t>(compose(p, regs, 4)));
+    case Type::kF32:
+      return f(std::bit_cast<float>(static_cast<std::uint32_t>(compose(p, regs, 2))));
+    case Type::kF64:
+    default:  // only numeric points come here (kBool and kString are handled before)
+      return f(std::bit_cast<double>(compose(p, regs, 4)));
+  }
 }
 
 template <typename T>
@@ -129,41 +155,27 @@ void set_number(double v, edgegw_reading& out, double* number) {
 std::optional<bool> typed_directly(const Point& p, const std::uint16_t* regs, edgegw_reading& out,
                                    double* number) {
   if (p.scaled()) return std::nullopt;
-  switch (p.type) {
-    case Type::kU16:
-      set_integer(static_cast<std::uint16_t>(compose(p, regs, 1)), out, number);
+  return with_raw(p, regs, [&](auto raw) -> std::optional<bool> {
+    using T = decltype(raw);
+    if constexpr (std::is_same_v<T, float>) {
+      return std::nullopt;  // its shortest text decides the double
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (!std::isfinite(raw)) return false;
+      set_number(raw, out, number);
       return true;
-    case Type::kI16:
-      set_integer(static_cast<std::int16_t>(compose(p, regs, 1)), out, number);
-      return true;
-    case Type::kU32:
-      set_integer(static_cast<std::uint32_t>(compose(p, regs, 2)), out, number);
-      return true;
-    case Type::kI32:
-      set_integer(static_cast<std::int32_t>(compose(p, regs, 2)), out, number);
-      return true;
-    case Type::kI64:
-      set_integer(static_cast<std::int64_t>(compose(p, regs, 4)), out, number);
-      return true;
-    case Type::kU64: {
-      const std::uint64_t v = compose(p, regs, 4);
+    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
       // Beyond int64 the host keeps a number (edgegw/reading.h), as it read the text.
-      if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        set_integer(static_cast<std::int64_t>(v), out, number);
+      if (raw <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        set_integer(static_cast<std::int64_t>(raw), out, number);
       } else {
-        set_number(static_cast<double>(v), out, number);
+        set_number(static_cast<double>(raw), out, number);
       }
       return true;
-    }
-    case Type::kF64: {
-      const double v = std::bit_cast<double>(compose(p, regs, 4));
-      if (!std::isfinite(v)) return false;
-      set_number(v, out, number);
+    } else {
+      set_integer(raw, out, number);
       return true;
     }
-    default:
-      return std::nullopt;
-  }
+  });
 }
 
 // A JSON number's text as a JSON reader types it: an integer that fits int64, else a double.
@@ -216,28 +228,19 @@ bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::stri
       out += b ? "true" : "false";
       return true;
     }
-    case Type::kU16:
-      return append_integer(p, static_cast<std::uint16_t>(compose(p, regs, 1)), out, number);
-    case Type::kI16:
-      return append_integer(p, static_cast<std::int16_t>(compose(p, regs, 1)), out, number);
-    case Type::kU32:
-      return append_integer(p, static_cast<std::uint32_t>(compose(p, regs, 2)), out, number);
-    case Type::kI32:
-      return append_integer(p, static_cast<std::int32_t>(compose(p, regs, 2)), out, number);
-    case Type::kU64:
-      return append_integer(p, compose(p, regs, 4), out, number);
-    case Type::kI64:
-      return append_integer(p, static_cast<std::int64_t>(compose(p, regs, 4)), out, number);
-    case Type::kF32:
-      return append_float(p, std::bit_cast<float>(static_cast<std::uint32_t>(compose(p, regs, 2))),
-                          7, out, number);
-    case Type::kF64:
-      return append_float(p, std::bit_cast<double>(compose(p, regs, 4)), 15, out, number);
     case Type::kString:
       append_string_registers(p, regs, out);
       return true;
+    default:
+      return with_raw(p, regs, [&](auto raw) {
+        using T = decltype(raw);
+        if constexpr (std::is_floating_point_v<T>) {
+          return append_float(p, raw, std::is_same_v<T, float> ? 7 : 15, out, number);
+        } else {
+          return append_integer(p, raw, out, number);
+        }
+      });
   }
-  return false;
 }
 
 }  // namespace edgegw::plugins::modbus
