@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <string>
 #include <thread>
@@ -322,23 +323,47 @@ TEST_F(BufferTest, OutOfOrderReadsAndRemovalsKeepTheCounts) {
   EXPECT_TRUE(back.empty());
 }
 
-// The live queue entries of a closed store (RocksDB directly).
+// A closed store opened with RocksDB directly, every column family: to look at or damage its
+// queue behind the buffer's back.
+class RawStore {
+ public:
+  RawStore(const std::string& path, bool read_only) {
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status s =
+        read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles_, &raw)
+                  : rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(raw);
+    const auto q = std::find(names.begin(), names.end(), "queue") - names.begin();
+    if (static_cast<std::size_t>(q) < handles_.size())
+      queue_ = handles_[static_cast<std::size_t>(q)];
+  }
+  ~RawStore() {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+  }
+  RawStore(const RawStore&) = delete;
+  RawStore& operator=(const RawStore&) = delete;
+
+  rocksdb::DB& db() { return *db_; }
+  rocksdb::ColumnFamilyHandle* queue() { return queue_; }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* queue_ = nullptr;
+};
+
+// The live queue entries of a closed store.
 std::size_t queue_entries(const std::string& path) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  const auto queue = std::find(names.begin(), names.end(), "queue") - names.begin();
+  RawStore store(path, /*read_only=*/true);
   std::unique_ptr<rocksdb::Iterator> it(
-      db->NewIterator(rocksdb::ReadOptions(), handles[static_cast<std::size_t>(queue)]));
+      store.db().NewIterator(rocksdb::ReadOptions(), store.queue()));
   std::size_t n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-  it.reset();
-  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
   return n;
 }
 
@@ -392,6 +417,25 @@ TEST_F(BufferTest, ReadingsAppendedTogetherAreStoredAsRuns) {
   EXPECT_EQ(queue_entries(dir_.path() + "/buffer"), 1u);  // e's run: d's went whole
 }
 
+// Overwrites the queue's entry at `key` with `value`, behind the buffer's back (a damaged disk).
+void put_queue_entry(const std::string& path, const QueueKey& key, std::string_view value) {
+  RawStore store(path, /*read_only=*/false);
+  ASSERT_NE(store.queue(), nullptr);
+  EXPECT_TRUE(store.db()
+                  .Put(rocksdb::WriteOptions(), store.queue(),
+                       rocksdb::Slice(key.data(), key.size()),
+                       rocksdb::Slice(value.data(), value.size()))
+                  .ok());
+}
+
+// Opening the buffer at `o` fails as damaged, saying `where`.
+void expect_damage_found(const Options& o, std::string_view where) {
+  auto b = Buffer::open(o);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.status().code(), Code::kCorruption);
+  EXPECT_NE(b.status().to_string().find(where), std::string::npos) << b.status().to_string();
+}
+
 // An entry that cannot be decoded is an error naming the device and the sequence, never a
 // reading made up or skipped.
 TEST_F(BufferTest, AnUnreadableEntryIsAnErrorThatSaysWhere) {
@@ -399,29 +443,36 @@ TEST_F(BufferTest, AnUnreadableEntryIsAnErrorThatSaysWhere) {
     auto b = open();
     append(*b, *b->register_device("d"), 1, 3);  // one run, keyed 3
   }
+  ASSERT_NO_FATAL_FAILURE(put_queue_entry(options().path, queue_key(1, 3), "\x02garbage"));
+  expect_damage_found(options(), "unreadable entry at sequence 3 in the queue of device 'd'");
+}
+
+// A format-3 run whose header is whole but one of whose readings' values is damaged (a NaN where
+// the cloud's JSON can carry none) is the same located error: the run's other readings are not
+// delivered around it, and no value is made up for it.
+TEST_F(BufferTest, AFormat3RunWithDamagedValuesIsAnErrorThatSaysWhere) {
+  std::string good, damaged;
+  encode_values({"v", core::ValueView{1.5}, "", now_}, good);
+  encode_values({"v", core::ValueView{2.5}, "", now_}, damaged);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  damaged.replace(damaged.size() - sizeof nan, sizeof nan,
+                  std::string_view(reinterpret_cast<const char*>(&nan), sizeof nan));
+  ReadingValues check;
+  ASSERT_TRUE(decode_values(good, check));
+  ASSERT_FALSE(decode_values(damaged, check));
   {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options().path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), options().path, cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const auto queue = std::find(names.begin(), names.end(), "queue") - names.begin();
-    const QueueKey k = queue_key(1, 3);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[static_cast<std::size_t>(queue)],
-                        rocksdb::Slice(k.data(), k.size()), "\x02garbage")
-                    .ok());
-    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+    auto b = open();
+    const DeviceId d = *b->register_device("d");
+    const Record records[] = {{.device = d, .json = {}, .values = good},
+                              {.device = d, .json = {}, .values = good},
+                              {.device = d, .json = {}, .values = good}};
+    ASSERT_TRUE(b->append(records));  // one run, keyed 3
   }
-  auto b = Buffer::open(options());
-  ASSERT_FALSE(b);
-  EXPECT_EQ(b.status().code(), Code::kCorruption);
-  EXPECT_NE(
-      b.status().to_string().find("unreadable entry at sequence 3 in the queue of device 'd'"),
-      std::string::npos)
-      << b.status().to_string();
+  const StoredReading run[] = {{good, true}, {damaged, true}, {good, true}};
+  std::string value;
+  encode_mixed_run(value, 3 * entry_bytes(good.size()), now_, run);
+  ASSERT_NO_FATAL_FAILURE(put_queue_entry(options().path, queue_key(1, 3), value));
+  expect_damage_found(options(), "unreadable entry at sequence 3 in the queue of device 'd'");
 }
 
 TEST_F(BufferTest, RejectNewRefusesWholeAppendsWhenFull) {
