@@ -164,7 +164,7 @@ void round_trip(std::string_view in) {
   const std::uint64_t bits = r.u64();
   const auto time_ms = static_cast<std::int64_t>(r.u64() % (edgegw::core::kMaxTimeMs + 1));
   edgegw::core::ValueView given;
-  switch (bits % 5) {
+  switch (bits % 6) {
     case 0:
       given = std::bit_cast<double>(bits);
       if (!std::isfinite(std::get<double>(given))) given = 0.5;
@@ -177,6 +177,10 @@ void round_trip(std::string_view in) {
       break;
     case 3:
       given = (bits & 8) != 0;
+      break;
+    case 4:
+      given = std::bit_cast<float>(static_cast<std::uint32_t>(bits >> 32));
+      if (!std::isfinite(std::get<float>(given))) given = 0.1f;
       break;
     default:
       break;  // none

@@ -123,7 +123,7 @@ TEST(GatewayMetrics, CountersMatchWhatWasSentAndWhatTheCloudSaw) {
   EXPECT_EQ(m.at(R"(edgegw_source_up{source="good"})"), 1);
   EXPECT_EQ(
       m.at(
-          R"(edgegw_plugin_info{abi="1.5",format="tago_json",plugin="example",source="good",version="0.1.0"})"),
+          R"(edgegw_plugin_info{abi="1.6",format="tago_json",plugin="example",source="good",version="0.1.0"})"),
       1);
 
   // Forwarding, against the cloud's own count.
@@ -157,7 +157,7 @@ TEST(GatewayMetrics, CountersMatchWhatWasSentAndWhatTheCloudSaw) {
 
   EXPECT_EQ(m.at(R"(edgegw_config_reloads_total{result="success"})"), 0);
   EXPECT_EQ(m.at("edgegw_config_last_reload_successful"), 1);
-  EXPECT_THAT(text, HasSubstr("edgegw_build_info{abi=\"1.5\",commit=\""));
+  EXPECT_THAT(text, HasSubstr("edgegw_build_info{abi=\"1.6\",commit=\""));
   EXPECT_THAT(text, ::testing::Not(HasSubstr(kBoiler)));
   EXPECT_THAT(text, ::testing::Not(HasSubstr(kPressWrong)));
   EXPECT_EQ(testing::promtool_check_metrics(text), "");

@@ -25,6 +25,10 @@ struct Reading {
   std::string
       location_json;  // the location exactly as given ({lat,lng} or GeoJSON), compact; empty: none
   std::string metadata_json;  // a JSON object, compact; empty: none
+  // The value is a double holding a 32-bit float exactly (a plugin's EDGEGW_VALUE_FLOAT32, a
+  // Modbus f32): written as that float's shortest text, and compared, scaled or given to the
+  // actions as the double that text reads back as (core::shortest_double).
+  bool float32 = false;
 
   bool operator==(const Reading&) const = default;
 };
@@ -42,9 +46,10 @@ struct RawMessage {
 // decode. Views borrowed for the append call.
 struct TypedReading {
   std::string_view variable;
-  std::variant<double, std::int64_t, std::string_view, bool> value;
+  std::variant<double, std::int64_t, std::string_view, bool, float> value;
   std::string_view unit;
   std::optional<std::int32_t> unknown_type;  // a type code the host does not know, as given
+  bool not_a_float = false;  // EDGEGW_VALUE_FLOAT32 with a number no float holds (in `value`)
 };
 
 // One device's typed readings of one moment (edgegw_reading_batch).

@@ -45,6 +45,7 @@ std::span<const Record* const> with_json(std::span<const Record* const> records)
     if (const auto* n = std::get_if<std::int64_t>(&values.value)) {
       r.number = static_cast<double>(*n);
     }
+    if (const auto* f = std::get_if<float>(&values.value)) r.number = core::shortest_double(*f);
   }
   pointers.clear();
   std::size_t begin = 0;

@@ -11,7 +11,25 @@
 namespace edgegw::buffer {
 namespace {
 
-enum Type : std::uint8_t { kNone = 1, kDouble, kInt64, kText, kFalse, kTrue };
+enum Type : std::uint8_t { kNone = 1, kDouble, kInt64, kText, kFalse, kTrue, kFloat };
+
+template <typename Bits>
+char* put_le(char* p, Bits bits) noexcept {
+  for (std::size_t i = 0; i < sizeof bits; ++i, bits >>= 8) *p++ = static_cast<char>(bits & 0xff);
+  return p;
+}
+
+// A finite IEEE 754 number of `F` from the front of `in`, dropped from it.
+template <typename F, typename Bits>
+bool read_le(std::string_view& in, F& out) noexcept {
+  if (in.size() < sizeof(Bits)) return false;
+  Bits bits = 0;
+  for (std::size_t i = sizeof(Bits); i-- > 0;)
+    bits = (bits << 8) | static_cast<std::uint8_t>(in[i]);
+  out = std::bit_cast<F>(bits);
+  in.remove_prefix(sizeof(Bits));
+  return std::isfinite(out);  // no JSON for the others
+}
 
 std::uint64_t zigzag(std::int64_t v) noexcept {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -71,6 +89,7 @@ void encode_values(const ReadingValues& reading, std::string& out) {
         if constexpr (std::is_same_v<T, std::int64_t>) return kInt64;
         if constexpr (std::is_same_v<T, std::string_view>) return kText;
         if constexpr (std::is_same_v<T, bool>) return v ? kTrue : kFalse;
+        if constexpr (std::is_same_v<T, float>) return kFloat;
       },
       reading.value);
   const std::string_view* text = std::get_if<std::string_view>(&reading.value);
@@ -84,8 +103,9 @@ void encode_values(const ReadingValues& reading, std::string& out) {
   p = put_text(p, reading.variable);
   p = put_text(p, reading.unit);
   if (type == kDouble) {
-    std::uint64_t bits = std::bit_cast<std::uint64_t>(std::get<double>(reading.value));
-    for (int i = 0; i < 8; ++i, bits >>= 8) *p++ = static_cast<char>(bits & 0xff);
+    p = put_le(p, std::bit_cast<std::uint64_t>(std::get<double>(reading.value)));
+  } else if (type == kFloat) {
+    p = put_le(p, std::bit_cast<std::uint32_t>(std::get<float>(reading.value)));
   } else if (type == kInt64) {
     p = put_varint(p, zigzag(std::get<std::int64_t>(reading.value)));
   } else if (type == kText) {
@@ -109,12 +129,15 @@ bool decode_values(std::string_view bytes, ReadingValues& out) noexcept {
       out.value = std::monostate{};
       break;
     case kDouble: {
-      if (bytes.size() < 8) return false;
-      std::uint64_t bits = 0;
-      for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<std::uint8_t>(bytes[i]);
-      out.value = std::bit_cast<double>(bits);
-      if (!std::isfinite(std::get<double>(out.value))) return false;  // no JSON for it
-      bytes.remove_prefix(8);
+      double d = 0;
+      if (!read_le<double, std::uint64_t>(bytes, d)) return false;
+      out.value = d;
+      break;
+    }
+    case kFloat: {
+      float f = 0;
+      if (!read_le<float, std::uint32_t>(bytes, f)) return false;
+      out.value = f;
       break;
     }
     case kInt64: {

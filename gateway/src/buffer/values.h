@@ -5,9 +5,10 @@
 // written (core::append_reading_json_head), so every reader of the queue (the forwarder,
 // fresh_first, the dead letters) sees cloud JSON as before.
 //
-// Bytes: type (1: 1 none, 2 double, 3 int64, 4 text, 5 false, 6 true) | time ms (zigzag varint) |
-// variable length (varint) | variable | unit length (varint) | unit | the value: a double's 8
-// bytes (little-endian IEEE 754), an int64 as a zigzag varint, a text's length (varint) and bytes.
+// Bytes: type (1: 1 none, 2 double, 3 int64, 4 text, 5 false, 6 true, 7 float) | time ms (zigzag
+// varint) | variable length (varint) | variable | unit length (varint) | unit | the value: a
+// double's 8 bytes or a float's 4 (little-endian IEEE 754), an int64 as a zigzag varint, a text's
+// length (varint) and bytes.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ struct ReadingValues {
 // Appends the reading's stored bytes to `out`.
 void encode_values(const ReadingValues& reading, std::string& out);
 // Reads exactly `bytes` (views into them); false when they are not one reading's values as
-// encode_values writes them (a varint longer than its shortest form, a double that is not finite,
+// encode_values writes them (a varint longer than its shortest form, a number that is not finite,
 // a time outside 0 ... core::kMaxTimeMs, which no decoder lets through).
 bool decode_values(std::string_view bytes, ReadingValues& out) noexcept;
 // The reading's cloud JSON data item.

@@ -51,6 +51,20 @@ void append_double(double value, std::string& out) {
   if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
+void append_float(float value, std::string& out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+double shortest_double(float value) noexcept {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  double d = static_cast<double>(value);  // kept if the text did not read (it always does)
+  (void)std::from_chars(buf, r.ptr, d);
+  return d;
+}
+
 void append_reading_json_head(std::string_view variable, const ValueView& value,
                               std::string_view unit, std::int64_t time_ms, std::string& out) {
   out += "{\"variable\":";
@@ -64,6 +78,8 @@ void append_reading_json_head(std::string_view variable, const ValueView& value,
           out += ",\"value\":";
           if constexpr (std::is_same_v<T, double>) {
             append_double(v, out);
+          } else if constexpr (std::is_same_v<T, float>) {
+            append_float(v, out);
           } else if constexpr (std::is_same_v<T, std::int64_t>) {
             char buf[24];
             const auto r = std::to_chars(buf, buf + sizeof buf, v);

@@ -19,8 +19,17 @@ void append_json_string(std::string_view text, std::string& out);
 // would otherwise read back as an integer. `value` must be finite.
 void append_double(double value, std::string& out);
 
-// A reading's value, borrowed (monostate: none).
-using ValueView = std::variant<std::monostate, double, std::int64_t, std::string_view, bool>;
+// A float's shortest text (std::to_chars), as is: "0.1", "230", "1e+20". A JSON reader reads
+// "230" as an integer, as it would read the same value written by a device. `value` must be finite.
+void append_float(float value, std::string& out);
+
+// The double a float's shortest text reads back as (0.1f: 0.1, not 0.10000000149011612): what a
+// JSON reader of append_float's text holds, for a comparison with numbers written in decimal.
+double shortest_double(float value) noexcept;
+
+// A reading's value, borrowed (monostate: none). A float is a 32-bit value kept as such (a
+// Modbus f32 register): written as its shortest text.
+using ValueView = std::variant<std::monostate, double, std::int64_t, std::string_view, bool, float>;
 
 // The cloud data item's first fields, {"variable":..,"value":..,"unit":..,"time":"..", without
 // the closing brace (the caller may add group, location, metadata): no "value" for monostate, no

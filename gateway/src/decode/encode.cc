@@ -9,7 +9,10 @@
 
 namespace edgegw::decode {
 
-core::ValueView value_view(const Value& value) noexcept {
+core::ValueView value_view(const Reading& reading) noexcept {
+  if (reading.float32) {
+    if (const auto* d = std::get_if<double>(&reading.value)) return static_cast<float>(*d);
+  }
   return std::visit(
       [](const auto& v) -> core::ValueView {
         if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
@@ -18,11 +21,25 @@ core::ValueView value_view(const Value& value) noexcept {
           return v;
         }
       },
-      value);
+      reading.value);
+}
+
+std::optional<double> number_of(const Reading& reading) noexcept {
+  if (const auto* d = std::get_if<double>(&reading.value)) {
+    return reading.float32 ? core::shortest_double(static_cast<float>(*d)) : *d;
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&reading.value)) return static_cast<double>(*i);
+  return std::nullopt;
+}
+
+void widen_float(Reading& reading) noexcept {
+  if (!reading.float32) return;
+  if (const auto n = number_of(reading)) reading.value = *n;
+  reading.float32 = false;
 }
 
 void append_cloud_json(const Reading& reading, std::string& out) {
-  core::append_reading_json_head(reading.variable, value_view(reading.value), reading.unit,
+  core::append_reading_json_head(reading.variable, value_view(reading), reading.unit,
                                  reading.time_ms, out);
   if (!reading.group.empty()) {
     out += ",\"group\":";

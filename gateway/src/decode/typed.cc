@@ -32,8 +32,12 @@ void check_typed(const TypedMessage& msg, DecodeOutput& out) {
     if (t.unknown_type) {
       note(out, i, t.variable,
            {"value", "has type " + std::to_string(*t.unknown_type) +
-                         ", not one this gateway knows (EDGEGW_VALUE_NUMBER, _INTEGER, _TEXT or "
-                         "_BOOL)"});
+                         ", not one this gateway knows (EDGEGW_VALUE_NUMBER, _INTEGER, _TEXT, "
+                         "_BOOL or _FLOAT32)"});
+      continue;
+    }
+    if (t.not_a_float) {
+      note(out, i, t.variable, {"value", "is EDGEGW_VALUE_FLOAT32 but its number is no float's"});
       continue;
     }
     Reading& r = out.readings.emplace_back();
@@ -42,8 +46,12 @@ void check_typed(const TypedMessage& msg, DecodeOutput& out) {
     r.time_ms = msg.receive_time_ms;
     std::visit(
         [&r](const auto& v) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string_view>) {
             r.value = std::string(v);
+          } else if constexpr (std::is_same_v<T, float>) {
+            r.value = static_cast<double>(v);  // exact; written as the float (Reading::float32)
+            r.float32 = true;
           } else {
             r.value = v;
           }

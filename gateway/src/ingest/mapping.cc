@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "decode/encode.h"
+
 namespace edgegw::ingest {
 
 MappingTable::MappingTable(const std::vector<config::DeviceConfig>& devices,
@@ -71,6 +73,7 @@ std::optional<std::string> apply(const config::VariableMapping& mapping, Reading
   if (!mapping.rename.empty()) reading.variable = mapping.rename;
   if (mapping.unit) reading.unit = *mapping.unit;
   if (mapping.scale == 1.0 && mapping.offset == 0.0) return std::nullopt;  // int64 stays exact
+  decode::widen_float(reading);  // 0.1f scales as the 0.1 its text says
   double scaled = 0;
   if (const auto* d = std::get_if<double>(&reading.value)) {
     scaled = *d * mapping.scale + mapping.offset;

@@ -16,13 +16,6 @@ namespace edgegw::ingest {
 
 namespace {
 
-// A reading's value for the write hooks when it is a number (Record::number).
-std::optional<double> number_of(const Value& value) {
-  if (const auto* d = std::get_if<double>(&value)) return *d;
-  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
-  return std::nullopt;
-}
-
 // Reused by every append of a thread (capacity kept between calls).
 struct Scratch {
   decode::DecodeOutput decoded;
@@ -271,8 +264,7 @@ Status Pipeline::append_messages(std::span<const Message> messages, const Append
       // reads the same JSON back); the hooks, when there are any, take its JSON.
       const bool as_values = r.group.empty() && r.location_json.empty() && r.metadata_json.empty();
       if (as_values) {
-        buffer::encode_values({r.variable, decode::value_view(r.value), r.unit, r.time_ms},
-                              s.values);
+        buffer::encode_values({r.variable, decode::value_view(r), r.unit, r.time_ms}, s.values);
       }
       if (!as_values || keep_variables) decode::append_cloud_json(r, s.json);
       s.ids.push_back(device->id);
@@ -282,7 +274,7 @@ Status Pipeline::append_messages(std::span<const Message> messages, const Append
         s.variables += r.variable;
         s.var_ends.push_back(s.variables.size());
         s.times.push_back(r.time_ms);
-        s.numbers.push_back(number_of(r.value));
+        s.numbers.push_back(decode::number_of(r));  // for the hooks (Record::number)
       }
     }
   };

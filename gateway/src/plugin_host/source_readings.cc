@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ABI 1.5: readings a plugin holds as values (edgegw_host.append_readings), taken into the
-// pipeline as typed messages: no payload to decode, the same checks, mapping and durable append.
+// ABI 1.5 (1.6: floats): readings a plugin holds as values (edgegw_host.append_readings), taken
+// into the pipeline as typed messages: no payload to decode, the same checks, mapping and durable
+// append.
 #include <vector>
 
 #include "plugin_host/abi_util.h"
@@ -30,6 +31,14 @@ TypedReading typed(const edgegw_reading& r) {
       break;
     case EDGEGW_VALUE_BOOL:
       t.value = r.integer != 0;
+      break;
+    case EDGEGW_VALUE_FLOAT32:  // a double that is no float's value is refused by the checks
+      if (static_cast<double>(static_cast<float>(r.number)) == r.number) {
+        t.value = static_cast<float>(r.number);
+      } else {
+        t.value = r.number;
+        t.not_a_float = true;
+      }
       break;
     default:
       t.unknown_type = r.type;

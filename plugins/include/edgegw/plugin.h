@@ -32,7 +32,7 @@ extern "C" {
 
 /* Unsigned literals: the version is a uint32_t (major << 16 | minor). */
 #define EDGEGW_PLUGIN_ABI_MAJOR 1u
-#define EDGEGW_PLUGIN_ABI_MINOR 5u
+#define EDGEGW_PLUGIN_ABI_MINOR 6u
 #define EDGEGW_PLUGIN_ABI_VERSION ((EDGEGW_PLUGIN_ABI_MAJOR << 16) | EDGEGW_PLUGIN_ABI_MINOR)
 
 /* The one symbol a plugin exports. */
@@ -187,6 +187,10 @@ typedef struct edgegw_source_state {
 #define EDGEGW_VALUE_INTEGER 2 /* `integer`: exact (a 64-bit counter keeps its last digits) */
 #define EDGEGW_VALUE_TEXT 3    /* `text`: UTF-8 */
 #define EDGEGW_VALUE_BOOL 4    /* `integer`: 0 false, anything else true */
+/* Since 1.6: `number` holds a 32-bit float's value exactly ((double)f, finite). The host keeps it
+ * as a float and writes it as that float's shortest text (0.1f as 0.1, not 0.10000000149011612):
+ * a plugin reading an f32 register need not print it itself. */
+#define EDGEGW_VALUE_FLOAT32 5
 
 /* Since 1.5: one reading a plugin already holds as a value (a register it read, a sample it
  * measured): nothing to encode in the plugin, nothing to decode in the host. The host checks it
@@ -196,7 +200,7 @@ typedef struct edgegw_reading {
   size_t struct_size;    /* sizeof(edgegw_reading) as the plugin knew it */
   edgegw_bytes variable; /* the cloud's `variable` */
   int32_t type;          /* EDGEGW_VALUE_* */
-  double number;         /* EDGEGW_VALUE_NUMBER */
+  double number;         /* EDGEGW_VALUE_NUMBER and _FLOAT32 */
   int64_t integer;       /* EDGEGW_VALUE_INTEGER and _BOOL */
   edgegw_bytes text;     /* EDGEGW_VALUE_TEXT */
   edgegw_bytes unit;     /* empty: none */

@@ -70,6 +70,7 @@ bool same_value(const edgegw_reading& a, std::string_view a_text, const edgegw_r
     case EDGEGW_VALUE_TEXT:
       return a_text == b_text;
     case EDGEGW_VALUE_NUMBER:
+    case EDGEGW_VALUE_FLOAT32:
       return a.number == b.number;
     default:  // integer, bool
       return a.integer == b.integer;

@@ -149,16 +149,20 @@ void set_number(double v, edgegw_reading& out, double* number) {
   if (number != nullptr) *number = v;
 }
 
-// An unscaled integer or f64 typed directly (its text would read back as the same value): whether
-// it is a finite number. nullopt for the others, whose text decides (an f32's shortest float text,
-// a scaled value's digits).
+// An unscaled number typed directly (an f32 as a float, which the host writes as its shortest
+// text; the others as their exact value): whether it is a finite number. nullopt for a scaled
+// value, whose digits decide.
 std::optional<bool> typed_directly(const Point& p, const std::uint16_t* regs, edgegw_reading& out,
                                    double* number) {
   if (p.scaled()) return std::nullopt;
   return with_raw(p, regs, [&](auto raw) -> std::optional<bool> {
     using T = decltype(raw);
     if constexpr (std::is_same_v<T, float>) {
-      return std::nullopt;  // its shortest text decides the double
+      if (!std::isfinite(raw)) return false;
+      out.type = EDGEGW_VALUE_FLOAT32;  // the host writes its shortest text (ABI 1.6)
+      out.number = static_cast<double>(raw);
+      if (number != nullptr) *number = static_cast<double>(raw);
+      return true;
     } else if constexpr (std::is_same_v<T, double>) {
       if (!std::isfinite(raw)) return false;
       set_number(raw, out, number);

@@ -25,10 +25,11 @@ namespace edgegw::plugins::modbus {
 bool append_value(const Point& p, const std::uint16_t* regs, bool bit, std::string& out,
                   double* number);
 
-// The same value typed for the host (plugin ABI 1.5's edgegw_reading: out.type and its field),
-// exactly as the host would read the text above: a bool; an integer where that text is an integer
-// that fits 64 bits signed; a number otherwise (only an f32 and a scaled value go through that
-// text, the others are typed directly); a string's text (its bytes read as Latin-1) into
+// The same value typed for the host (plugin ABI 1.6's edgegw_reading: out.type and its field),
+// written by the host as the text above: a bool; an unscaled f32 as EDGEGW_VALUE_FLOAT32 (the
+// host writes its shortest text); an integer where the text is an integer that fits 64 bits
+// signed; a number otherwise (only a scaled value goes through that text, the others are typed
+// directly); a string's text (its bytes read as Latin-1) into
 // *text as UTF-8 (out.text is left for the caller to point at where it keeps it). False, with
 // nothing set, as append_value. `scratch` is reused between calls.
 bool typed_value(const Point& p, const std::uint16_t* regs, bool bit, edgegw_reading& out,

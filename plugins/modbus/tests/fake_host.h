@@ -5,6 +5,7 @@
 // made to fail as a full buffer does.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "edgegw/plugin_sdk.h"
@@ -104,6 +106,12 @@ class FakeHost {
       case EDGEGW_VALUE_NUMBER:
         o["value"] = r.number;
         break;
+      case EDGEGW_VALUE_FLOAT32: {  // as the host writes it: the float's shortest text
+        char buf[24];
+        const auto end = std::to_chars(buf, buf + sizeof buf, static_cast<float>(r.number)).ptr;
+        o["value"] = boost::json::parse(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+        break;
+      }
       case EDGEGW_VALUE_INTEGER:
         o["value"] = r.integer;
         break;

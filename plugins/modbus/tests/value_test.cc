@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -198,8 +199,9 @@ TEST(ModbusValue, Strings) {
   EXPECT_EQ(text(s, {0, 0, 0, 0}), R"("")");
 }
 
-// typed_value (plugin ABI 1.5) is the JSON text above as a JSON reader takes it: what the host
-// made of the tago_json this plugin wrote before, so the cloud gets the same values.
+// typed_value (plugin ABI 1.5; an f32 as EDGEGW_VALUE_FLOAT32 since 1.6, which the host writes as
+// its shortest text) is the JSON text above as a JSON reader takes it: what the host made of the
+// tago_json this plugin wrote before, so the cloud gets the same values.
 TEST(ModbusValue, TypedValuesAreTheirJsonTextAsReadByTheHost) {
   struct Case {
     Point point;
@@ -239,6 +241,13 @@ TEST(ModbusValue, TypedValuesAreTheirJsonTextAsReadByTheHost) {
       case EDGEGW_VALUE_NUMBER:
         typed = r.number;
         break;
+      case EDGEGW_VALUE_FLOAT32: {  // the host writes the float's shortest text
+        ASSERT_EQ(static_cast<double>(static_cast<float>(r.number)), r.number) << json;
+        char buf[24];
+        const auto end = std::to_chars(buf, buf + sizeof buf, static_cast<float>(r.number)).ptr;
+        typed = boost::json::parse(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+        break;
+      }
       case EDGEGW_VALUE_INTEGER:
         typed = r.integer;
         break;

@@ -38,6 +38,10 @@ TEST(ReadingValues, RoundTripEveryTypeAndItsEdges) {
       {"b", false, "", 1},
       {"none", std::monostate{}, "", 1},
       {long_variable, 1.0, long_unit, 5},
+      {"f", 0.1f, "m", 1},
+      {"f", -0.0f, "", 1},
+      {"f", std::numeric_limits<float>::denorm_min(), "", 1},
+      {"f", std::numeric_limits<float>::max(), "", 1},
   };
   for (const ReadingValues& r : cases) {
     const std::string bytes = encoded(r);
@@ -50,6 +54,9 @@ TEST(ReadingValues, RoundTripEveryTypeAndItsEdges) {
     if (const auto* d = std::get_if<double>(&r.value)) {
       const double got = std::get<double>(back.value);
       EXPECT_EQ(std::memcmp(&got, d, sizeof got), 0) << *d;
+    } else if (const auto* f = std::get_if<float>(&r.value)) {
+      const float got = std::get<float>(back.value);
+      EXPECT_EQ(std::memcmp(&got, f, sizeof got), 0) << *f;
     } else {
       EXPECT_EQ(back.value, r.value);
     }
@@ -82,6 +89,21 @@ TEST(ReadingValues, BytesAndJsonAsDocumented) {
   ASSERT_TRUE(decode_values(none, back));
   append_values_json(back, json);
   EXPECT_EQ(json, R"({"variable":"x","time":"1970-01-01T00:00:00.000Z"})");
+  // type 7 | time | 1 "f" | 0 | 0.1f little-endian (0x3dcccccd): read as the float's shortest text.
+  const std::string f = encoded({"f", 0.1f, "", 0});
+  EXPECT_EQ(f, std::string("\x07\x00\x01"
+                           "f"
+                           "\x00\xcd\xcc\xcc\x3d",
+                           9));
+  json.clear();
+  ASSERT_TRUE(decode_values(f, back));
+  append_values_json(back, json);
+  EXPECT_EQ(json, R"({"variable":"f","value":0.1,"time":"1970-01-01T00:00:00.000Z"})");
+  json.clear();
+  const std::string integral = encoded({"f", 230.0f, "", 0});  // back views it
+  ASSERT_TRUE(decode_values(integral, back));
+  append_values_json(back, json);  // integral: as the float's text, which a reader takes as 230
+  EXPECT_EQ(json, R"({"variable":"f","value":230,"time":"1970-01-01T00:00:00.000Z"})");
 }
 
 TEST(ReadingValues, GarbageIsRefused) {
@@ -98,6 +120,8 @@ TEST(ReadingValues, GarbageIsRefused) {
   EXPECT_FALSE(decode_values(encoded({"t", true, "", core::kMaxTimeMs + 1}), back));
   EXPECT_FALSE(decode_values(encoded({"t", std::numeric_limits<double>::infinity(), "", 1}), back));
   EXPECT_FALSE(decode_values(encoded({"t", std::nan(""), "", 1}), back));
+  EXPECT_FALSE(decode_values(encoded({"t", std::numeric_limits<float>::infinity(), "", 1}), back));
+  EXPECT_FALSE(decode_values(encoded({"t", std::nanf(""), "", 1}), back));
   std::string_view overlong("\x81\x00", 2);
   std::uint64_t one = 0;
   EXPECT_FALSE(read_varint(overlong, one));

@@ -8,7 +8,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include "buffer/values.h"
 #include "core/clock_sync.h"
+#include "core/json_text.h"
 #include "core/unsynced_stamp.h"
 #include "decode/decoder.h"
 #include "decode/encode.h"
@@ -380,6 +382,63 @@ TEST_F(PipelineTest, ReadingsAreFilledInForTheHooksOnlyWhileOneWantsThem) {
   const std::string json = R"({"variable":"hum","value":40,"time":"2023-11-14T22:13:20.000Z"})";
   EXPECT_EQ(seen.got, (std::vector<std::string>{"|", json + "|hum"}));
   EXPECT_EQ(queued(boiler_), "[" + json + "," + json + "]");
+}
+
+// A plugin's float (EDGEGW_VALUE_FLOAT32, a Modbus f32) is queued in 4 bytes and read back as its
+// shortest text, what the plugin would have printed: 0.1, not 0.10000000149011612. The hooks
+// compare the 0.1 that text says; a device mapping's scale starts from it too.
+TEST_F(PipelineTest, AFloatIsQueuedAsAFloatAndReadAsItsShortestText) {
+  struct Seen final : buffer::WriteHook {
+    void on_append(rocksdb::WriteBatch&, const buffer::Record& r, buffer::Seq,
+                   std::int64_t) override {
+      numbers.push_back(r.number);
+      jsons.emplace_back(r.json);
+    }
+    std::vector<std::optional<double>> numbers;
+    std::vector<std::string> jsons;
+  };
+  auto hook = std::make_unique<Seen>();
+  Seen& seen = *hook;
+  buffer_->add_write_hook(std::move(hook));
+  Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  const TypedReading poll[] = {
+      {"level", 0.1f, "m", {}},
+      {"count", 230.0f, "", {}},       // integral: "230", as the float's text
+      {"temp", 215.3f, "", {}},        // mapped: 215.3 x 0.1, not 215.300003 x 0.1
+      {"big", 3.4028235e38f, "", {}},  // the largest float
+      {"bad", std::numeric_limits<float>::infinity(), "", {}},  // not finite: refused
+      {"wide", 0.1, "", {}, true}};  // EDGEGW_VALUE_FLOAT32 holding no float's value: refused
+  const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000}};
+  ASSERT_TRUE(p.append(messages));
+  EXPECT_EQ(p.stats().rejected_invalid, 2u);
+  Pipeline::AppendOptions strict;
+  strict.all_or_nothing = true;
+  const TypedMessage wide[] = {{"boiler-1", std::span(poll).last(1), 1700000000000}};
+  EXPECT_EQ(p.append(wide, strict).message(),
+            "reading refused: reading 0 (\"wide\"): value is EDGEGW_VALUE_FLOAT32 but its number "
+            "is no float's");
+  const std::string t = R"("time":"2023-11-14T22:13:20.000Z"})";
+  // The scale applies to 215.3, as to a JSON reading "value":215.3; not to the float's exact value.
+  const double scaled = 215.3 * 0.1;
+  std::string scaled_text, widened_text;
+  core::append_double(scaled, scaled_text);
+  core::append_double(static_cast<double>(215.3f) * 0.1, widened_text);
+  ASSERT_NE(scaled_text, widened_text);
+  const std::vector<std::string> expected = {
+      R"({"variable":"level","value":0.1,"unit":"m",)" + t,
+      R"({"variable":"count","value":230,)" + t,
+      R"({"variable":"temperature","value":)" + scaled_text + R"(,"unit":"C",)" + t,
+      R"({"variable":"big","value":3.4028235e+38,)" + t};
+  EXPECT_EQ(queued(boiler_),
+            "[" + expected[0] + "," + expected[1] + "," + expected[2] + "," + expected[3] + "]");
+  EXPECT_EQ(seen.jsons, expected);
+  EXPECT_EQ(seen.numbers, (std::vector<std::optional<double>>{0.1, 230.0, scaled, 3.4028235e38}));
+  // The float takes 4 bytes in the queue, as a double's 8 would be 4 more.
+  auto batch = buffer_->read(boiler_, 1, 1 << 20);
+  ASSERT_TRUE(batch);
+  std::string as_double;
+  buffer::encode_values({"level", core::ValueView{0.1}, "m", 1700000000000}, as_double);
+  EXPECT_EQ(batch->entries[0].stored_size + 4, as_double.size());
 }
 
 // cloud.implausible_time, on a clock the test says is synchronised or not.

@@ -15,8 +15,8 @@
 namespace edgegw {
 namespace {
 
-constexpr std::uint32_t kPinnedVersion = 0x00010005;       // 1.5
-constexpr std::uint64_t kPinnedHash = 0x889bd79e6bdd2663;  // of the normalized text of version 1.5
+constexpr std::uint32_t kPinnedVersion = 0x00010006;       // 1.6
+constexpr std::uint64_t kPinnedHash = 0x56618319bf42f28e;  // of the normalized text of version 1.6
 
 // The header without comments, with every run of whitespace as one space.
 std::string normalized(const std::string& text) {
