@@ -67,7 +67,8 @@ double source_up(const std::string& address) {
 TEST(ModbusSourceGateway, PollsReachTheCloudAndSourceUpFollowsTheServer) {
   auto server = TestServer::tcp();
   server->add_unit(1);
-  server->set_registers(1, Table::kInput, 0, {0x4366, 0x8000, 0, 12345});  // f32 230.5
+  // f32 230.1 (0x4366199a, 230.100006... exactly): the cloud gets the float's text, 230.1.
+  server->set_registers(1, Table::kInput, 0, {0x4366, 0x199a, 0, 12345});
   server->set_registers(1, Table::kHolding, 100, {0, 0, 0, 777});
   testing::CloudEmulator cloud({"--device", "meter-1=" + testing::fake_token(1)});
   testing::TempDir dir;
@@ -99,7 +100,7 @@ TEST(ModbusSourceGateway, PollsReachTheCloudAndSourceUpFollowsTheServer) {
              {{"Device-Token", testing::fake_token(1)}})
         .body;
   };
-  EXPECT_NE(last("voltage").find(R"("value":230.5,"unit":"V")"), std::string::npos)
+  EXPECT_NE(last("voltage").find(R"("value":230.1,"unit":"V")"), std::string::npos)
       << last("voltage");
   EXPECT_NE(last("power").find(R"("value":1234.5,"unit":"kW")"), std::string::npos)
       << last("power");
