@@ -46,10 +46,10 @@ struct RawMessage {
 // decode. Views borrowed for the append call.
 struct TypedReading {
   std::string_view variable;
-  std::variant<double, std::int64_t, std::string_view, bool, float> value;
+  std::variant<double, std::int64_t, std::string_view, bool> value;
   std::string_view unit;
   std::optional<std::int32_t> unknown_type;  // a type code the host does not know, as given
-  bool not_a_float = false;  // EDGEGW_VALUE_FLOAT32 with a number no float holds (in `value`)
+  bool float32 = false;  // EDGEGW_VALUE_FLOAT32: the double is to hold a float's value exactly
 };
 
 // One device's typed readings of one moment (edgegw_reading_batch).

@@ -41,11 +41,7 @@ std::span<const Record* const> with_json(std::span<const Record* const> records)
     ends[i] = text.size();
     r.variable = values.variable;  // views into r.values
     r.time_ms = values.time_ms;
-    if (const auto* d = std::get_if<double>(&values.value)) r.number = *d;
-    if (const auto* n = std::get_if<std::int64_t>(&values.value)) {
-      r.number = static_cast<double>(*n);
-    }
-    if (const auto* f = std::get_if<float>(&values.value)) r.number = core::shortest_double(*f);
+    r.number = core::number_of(values.value);
   }
   pointers.clear();
   std::size_t begin = 0;

@@ -51,18 +51,34 @@ void append_double(double value, std::string& out) {
   if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
+namespace {
+
+// A float's shortest text, in `buf`.
+std::string_view float_text(float value, char (&buf)[24]) noexcept {
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  return {buf, static_cast<std::size_t>(r.ptr - buf)};
+}
+
+}  // namespace
+
 void append_float(float value, std::string& out) {
   char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
+  out += float_text(value, buf);
 }
 
 double shortest_double(float value) noexcept {
   char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  const std::string_view text = float_text(value, buf);
   double d = static_cast<double>(value);  // kept if the text did not read (it always does)
-  (void)std::from_chars(buf, r.ptr, d);
+  (void)std::from_chars(text.data(), text.data() + text.size(), d);
   return d;
+}
+
+std::optional<double> number_of(const ValueView& value) noexcept {
+  if (const auto* d = std::get_if<double>(&value)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
+  if (const auto* f = std::get_if<float>(&value)) return shortest_double(*f);
+  return std::nullopt;
 }
 
 void append_reading_json_head(std::string_view variable, const ValueView& value,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +31,10 @@ double shortest_double(float value) noexcept;
 // A reading's value, borrowed (monostate: none). A float is a 32-bit value kept as such (a
 // Modbus f32 register): written as its shortest text.
 using ValueView = std::variant<std::monostate, double, std::int64_t, std::string_view, bool, float>;
+
+// The value as a number for comparisons (the actions' Record::number): a double, an integer's, a
+// float's shortest_double; none for the others.
+std::optional<double> number_of(const ValueView& value) noexcept;
 
 // The cloud data item's first fields, {"variable":..,"value":..,"unit":..,"time":"..", without
 // the closing brace (the caller may add group, location, metadata): no "value" for monostate, no

@@ -24,17 +24,9 @@ core::ValueView value_view(const Reading& reading) noexcept {
       reading.value);
 }
 
-std::optional<double> number_of(const Reading& reading) noexcept {
-  if (const auto* d = std::get_if<double>(&reading.value)) {
-    return reading.float32 ? core::shortest_double(static_cast<float>(*d)) : *d;
-  }
-  if (const auto* i = std::get_if<std::int64_t>(&reading.value)) return static_cast<double>(*i);
-  return std::nullopt;
-}
-
 void widen_float(Reading& reading) noexcept {
   if (!reading.float32) return;
-  if (const auto n = number_of(reading)) reading.value = *n;
+  if (const auto n = core::number_of(value_view(reading))) reading.value = *n;
   reading.float32 = false;
 }
 

@@ -5,7 +5,6 @@
 // same form (buffer/values.h): a batch is a concatenation.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "core/json_text.h"
@@ -17,9 +16,6 @@ void append_cloud_json(const Reading& reading, std::string& out);
 std::string to_cloud_json(const Reading& reading);
 // The reading's value, borrowed (a text's view into it; a float for Reading::float32).
 core::ValueView value_view(const Reading& reading) noexcept;
-// The reading's value as a number for comparisons (the actions): a double, an integer's, a float's
-// shortest text's (core::shortest_double); none for the others.
-std::optional<double> number_of(const Reading& reading) noexcept;
 // Makes a float32 reading a plain double reading of the same JSON text (before a device mapping's
 // scale, whose result is no float).
 void widen_float(Reading& reading) noexcept;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Readings a plugin hands over as values (plugin ABI 1.5): no text to parse, the same checks as a
-// decoded reading's (validate.h), so a plugin's typed value and its JSON are kept or refused alike.
+// Readings a plugin hands over as values (plugin ABI 1.5; floats 1.6): no text to parse, the same
+// checks as a decoded reading's (validate.h), so a plugin's typed value and its JSON are kept or
+// refused alike.
+#include <cmath>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -23,6 +25,13 @@ void note(DecodeOutput& out, std::size_t index, std::string_view variable, const
   note_invalid(out, where, problem);
 }
 
+// An EDGEGW_VALUE_FLOAT32's double holds a float's value exactly; one not finite is left to the
+// finite-number check, which says so.
+bool holds_a_float(const std::variant<double, std::int64_t, std::string_view, bool>& value) {
+  const double d = std::get<double>(value);
+  return !std::isfinite(d) || static_cast<double>(static_cast<float>(d)) == d;
+}
+
 }  // namespace
 
 void check_typed(const TypedMessage& msg, DecodeOutput& out) {
@@ -36,7 +45,7 @@ void check_typed(const TypedMessage& msg, DecodeOutput& out) {
                          "_BOOL or _FLOAT32)"});
       continue;
     }
-    if (t.not_a_float) {
+    if (t.float32 && !holds_a_float(t.value)) {
       note(out, i, t.variable, {"value", "is EDGEGW_VALUE_FLOAT32 but its number is no float's"});
       continue;
     }
@@ -46,17 +55,14 @@ void check_typed(const TypedMessage& msg, DecodeOutput& out) {
     r.time_ms = msg.receive_time_ms;
     std::visit(
         [&r](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::string_view>) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) {
             r.value = std::string(v);
-          } else if constexpr (std::is_same_v<T, float>) {
-            r.value = static_cast<double>(v);  // exact; written as the float (Reading::float32)
-            r.float32 = true;
           } else {
             r.value = v;
           }
         },
         t.value);
+    r.float32 = t.float32;  // written as the float (Reading::float32)
     if (auto problem = check_reading(r)) {
       out.readings.pop_back();
       note(out, i, t.variable, *problem);

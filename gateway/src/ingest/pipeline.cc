@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "buffer/values.h"
+#include "core/json_text.h"
 #include "core/time.h"
 #include "core/unsynced_stamp.h"
 #include "decode/decoder.h"
@@ -274,7 +275,7 @@ Status Pipeline::append_messages(std::span<const Message> messages, const Append
         s.variables += r.variable;
         s.var_ends.push_back(s.variables.size());
         s.times.push_back(r.time_ms);
-        s.numbers.push_back(decode::number_of(r));  // for the hooks (Record::number)
+        s.numbers.push_back(core::number_of(decode::value_view(r)));  // Record::number
       }
     }
   };

@@ -32,13 +32,9 @@ TypedReading typed(const edgegw_reading& r) {
     case EDGEGW_VALUE_BOOL:
       t.value = r.integer != 0;
       break;
-    case EDGEGW_VALUE_FLOAT32:  // a double that is no float's value is refused by the checks
-      if (static_cast<double>(static_cast<float>(r.number)) == r.number) {
-        t.value = static_cast<float>(r.number);
-      } else {
-        t.value = r.number;
-        t.not_a_float = true;
-      }
+    case EDGEGW_VALUE_FLOAT32:  // checked with the others (decode/typed.cc)
+      t.value = r.number;
+      t.float32 = true;
       break;
     default:
       t.unknown_type = r.type;

@@ -157,15 +157,11 @@ std::optional<bool> typed_directly(const Point& p, const std::uint16_t* regs, ed
   if (p.scaled()) return std::nullopt;
   return with_raw(p, regs, [&](auto raw) -> std::optional<bool> {
     using T = decltype(raw);
-    if constexpr (std::is_same_v<T, float>) {
+    if constexpr (std::is_floating_point_v<T>) {
       if (!std::isfinite(raw)) return false;
-      out.type = EDGEGW_VALUE_FLOAT32;  // the host writes its shortest text (ABI 1.6)
-      out.number = static_cast<double>(raw);
-      if (number != nullptr) *number = static_cast<double>(raw);
-      return true;
-    } else if constexpr (std::is_same_v<T, double>) {
-      if (!std::isfinite(raw)) return false;
-      set_number(raw, out, number);
+      set_number(raw, out, number);  // a float's value exactly
+      // The host writes a float as its shortest text (ABI 1.6): 230.1, not 230.10000610351562.
+      if constexpr (std::is_same_v<T, float>) out.type = EDGEGW_VALUE_FLOAT32;
       return true;
     } else if constexpr (std::is_same_v<T, std::uint64_t>) {
       // Beyond int64 the host keeps a number (edgegw/reading.h), as it read the text.

@@ -803,16 +803,19 @@ TEST_F(BufferTest, AHookGetsTheJsonOfReadingsGivenAsValues) {
   seen.wants = true;
   b->hooks_changed();
   EXPECT_TRUE(b->hooks_want_readings());
-  std::string a, t;
+  std::string a, t, f;
   encode_values({"a", 2.5, "C", 5}, a);
   encode_values({"t", std::string_view("x"), "", 6}, t);
+  encode_values({"f", 215.3f, "", 7}, f);  // the number is 215.3, as its text: not 215.300003
   ASSERT_TRUE(b->append(std::vector<Record>{{.device = d, .json = {}, .values = a},
-                                            {.device = d, .json = {}, .values = t}}));
+                                            {.device = d, .json = {}, .values = t},
+                                            {.device = d, .json = {}, .values = f}}));
   EXPECT_EQ(
       seen.got,
       (std::vector<std::string>{
           R"({"variable":"a","value":2.5,"unit":"C","time":"1970-01-01T00:00:00.005Z"} a 5 2.500000)",
-          R"({"variable":"t","value":"x","time":"1970-01-01T00:00:00.006Z"} t 6 -)"}));
+          R"({"variable":"t","value":"x","time":"1970-01-01T00:00:00.006Z"} t 6 -)",
+          R"({"variable":"f","value":215.3,"time":"1970-01-01T00:00:00.007Z"} f 7 215.300000)"}));
 }
 
 }  // namespace

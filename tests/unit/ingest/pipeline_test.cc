@@ -401,12 +401,16 @@ TEST_F(PipelineTest, AFloatIsQueuedAsAFloatAndReadAsItsShortestText) {
   Seen& seen = *hook;
   buffer_->add_write_hook(std::move(hook));
   Pipeline p(source_, mapping_, *buffer_, nullptr, std::chrono::seconds(10), synchronised);
+  // As the host takes EDGEGW_VALUE_FLOAT32 (plugin_host/source_readings.cc): the float's value.
+  const auto f32 = [](std::string_view variable, float v, std::string_view unit = {}) {
+    return TypedReading{variable, static_cast<double>(v), unit, {}, true};
+  };
   const TypedReading poll[] = {
-      {"level", 0.1f, "m", {}},
-      {"count", 230.0f, "", {}},       // integral: "230", as the float's text
-      {"temp", 215.3f, "", {}},        // mapped: 215.3 x 0.1, not 215.300003 x 0.1
-      {"big", 3.4028235e38f, "", {}},  // the largest float
-      {"bad", std::numeric_limits<float>::infinity(), "", {}},  // not finite: refused
+      f32("level", 0.1f, "m"),
+      f32("count", 230.0f),       // integral: "230", as the float's text
+      f32("temp", 215.3f),        // mapped: 215.3 x 0.1, not 215.300003 x 0.1
+      f32("big", 3.4028235e38f),  // the largest float
+      f32("bad", std::numeric_limits<float>::infinity()),  // not finite: refused
       {"wide", 0.1, "", {}, true}};  // EDGEGW_VALUE_FLOAT32 holding no float's value: refused
   const TypedMessage messages[] = {{"boiler-1", poll, 1700000000000}};
   ASSERT_TRUE(p.append(messages));
